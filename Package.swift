@@ -1,0 +1,63 @@
+// swift-tools-version:5.9
+// NanoWM in Swift: a C++ shim over libtorch (CTorchShim) → a Swift tensor layer (SwiftTorch)
+// → the world model (NanoWM) → the `nanowm` command line (Sources/Tools).
+import Foundation
+import PackageDescription
+
+// libtorch is found the way tch-rs users expect:
+//   1. LIBTORCH=/path — a libtorch folder or a PyTorch install's `site-packages/torch`
+//      (CUDA builds included);
+//   2. else `.libtorch`, the link `scripts/setup` makes to the project environment's torch.
+// When neither holds libtorch, the shim's first line fails the build with the fix.
+let root = Context.packageDirectory
+let libtorch: String? = {
+    let candidates = [Context.environment["LIBTORCH"], root + "/.libtorch"]
+    return candidates.compactMap { $0 }.first { !$0.isEmpty && FileManager.default.fileExists(atPath: $0 + "/include/ATen/ATen.h") }
+}()
+
+var shimFlags: [CXXSetting] = []
+var linkFlags: [LinkerSetting] = []
+if let libtorch {
+    let lib = libtorch + "/lib"
+    shimFlags = [.unsafeFlags(["-isystem", libtorch + "/include",
+                               "-isystem", libtorch + "/include/torch/csrc/api/include"])]
+    var flags = ["-L" + lib, "-Xlinker", "-rpath", "-Xlinker", lib]
+    // The CUDA library is only reached through registration at load time, so a linker
+    // that drops "unused" libraries would silently lose CUDA (tch-rs's classic trap).
+    if FileManager.default.fileExists(atPath: lib + "/libtorch_cuda.so") {
+        flags += ["-Xlinker", "--no-as-needed", "-ltorch_cuda"]
+    }
+    linkFlags = [.unsafeFlags(flags), .linkedLibrary("torch"), .linkedLibrary("torch_cpu"),
+                 .linkedLibrary("c10")]
+} else {
+    shimFlags = [.define("CTORCH_LIBTORCH_MISSING")]
+}
+
+let package = Package(
+    name: "NanoWM",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "SwiftTorch", targets: ["SwiftTorch"]),
+        .library(name: "NanoWM", targets: ["NanoWM"]),
+        .executable(name: "nanowm", targets: ["nanowm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
+        .target(name: "SwiftTorch", dependencies: ["CTorchShim"]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch"]),
+        .executableTarget(
+            name: "nanowm",
+            dependencies: ["NanoWM", "SwiftTorch",
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Tools"),
+        .executableTarget(name: "nanowm-bench", dependencies: ["SwiftTorch"], path: "bench/Sources"),
+        // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
+        .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support"),
+        .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
+        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "TestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,56 @@
+import CTorchShim
+
+/// Reverse-mode differentiation, as in PyTorch: mark leaves with `requiresGrad`, call
+/// `backward()` on a scalar, read `.grad`.
+extension Tensor {
+    public var requiresGrad: Bool { ctorch_requires_grad(handle) }
+
+    /// Marks (or unmarks) this tensor as a leaf whose gradient is accumulated.
+    @discardableResult
+    public func requiresGrad_(_ flag: Bool = true) throws -> Tensor {
+        try check(ctorch_set_requires_grad(handle, flag))
+        return self
+    }
+
+    /// Accumulated gradient, or nil before any backward pass reached this tensor.
+    public var grad: Tensor? {
+        var out: OpaquePointer?
+        guard ctorch_grad(handle, &out) == 0, let out else { return nil }
+        return Tensor(owning: out)
+    }
+
+    /// Replaces the gradient (nil drops it, as `zero_grad(set_to_none=True)`).
+    public func setGrad(_ gradient: Tensor?) throws {
+        try check(ctorch_set_grad(handle, gradient?.handle))
+    }
+
+    /// Drops the gradient, PyTorch's default `zero_grad`.
+    public func zeroGrad() throws { try setGrad(nil) }
+
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) throws {
+        try check(ctorch_backward(handle, gradient?.handle, retainGraph, createGraph))
+    }
+
+    /// The same values cut from the autograd graph (shares storage).
+    public func detach() throws -> Tensor { try makeTensor { ctorch_detach(handle, $0) } }
+
+    @discardableResult
+    public func detach_() throws -> Tensor { try check(ctorch_detach_(handle)); return self }
+}
+
+/// Whether operations on this thread currently record autograd history.
+public var isGradEnabled: Bool { ctorch_is_grad_enabled() }
+
+/// Runs `body` with gradient recording off on this thread (`torch.no_grad()`), then restores
+/// the previous mode, even when `body` throws.
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    try withGradMode(false, body)
+}
+
+/// Runs `body` with gradient recording set to `enabled` (`torch.set_grad_enabled`).
+public func withGradMode<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
+    let previous = ctorch_is_grad_enabled()
+    ctorch_set_grad_enabled(enabled)
+    defer { ctorch_set_grad_enabled(previous) }
+    return try body()
+}

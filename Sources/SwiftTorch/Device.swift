@@ -1,0 +1,75 @@
+import CTorchShim
+
+/// Where a tensor lives. CUDA devices are chosen at run time; asking for one this libtorch
+/// or machine cannot provide throws `TorchError.deviceUnavailable` with how to fix it.
+public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
+    case cpu
+    case cuda(Int)
+
+    public static let cuda = Device.cuda(0)
+
+    var typeCode: Int32 {
+        switch self {
+        case .cpu: return Int32(CTORCH_CPU)
+        case .cuda: return Int32(CTORCH_CUDA)
+        }
+    }
+
+    var index: Int32 {
+        switch self {
+        case .cpu: return 0
+        case .cuda(let i): return Int32(i)
+        }
+    }
+
+    init(typeCode: Int32, index: Int32) {
+        self = typeCode == Int32(CTORCH_CUDA) ? .cuda(Int(index)) : .cpu
+    }
+
+    /// Parses PyTorch's spellings: `cpu`, `cuda`, `cuda:1`.
+    public init(parsing text: String) throws {
+        let lower = text.lowercased()
+        if lower == "cpu" { self = .cpu; return }
+        if lower == "cuda" { self = .cuda(0); return }
+        if lower.hasPrefix("cuda:"), let i = Int(lower.dropFirst(5)), i >= 0 { self = .cuda(i); return }
+        throw TorchError.invalidArgument("unknown device '\(text)': use cpu, cuda or cuda:N")
+    }
+
+    public var description: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .cuda(let i): return "cuda:\(i)"
+        }
+    }
+
+    /// Throws unless this device can hold tensors in this process.
+    public func ensureAvailable() throws {
+        guard case .cuda(let i) = self else { return }
+        let count = Torch.cudaDeviceCount
+        if i >= count {
+            let seen = count == 0 ? "no CUDA device" : "only \(count) CUDA device(s)"
+            throw TorchError.deviceUnavailable(
+                "\(self) requested, but libtorch \(Torch.version) sees \(seen). "
+                + "Use --device cpu, or build against a CUDA PyTorch with LIBTORCH=/path/to/torch.")
+        }
+    }
+}
+
+/// Process-wide facts and knobs of the linked libtorch.
+public enum Torch {
+    /// The libtorch version the shim was compiled against, e.g. "2.13.0".
+    public static var version: String { String(cString: ctorch_torch_version()) }
+    public static var cudaDeviceCount: Int { Int(ctorch_cuda_device_count()) }
+    public static var isCUDAAvailable: Bool { cudaDeviceCount > 0 }
+
+    /// Intra-op threads libtorch uses on CPU (torch.set_num_threads / get_num_threads).
+    public static var numThreads: Int {
+        get { Int(ctorch_get_num_threads()) }
+        set { ctorch_set_num_threads(Int32(newValue)) }
+    }
+
+    /// Waits for queued work on a CUDA device (for timing).
+    public static func synchronize(_ device: Device) throws {
+        if case .cuda(let i) = device { try check(ctorch_cuda_synchronize(Int32(i))) }
+    }
+}
