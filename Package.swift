@@ -53,9 +53,9 @@ let package = Package(
             dependencies: ["NanoWM", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
-        .executableTarget(name: "nanowm-bench", dependencies: ["SwiftTorch"], path: "bench/Sources"),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
-        .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support"),
+        .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
+                exclude: ["torch_worker.py"]),
         .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
         .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "TestSupport"]),
     ],
