@@ -1,0 +1,18 @@
+import ArgumentParser
+import NanoWM
+import SwiftTorch
+
+/// Prints what this binary runs on, so a user can tell at a glance why a device is missing.
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the libtorch this binary uses, its threads and the CUDA devices it sees.")
+
+    func run() throws {
+        print("nanowm \(NanoWMInfo.version)")
+        print("libtorch \(Torch.version) (reference PyTorch \(NanoWMInfo.referenceTorchVersion))")
+        print("intra-op threads: \(Torch.numThreads)")
+        let count = Torch.cudaDeviceCount
+        print(count > 0 ? "CUDA devices: \(count)"
+                        : "CUDA devices: none (CPU only; rebuild with LIBTORCH=<a CUDA libtorch> for GPUs)")
+    }
+}
