@@ -40,6 +40,7 @@ let package = Package(
         .library(name: "SwiftTorch", targets: ["SwiftTorch"]),
         .library(name: "NanoWM", targets: ["NanoWM"]),
         .executable(name: "nanowm", targets: ["nanowm"]),
+        .executable(name: "nanowm-bench", targets: ["nanowm-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +54,9 @@ let package = Package(
             dependencies: ["NanoWM", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
+        // Benchmarks against PyTorch measured in the same run (never timed tests).
+        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "SwiftTorch"], path: "bench",
+                          exclude: ["torch_baseline.py"]),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
                 exclude: ["torch_worker.py"]),
