@@ -87,6 +87,11 @@ int ctorch_view(ctorch_tensor t, const int64_t *sizes, int ndim, ctorch_tensor *
   RETURN_TENSOR(T(t).view(ctorch::ints(sizes, ndim)))
 }
 
+int ctorch_as_strided(ctorch_tensor t, const int64_t *sizes, const int64_t *strides, int ndim,
+                      int64_t storage_offset, ctorch_tensor *out) {
+  RETURN_TENSOR(T(t).as_strided(ctorch::ints(sizes, ndim), ctorch::ints(strides, ndim), storage_offset))
+}
+
 int ctorch_expand(ctorch_tensor t, const int64_t *sizes, int ndim, ctorch_tensor *out) {
   RETURN_TENSOR(T(t).expand(ctorch::ints(sizes, ndim)))
 }

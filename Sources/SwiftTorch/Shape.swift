@@ -10,6 +10,18 @@ extension Tensor {
     public func reshape(_ shape: Int...) throws -> Tensor { try reshape(shape) }
     public func view(_ shape: [Int]) throws -> Tensor { try withShape(shape) { ctorch_view(handle, $0, $1, $2) } }
     public func view(_ shape: Int...) throws -> Tensor { try view(shape) }
+    /// A view of this tensor's storage with explicit sizes, strides and storage offset, all in
+    /// elements (`torch.as_strided`).
+    public func asStrided(_ shape: [Int], strides: [Int], storageOffset: Int = 0) throws -> Tensor {
+        guard shape.count == strides.count else {
+            throw TorchError.invalidArgument("asStrided: \(shape.count) sizes but \(strides.count) strides")
+        }
+        return try makeTensor { out in
+            withInt64Pointer(shape) { sizes in
+                withInt64Pointer(strides) { ctorch_as_strided(handle, sizes, $0, Int32(shape.count), Int64(storageOffset), out) }
+            }
+        }
+    }
     public func expand(_ shape: [Int]) throws -> Tensor { try withShape(shape) { ctorch_expand(handle, $0, $1, $2) } }
     public func expand(_ shape: Int...) throws -> Tensor { try expand(shape) }
     public func expand(as other: Tensor) throws -> Tensor { try expand(other.shape) }

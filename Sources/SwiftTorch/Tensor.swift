@@ -52,6 +52,9 @@ public final class Tensor {
     public var isContiguous: Bool { ctorch_tensor_is_contiguous(handle) }
     public var storageOffset: Int { Int(ctorch_tensor_storage_offset(handle)) }
 
+    /// The address of the first element, for readers that fill a fresh CPU tensor in place.
+    var unsafeDataPointer: UnsafeMutableRawPointer? { ctorch_tensor_data_ptr(handle) }
+
     public var device: Device {
         var type: Int32 = 0
         var index: Int32 = 0

@@ -158,6 +158,9 @@ int ctorch_cumsum(ctorch_tensor t, int64_t dim, ctorch_tensor *out);
 /* ---- shape and indexing ---------------------------------------------------------------- */
 int ctorch_reshape(ctorch_tensor t, const int64_t *sizes, int ndim, ctorch_tensor *out);
 int ctorch_view(ctorch_tensor t, const int64_t *sizes, int ndim, ctorch_tensor *out);
+/* A view with explicit geometry over t's storage (torch.as_strided). */
+int ctorch_as_strided(ctorch_tensor t, const int64_t *sizes, const int64_t *strides, int ndim,
+                      int64_t storage_offset, ctorch_tensor *out);
 int ctorch_expand(ctorch_tensor t, const int64_t *sizes, int ndim, ctorch_tensor *out);
 int ctorch_repeat(ctorch_tensor t, const int64_t *sizes, int ndim, ctorch_tensor *out);
 int ctorch_permute(ctorch_tensor t, const int64_t *dims, int ndim, ctorch_tensor *out);

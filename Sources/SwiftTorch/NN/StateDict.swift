@@ -56,3 +56,38 @@ extension Module {
         return report
     }
 }
+
+extension Module {
+    /// Loads a checkpoint's tensors, reading each straight from the file into the parameter
+    /// that owns it (no second copy of the weights in memory). Same contract as
+    /// `loadStateDict(_:strict:)`; geometry is checked before any byte is read.
+    @discardableResult
+    public func loadStateDict(_ refs: [String: TensorRef], strict: Bool = true) throws -> StateDictReport {
+        let expected = stateDict()
+        let expectedKeys = Set(expected.map { $0.0 })
+        var report = StateDictReport()
+        var assignments: [(Tensor, TensorRef)] = []
+        for (key, target) in expected {
+            guard let source = refs[key] else { report.missing.append(key); continue }
+            if source.shape != target.shape {
+                report.mismatched.append((key, target.shape, source.shape))
+            } else {
+                assignments.append((target, source))
+            }
+        }
+        report.unexpected = refs.keys.filter { !expectedKeys.contains($0) }.sorted()
+        if strict && !report.isClean {
+            throw TorchError.invalidArgument("state dict does not match \(type(of: self)): \(report)")
+        }
+        try withNoGrad {
+            for (target, source) in assignments {
+                if source.dtype == target.dtype && target.isContiguous && target.device == .cpu {
+                    try source.read(into: target)
+                } else {
+                    try target.copy_(try source.load())
+                }
+            }
+        }
+        return report
+    }
+}

@@ -1,32 +1,36 @@
 import Foundation
 
-/// Whole-file writes that never leave a partial file behind.
+/// Whole-file writes that never leave a partial file behind: the bytes go to a temporary
+/// file beside the target, are forced to disk, and only then renamed over the target. A
+/// crash or a failure at any point leaves the previous file (if any) untouched.
 public enum AtomicFile {
-    /// Writes the produced bytes to `path.tmp-<pid>` in the same directory, flushes it to
-    /// disk, then renames it over `path`. If producing or writing fails, `path` is untouched.
     public static func write(to path: String, _ produce: () throws -> Data) throws {
+        try stream(to: path) { output in
+            let data = try produce()
+            try data.withUnsafeBytes { try output.write($0) }
+        }
+    }
+
+    /// Streams the content through `body` into the temporary file, then publishes it.
+    static func stream(to path: String, _ body: (FileOutput) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw TorchError.invalidArgument("cannot create directory '\(directory.path)': \(error.localizedDescription)")
+            throw CheckpointError(directory.path, "cannot create directory: \(error.localizedDescription)")
         }
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)").path
         do {
-            let data = try produce()
-            FileManager.default.createFile(atPath: temporary.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            if rename(temporary.path, url.path) != 0 {
-                throw TorchError.invalidArgument("cannot move '\(temporary.path)' to '\(path)': \(String(cString: strerror(errno)))")
+            let output = try FileOutput(creating: temporary)
+            try body(output)
+            try output.synchronize()
+            guard rename(temporary, path) == 0 else {
+                throw CheckpointError(path, "cannot move the finished temporary file into place: \(String(cString: strerror(errno)))")
             }
         } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            if let torchError = error as? TorchError { throw torchError }
-            throw TorchError.invalidArgument("cannot write '\(path)': \(error.localizedDescription)")
+            unlink(temporary)
+            throw error
         }
     }
 }

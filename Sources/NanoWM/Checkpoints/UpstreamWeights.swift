@@ -1,0 +1,44 @@
+import SwiftTorch
+
+/// Finds the world model's weights in a checkpoint as upstream's `pretrained` path does:
+/// a Lightning checkpoint keeps the whole training module (`model.*` beside the codec's
+/// `vae.*`), `torch.compile` inserts `_orig_mod.`, and bare state dicts or safetensors hold
+/// the model's keys directly.
+public enum UpstreamWeights {
+    static let modulePrefix = "model."
+    static let compilePrefix = "_orig_mod."
+
+    /// The model's tensors, keyed as NanoWM's own state dict, not yet read from disk.
+    public static func modelTensors(in checkpoint: Checkpoint) throws -> [String: TensorRef] {
+        try normalise(checkpoint.stateDict())
+    }
+
+    /// Keeps only `model.*` when that prefix is present (so codec weights are dropped) and
+    /// strips `model.`, then `_orig_mod.`.
+    public static func normalise(_ entries: [(String, TensorRef)]) -> [String: TensorRef] {
+        let wrapped = entries.contains { $0.0.hasPrefix(modulePrefix) }
+        var clean: [String: TensorRef] = [:]
+        for (key, tensor) in entries {
+            var name = Substring(key)
+            if wrapped {
+                guard name.hasPrefix(modulePrefix) else { continue }
+                name = name.dropFirst(modulePrefix.count)
+            }
+            if name.hasPrefix(compilePrefix) { name = name.dropFirst(compilePrefix.count) }
+            clean[String(name)] = tensor
+        }
+        return clean
+    }
+
+    /// Loads a checkpoint into `model`. Strict by default: one error names every missing,
+    /// unexpected and mis-shaped key, and nothing is loaded.
+    @discardableResult
+    public static func load(_ path: String, into model: Module, strict: Bool = true) throws -> StateDictReport {
+        let tensors = try modelTensors(in: try Checkpoint.open(path))
+        do {
+            return try model.loadStateDict(tensors, strict: strict)
+        } catch let error as TorchError {
+            throw CheckpointError(path, "\(error)")
+        }
+    }
+}

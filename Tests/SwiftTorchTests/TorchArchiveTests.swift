@@ -1,0 +1,284 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+
+/// Our `torch.save` reader and writer against real PyTorch: files Python writes load here with
+/// identical values, files we write load in Python with `weights_only=True`, and hostile or
+/// damaged files are refused with one clear line.
+final class TorchArchiveTests: XCTestCase {
+    private var directory: String!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("archive-tests-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    private func path(_ name: String) -> String { directory + "/" + name }
+
+    /// A Lightning-shaped checkpoint as upstream saves it: model and codec weights, bf16 and
+    /// f16, views sharing a storage, and hyper-parameters holding objects of arbitrary classes.
+    func testLightningCheckpointFromPython() throws {
+        let file = path("lightning.ckpt")
+        let expected = try PyTorchBaseline.shared.run("""
+        import argparse, collections, sys, types
+        hp = types.ModuleType('user_hparams')
+        exec('class RunSettings:\\n    def __init__(self): self.depth = 12; self.name = "b2"', hp.__dict__)
+        sys.modules['user_hparams'] = hp
+        g = torch.Generator().manual_seed(7)
+        base = torch.randn(6, 8, generator=g)
+        sd = collections.OrderedDict()
+        sd['model.blocks.0.attn.qkv.weight'] = torch.randn(12, 4, generator=g)
+        sd['model.t_embedder.mlp.0.bias'] = torch.randn(4, generator=g).to(torch.bfloat16)
+        sd['model.final_layer.linear.weight'] = torch.randn(3, 5, generator=g).to(torch.float16)
+        sd['model.view_rows'] = base[1:4]
+        sd['model.view_transposed'] = base.t()
+        sd['model.view_strided'] = base[:, ::3]
+        sd['model.steps'] = torch.arange(5)
+        sd['vae.encoder.conv_in.weight'] = torch.randn(2, 3, generator=g)
+        ckpt = {'epoch': 3, 'global_step': 1200, 'pytorch-lightning_version': '2.5.0',
+                'state_dict': sd,
+                'hyper_parameters': {'args': argparse.Namespace(lr=1e-4, name='nanowm', sizes=[1, 2]),
+                                     'settings': hp.RunSettings()},
+                'optimizer_states': [], 'lr_schedulers': []}
+        torch.save(ckpt, \(pythonString(file)))
+        for k, v in sd.items(): O[k] = v
+        """)
+        let checkpoint = try Checkpoint.open(file)
+        XCTAssertEqual(checkpoint.format, .torch)
+        XCTAssertEqual(checkpoint.root["epoch"]?.int, 3)
+        XCTAssertEqual(checkpoint.root["global_step"]?.int, 1200)
+
+        // Arbitrary classes arrive as inert records of what they held.
+        guard case .object(let namespace)? = checkpoint.root["hyper_parameters"]?["args"] else {
+            return XCTFail("argparse.Namespace should load as an inert object")
+        }
+        XCTAssertEqual(namespace.qualifiedName, "argparse.Namespace")
+        XCTAssertEqual(namespace.state?["name"]?.string, "nanowm")
+        XCTAssertEqual(namespace.state?["lr"]?.double, 1e-4)
+        guard case .object(let settings)? = checkpoint.root["hyper_parameters"]?["settings"] else {
+            return XCTFail("a user class should load as an inert object")
+        }
+        XCTAssertEqual(settings.qualifiedName, "user_hparams.RunSettings")
+        XCTAssertEqual(settings.state?["depth"]?.int, 12)
+
+        let tensors = try checkpoint.stateDict()
+        XCTAssertEqual(tensors.map(\.0), expected.keys.sorted { a, b in
+            tensors.firstIndex { $0.0 == a }! < tensors.firstIndex { $0.0 == b }!
+        })
+        for (name, ref) in tensors {
+            try assertExactlyEqual(try ref.load(), expected[name], name)
+        }
+        // The three views come from one storage, as they were saved.
+        let views = tensors.filter { $0.0.hasPrefix("model.view_") }.map { $0.1.storage?.key }
+        XCTAssertEqual(Set(views.compactMap { $0 }).count, 1)
+    }
+
+    /// Reading straight into preallocated tensors gives the same values as loading.
+    func testReadIntoPreallocatedTensor() throws {
+        let file = path("bare.pt")
+        let expected = try PyTorchBaseline.shared.run("""
+        sd = {'w': torch.randn(64, 32, generator=torch.Generator().manual_seed(3))}
+        torch.save(sd, \(pythonString(file)))
+        O['w'] = sd['w']
+        """)
+        let ref = try XCTUnwrap(try Checkpoint.open(file).stateDict().first?.1)
+        let destination = try Tensor.zeros([64, 32])
+        try ref.read(into: destination)
+        try assertExactlyEqual(destination, expected["w"])
+    }
+
+    func testSafeTensorsThroughTheSameEntryPoint() throws {
+        let file = path("weights.safetensors")
+        let expected = try PyTorchBaseline.shared.run("""
+        from safetensors.torch import save_file
+        t = {'a': torch.randn(3, 4), 'b': torch.arange(6, dtype=torch.int32).to(torch.bfloat16)}
+        save_file(t, \(pythonString(file)), metadata={'format': 'pt'})
+        O.update(t)
+        """)
+        let checkpoint = try Checkpoint.open(file)
+        XCTAssertEqual(checkpoint.format, .safetensors)
+        XCTAssertEqual(checkpoint.metadata["format"], "pt")
+        for (name, ref) in try checkpoint.stateDict() {
+            try assertExactlyEqual(try ref.load(), expected[name], name)
+        }
+    }
+
+    /// Our writer → `torch.load(weights_only=True)`: same keys (in order), dtypes, shapes
+    /// and bits, and plain values survive too.
+    func testPythonLoadsWhatWeWriteWithWeightsOnly() throws {
+        let file = path("ours.ckpt")
+        let tensors: [(String, Tensor)] = [
+            ("f32", try Tensor.randn([3, 5])),
+            ("bf16", try Tensor.randn([4]).to(.bfloat16)),
+            ("f16", try Tensor.randn([2, 2]).to(.float16)),
+            ("f64", try Tensor.randn([2]).to(.float64)),
+            ("i64", try Tensor.arange(0, 7)),
+            ("i32", try Tensor.arange(0, 3).to(.int32)),
+            ("u8", try Tensor.arange(0, 4).to(.uint8)),
+            ("bool", try Tensor.arange(0, 4).gt(1)),
+            ("transposed", try Tensor.randn([3, 4]).transpose(0, 1)),
+            ("scalar", try Tensor.full([], 2.5)),
+            ("empty", try Tensor.zeros([0, 3])),
+        ]
+        let stateDict = PickleDict(ordered: true)
+        for (name, tensor) in tensors { stateDict[name] = .tensor(TensorRef(tensor)) }
+        let root = PickleDict()
+        root["state_dict"] = .dict(stateDict)
+        root["global_step"] = .int(123_456_789_012)
+        root["negative"] = .int(-70000)
+        root["lr"] = .float(1e-4)
+        root["name"] = .string("nanowm — ünïcode")
+        root["flags"] = .list(PickleList([.bool(true), .none, .tuple([.int(1), .int(2)])]))
+        try TorchArchive.write(.dict(root), to: file)
+
+        let inputs = Dictionary(uniqueKeysWithValues: tensors)
+        let python = try PyTorchBaseline.shared.run("""
+        ck = torch.load(\(pythonString(file)), weights_only=True)
+        sd = ck['state_dict']
+        assert list(sd.keys()) == \(tensors.map(\.0)), list(sd.keys())
+        assert type(sd).__name__ == 'OrderedDict'
+        for k, v in sd.items():
+            assert v.dtype == I[k].dtype and v.shape == I[k].shape, (k, v.dtype, v.shape)
+            assert torch.equal(v, I[k]), k
+        assert ck['global_step'] == 123456789012 and ck['negative'] == -70000
+        assert ck['lr'] == 1e-4 and ck['name'] == 'nanowm — ünïcode'
+        assert ck['flags'] == [True, None, (1, 2)]
+        O['ok'] = torch.tensor(1)
+        """, inputs: inputs)
+        XCTAssertEqual(try python["ok"]?.item(Int.self), 1)
+
+        // And our reader reads our writer.
+        for (name, ref) in try Checkpoint.open(file).stateDict() {
+            try assertExactlyEqual(try ref.load(), inputs[name], name)
+        }
+    }
+
+    /// A pickle that would run `os.system` in Python is read here as an inert record.
+    func testMaliciousPickleRunsNothing() throws {
+        let file = path("evil.pt")
+        let marker = path("pwned")
+        _ = try PyTorchBaseline.shared.run("""
+        import os
+        class Evil:
+            def __reduce__(self): return (os.system, (\(pythonString("touch " + marker)),))
+        torch.save({'w': torch.ones(2), 'payload': Evil()}, \(pythonString(file)))
+        """)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "saving must not run the payload")
+        let checkpoint = try Checkpoint.open(file)
+        guard case .object(let payload)? = checkpoint.root["payload"] else { return XCTFail("payload should be inert") }
+        XCTAssertTrue(["posix.system", "os.system"].contains(payload.qualifiedName), payload.qualifiedName)
+        XCTAssertEqual(payload.arguments.first?.string, "touch " + marker)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "loading ran the payload")
+    }
+
+    // MARK: - Bad input
+
+    private func assertOneLineError(_ file: String, mentions fragment: String, line: UInt = #line) {
+        XCTAssertThrowsError(try { () throws -> Void in
+            let checkpoint = try Checkpoint.open(file)
+            for (_, ref) in try checkpoint.stateDict() { _ = try ref.load() }
+        }(), line: line) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(file), "error should name the file: \(text)", line: line)
+            XCTAssertFalse(text.contains("\n"), "error should be one line: \(text)", line: line)
+            XCTAssertTrue(text.lowercased().contains(fragment), "error should mention '\(fragment)': \(text)", line: line)
+        }
+    }
+
+    private func validArchiveBytes() throws -> [UInt8] {
+        let file = path("valid.pt")
+        try Checkpoint.save([("a", try Tensor.randn([4, 4])), ("b", try Tensor.arange(0, 10))], to: file)
+        return [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+
+    private func write(_ bytes: [UInt8], _ name: String) throws -> String {
+        let file = path(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        return file
+    }
+
+    func testTruncatedArchive() throws {
+        let bytes = try validArchiveBytes()
+        assertOneLineError(try write(Array(bytes.prefix(bytes.count / 2)), "truncated.pt"), mentions: "zip")
+        assertOneLineError(try write([], "empty.pt"), mentions: "empty")
+    }
+
+    func testWrongMagic() throws {
+        assertOneLineError(try write(Array("this is not a checkpoint at all".utf8), "text.pt"), mentions: "unrecognised")
+    }
+
+    func testCorruptZipDirectory() throws {
+        var bytes = try validArchiveBytes()
+        // Point the end record's directory offset past the end of the file.
+        let end = try XCTUnwrap((0...(bytes.count - 22)).reversed().first { bytes[$0..<($0 + 4)] == [0x50, 0x4b, 0x05, 0x06] })
+        for i in 16..<20 { bytes[end + i] = 0xee }
+        assertOneLineError(try write(bytes, "corrupt.pt"), mentions: "zip")
+    }
+
+    func testUnsupportedOpcodeAndMissingRecord() throws {
+        let opcode = path("opcode.pt"), missing = path("missing.pt")
+        _ = try PyTorchBaseline.shared.run("""
+        import zipfile
+        with zipfile.ZipFile(\(pythonString(opcode)), 'w') as z:
+            z.writestr('opcode/data.pkl', b'\\x80\\x02\\xff.')
+        torch.save({'w': torch.ones(3)}, \(pythonString(path("full.pt"))))
+        with zipfile.ZipFile(\(pythonString(path("full.pt")))) as src, zipfile.ZipFile(\(pythonString(missing)), 'w') as dst:
+            for info in src.infolist():
+                if not info.filename.endswith('data/0'):
+                    dst.writestr(info, src.read(info))
+        """)
+        assertOneLineError(opcode, mentions: "unsupported pickle opcode 0xff")
+        assertOneLineError(missing, mentions: "data/0")
+    }
+
+    func testLegacyFormat() throws {
+        let file = path("legacy.pt")
+        _ = try PyTorchBaseline.shared.run("torch.save({'w': torch.ones(3)}, \(pythonString(file)), _use_new_zipfile_serialization=False)")
+        assertOneLineError(file, mentions: "legacy")
+    }
+
+    func testMissingFile() {
+        assertOneLineError(path("nowhere.ckpt"), mentions: "cannot open")
+    }
+
+    /// 10⁴ random corruptions of a valid checkpoint: each either loads or throws; none crashes.
+    func testFuzzedArchivesNeverCrash() throws {
+        let original = try validArchiveBytes()
+        var generator = SplitMix64(seed: 20261125)
+        var loaded = 0, refused = 0
+        let file = path("fuzz.pt")
+        for _ in 0..<10_000 {
+            var bytes = original
+            switch generator.next() % 4 {
+            case 0: // flip a few bytes
+                for _ in 0..<(1 + Int(generator.next() % 4)) {
+                    bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
+                }
+            case 1: // truncate
+                bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count))))
+            case 2: // corrupt a byte inside the pickle, where most structure lives
+                let start = 64 + Int(generator.next() % 256)
+                if start < bytes.count { bytes[start] = UInt8(truncatingIfNeeded: generator.next()) }
+            default: // overwrite a 4-byte field with an extreme value
+                let at = Int(generator.next() % UInt64(bytes.count - 4))
+                let value: [UInt8] = generator.next() % 2 == 0 ? [0xff, 0xff, 0xff, 0x7f] : [0, 0, 0, 0x80]
+                bytes.replaceSubrange(at..<(at + 4), with: value)
+            }
+            try Data(bytes).write(to: URL(fileURLWithPath: file))
+            do {
+                let checkpoint = try Checkpoint.open(file)
+                for (_, ref) in try checkpoint.stateDict() { _ = try ref.load() }
+                loaded += 1
+            } catch {
+                refused += 1
+            }
+        }
+        XCTAssertEqual(loaded + refused, 10_000)
+        XCTAssertGreaterThan(refused, 1000, "most corruptions should be detected")
+    }
+}
