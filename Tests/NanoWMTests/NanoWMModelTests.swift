@@ -1,0 +1,256 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+@testable import NanoWM
+
+/// The NanoWM network against the reference PyTorch model, through the fixtures in
+/// Tests/Fixtures/nanowm (see the README there): outputs, state-dict keys and shapes, config
+/// inference, parameter counts; and, when a reference checkout is present, seeded init.
+final class NanoWMModelTests: XCTestCase {
+    static let fixtureDirectory = PyTorchBaseline.repositoryRoot.appendingPathComponent("Tests/Fixtures/nanowm")
+    /// fp32 CPU parity bound for a whole forward pass.
+    static let tolerance = 1e-5
+
+    struct Fixture {
+        var name: String
+        var tensors: [String: Tensor]
+        var metadata: [String: String]
+        var arguments: [String: Any]
+        var config: NanoWMConfig
+        /// The state dict stored under `weights.<key>` (empty for s2_full).
+        var weights: [String: Tensor] {
+            Dictionary(uniqueKeysWithValues: tensors.compactMap { key, value in
+                key.hasPrefix("weights.") ? (String(key.dropFirst("weights.".count)), value) : nil
+            })
+        }
+    }
+
+    static func loadFixture(_ name: String) throws -> Fixture {
+        let path = fixtureDirectory.appendingPathComponent(name + ".safetensors").path
+        let (tensors, metadata) = try SafeTensors.read(path)
+        let json = try XCTUnwrap(metadata["config"], "\(name): no config metadata")
+        var arguments = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        if let arch = metadata["arch"] { arguments["arch"] = arch }
+        return Fixture(name: name, tensors: tensors, metadata: metadata, arguments: arguments,
+                       config: try NanoWMConfig(referenceArguments: arguments))
+    }
+
+    /// Every small fixture with stored weights (tiny_* and deep_*), by name.
+    static func smallFixtureNames() throws -> [String] {
+        let files = try FileManager.default.contentsOfDirectory(atPath: fixtureDirectory.path)
+        let names = files.filter { $0.hasSuffix(".safetensors") && $0 != "s2_full.safetensors" }
+            .map { String($0.dropLast(".safetensors".count)) }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 23, "expected the 20 tiny + 3 deep fixtures")
+        return names
+    }
+
+    /// Eval mode, no grad, on one thread as the fixtures were made: with outputs of size ~10,
+    /// the reference itself moves by ~1e-5 between thread counts (CPU reduction order).
+    static func forward(_ model: NanoWM, _ fixture: Fixture) throws -> Tensor {
+        model.eval()
+        let threads = Torch.numThreads
+        Torch.numThreads = 1
+        defer { Torch.numThreads = threads }
+        return try withNoGrad {
+            try model(fixture.tensors["x"]!, t: fixture.tensors["t"]!, action: fixture.tensors["action"])
+        }
+    }
+
+    // MARK: Outputs
+
+    func testForwardMatchesReferenceOnEverySmallFixture() throws {
+        var report: [String] = []
+        for name in try Self.smallFixtureNames() {
+            let fixture = try Self.loadFixture(name)
+            let model = try NanoWM(fixture.config)
+            let load = try model.loadStateDict(fixture.weights, strict: true)
+            XCTAssertTrue(load.isClean, "\(name): \(load)")
+            let out = try Self.forward(model, fixture)
+            let expected = try XCTUnwrap(fixture.tensors["out"])
+            try assertClose(out, expected, atol: Self.tolerance, name)
+            report.append(String(format: "%@  max|Δ| = %.3g", name, try maxAbsDifference(out, expected)))
+        }
+        print("NanoWM fixture parity (fp32 CPU):\n  " + report.joined(separator: "\n  "))
+    }
+
+    /// Full-size NanoWM-S/2 (4 frames, actions, causal, per-frame t). Its weights are not
+    /// stored: they are regenerated from one seeded generator in state-dict order.
+    func testFullSizeS2MatchesReference() throws {
+        let fixture = try Self.loadFixture("s2_full")
+        XCTAssertEqual(fixture.config, try NanoWMConfig(variant: "NanoWM-S/2", numFrames: 4, useAction: true,
+                                                        actionDim: 10, causal: true))
+        let model = try NanoWM(fixture.config)
+        let generator = try Generator(seed: 20261125)
+        var weights: [String: Tensor] = [:]
+        for (key, shape) in try Self.referenceKeys(fixture) {
+            weights[key] = try Tensor.randn(shape, generator: generator) * 0.02
+        }
+        try model.loadStateDict(weights, strict: true)
+        let out = try Self.forward(model, fixture)
+        let expected = try XCTUnwrap(fixture.tensors["out"])
+        try assertClose(out, expected, atol: Self.tolerance, "s2_full")
+        print(String(format: "s2_full (NanoWM-S/2)  max|Δ| = %.3g", try maxAbsDifference(out, expected)))
+    }
+
+    static func referenceKeys(_ fixture: Fixture) throws -> [(String, [Int])] {
+        let json = try XCTUnwrap(fixture.metadata["keys"], "s2_full: no keys metadata")
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[Any]])
+        return try rows.map { row in
+            (try XCTUnwrap(row[0] as? String), try XCTUnwrap(row[1] as? [Int]))
+        }
+    }
+
+    // MARK: State dict
+
+    /// Keys, shapes and order of `state_dict()` for NanoWM-S/2 equal the reference's;
+    /// every small fixture (all injection kinds) has exactly our keys and shapes.
+    func testStateDictKeysShapesAndOrderMatchReference() throws {
+        let s2 = try Self.loadFixture("s2_full")
+        let ours = try NanoWM(s2.config).stateDict().map { ($0.0, $0.1.shape) }
+        let theirs = try Self.referenceKeys(s2)
+        XCTAssertEqual(ours.map { $0.0 }, theirs.map { $0.0 }, "state-dict key order")
+        XCTAssertEqual(ours.map { "\($0.0) \($0.1)" }, theirs.map { "\($0.0) \($0.1)" }, "state-dict shapes")
+        XCTAssertFalse(ours.contains { $0.0.contains("rope") }, "RoPE tables are not persistent")
+
+        for name in try Self.smallFixtureNames() {
+            let fixture = try Self.loadFixture(name)
+            let ours = Dictionary(uniqueKeysWithValues: try NanoWM(fixture.config).stateDict().map { ($0.0, $0.1.shape) })
+            XCTAssertEqual(ours, fixture.weights.mapValues { $0.shape }, name)
+        }
+    }
+
+    func testConfigInferenceRoundTripsFromStateDicts() throws {
+        for name in try Self.smallFixtureNames() {
+            let fixture = try Self.loadFixture(name)
+            let expected = fixture.config
+            // causal and additive-vs-adaln_fuse leave no trace in the weights.
+            let inferred = try NanoWMConfig(inferringFrom: fixture.weights, causal: expected.causal,
+                                            weightlessInjection: expected.actionInjection == .adalnFuse ? .adalnFuse : .additive)
+            var comparable = expected
+            if !expected.useAction, [.additive, .adalnFuse].contains(expected.actionInjection) {
+                comparable.actionInjection = inferred.actionInjection
+            }
+            XCTAssertEqual(inferred, comparable, name)
+        }
+        // Full size, from shapes alone.
+        let s2 = try Self.loadFixture("s2_full")
+        let shapes = Dictionary(uniqueKeysWithValues: try Self.referenceKeys(s2))
+        XCTAssertEqual(try NanoWMConfig(inferringFrom: shapes, causal: true), s2.config)
+        // And from our own models, for every variant shape and injection kind (small inputs).
+        for injection in ActionInjection.allCases {
+            let config = NanoWMConfig(inputSize: 8, patchSize: 4, inChannels: 3, hiddenSize: 48, depth: 4, numHeads: 3,
+                                      mlpRatio: 2.5, numFrames: 5, useAction: true, actionDim: 2,
+                                      actionInjection: injection, causal: true)
+            let model = try NanoWM(config)
+            let loaded = try NanoWM(stateDict: Dictionary(uniqueKeysWithValues: model.stateDict()), causal: true,
+                                    weightlessInjection: injection == .adalnFuse ? .adalnFuse : .additive)
+            XCTAssertEqual(loaded.config, config, injection.rawValue)
+        }
+    }
+
+    // MARK: Sizes
+
+    func testVariantTableMatchesReference() throws {
+        XCTAssertEqual(NanoWMConfig.variantNames.count, 15)
+        XCTAssertFalse(NanoWMConfig.variantNames.contains("NanoWM-XL/1"))
+        let b2 = try NanoWMConfig(variant: "NanoWM-B/2")
+        XCTAssertEqual([b2.hiddenSize, b2.numHeads, b2.depth, b2.patchSize], [768, 12, 12, 2])
+        for name in NanoWMConfig.variantNames {
+            XCTAssertEqual(try NanoWMConfig(variant: name).variantName, name)
+        }
+        XCTAssertThrowsError(try NanoWMConfig(variant: "NanoWM-M/2"))
+    }
+
+    /// Counts against the reference's (Tests/Fixtures/nanowm/param_counts.json). Models are
+    /// built at depth 2 with their real width, plus one block's count per further block (all
+    /// blocks are alike), to keep the test fast and small; one whole S/2 checks the shortcut.
+    func testParameterCountsMatchReference() throws {
+        let url = Self.fixtureDirectory.appendingPathComponent("param_counts.json")
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [[String: Any]])
+        XCTAssertFalse(rows.isEmpty)
+        var checkedWhole = false
+        for row in rows {
+            var arguments = try XCTUnwrap(row["kwargs"] as? [String: Any])
+            arguments["arch"] = row["arch"]
+            let config = try NanoWMConfig(referenceArguments: arguments)
+            let expected = try XCTUnwrap(row["params"] as? Int)
+            let what = "\(row["arch"]!) \(config.actionInjection.rawValue) A=\(config.actionDim ?? 0)"
+            XCTAssertEqual(try Self.parameterCount(config), expected, what)
+            if !checkedWhole && config.variantName == "NanoWM-S/2" {
+                XCTAssertEqual(try NanoWM(config).parameterCount, expected, what + " (whole model)")
+                checkedWhole = true
+            }
+        }
+        XCTAssertTrue(checkedWhole, "param_counts.json should list NanoWM-S/2")
+    }
+
+    static func parameterCount(_ config: NanoWMConfig) throws -> Int {
+        var shallow = config
+        shallow.depth = 2
+        let model = try NanoWM(shallow)
+        return model.parameterCount + (config.depth - 2) * model.blocks[0].parameterCount
+    }
+
+    // MARK: Behaviour
+
+    /// The reference raises for adaln/film with per-clip t (see failures.json); we refuse
+    /// those inputs with a message instead of inventing semantics.
+    func testRejectsInputsTheReferenceCannotRun() throws {
+        for injection in [ActionInjection.adaln, .film] {
+            let model = try NanoWM(NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2,
+                                                numFrames: 3, useAction: true, actionDim: 2, actionInjection: injection))
+            let x = try Tensor.randn([1, 3, 4, 4, 4]), action = try Tensor.randn([1, 3, 2])
+            XCTAssertThrowsError(try model(x, t: Tensor([5], shape: [1]), action: action), injection.rawValue)
+            XCTAssertNoThrow(try model(x, t: Tensor([5, 5, 5], shape: [1, 3]), action: action))
+        }
+        let model = try NanoWM(NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2, numFrames: 3))
+        XCTAssertThrowsError(try model(Tensor.randn([1, 2, 4, 4, 4]), t: Tensor([5], shape: [1])), "wrong frame count")
+    }
+
+    /// Seeded construction equals the reference's `torch.manual_seed` + constructor, bit for
+    /// bit. Needs a reference checkout (NANOWM_REFERENCE, or /tmp/nwm-ref2, /tmp/nwm-ref);
+    /// skipped without one.
+    func testSeededInitMatchesReference() throws {
+        let candidates = [ProcessInfo.processInfo.environment["NANOWM_REFERENCE"], "/tmp/nwm-ref2", "/tmp/nwm-ref"]
+        guard let reference = candidates.compactMap({ $0 }).first(where: {
+            FileManager.default.fileExists(atPath: $0 + "/src/models/nanowm.py")
+        }) else { throw XCTSkip("no reference checkout of nano-world-model") }
+        let fixtures = PyTorchBaseline.repositoryRoot.appendingPathComponent("Tests/Fixtures").path
+        for injection in ActionInjection.allCases {
+            let config = NanoWMConfig(inputSize: 8, patchSize: 2, hiddenSize: 32, depth: 4, numHeads: 2, numFrames: 3,
+                                      useAction: true, actionDim: 3, actionInjection: injection, causal: true)
+            let kwargs = String(data: try JSONSerialization.data(withJSONObject: config.referenceArguments), encoding: .utf8)!
+            let torch = try PyTorchBaseline.shared.run("""
+            import sys, json
+            sys.path.insert(0, \(String(reflecting: fixtures)))
+            import make_nanowm_fixtures as fx
+            ref = fx.load_reference(\(String(reflecting: reference)))
+            torch.manual_seed(1234)
+            for k, v in ref.NanoWM(**json.loads(\(String(reflecting: kwargs)))).state_dict().items():
+                O[k] = v
+            """)
+            try manualSeed(1234)
+            let ours = try NanoWM(config).stateDict()
+            XCTAssertEqual(Set(ours.map { $0.0 }), Set(torch.keys), injection.rawValue)
+            for (key, value) in ours { try assertExactlyEqual(value, torch[key], "\(injection.rawValue) \(key)") }
+        }
+    }
+
+    /// Training needs gradients to reach every parameter. Zero-initialised layers would block
+    /// most of them, so the weights are randomised first.
+    func testBackwardReachesEveryParameter() throws {
+        let config = NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2, numFrames: 3,
+                                  useAction: true, actionDim: 2, actionInjection: .crossAttention, causal: true)
+        let model = try NanoWM(config)
+        try withNoGrad { for p in model.parameters() { try p.copy_(Tensor.randn(p.shape) * 0.2) } }
+        model.train()
+        let out = try model(Tensor.randn([2, 3, 4, 4, 4]), t: Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]),
+                            action: Tensor.randn([2, 3, 2]))
+        try out.square().mean().backward()
+        for (name, p) in model.namedParameters() {
+            let grad = try XCTUnwrap(p.grad, "\(name) has no gradient")
+            XCTAssertGreaterThan(try grad.abs().sum().item(Double.self), 0, name)
+        }
+    }
+}
