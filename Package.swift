@@ -44,11 +44,14 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.30.0"),
     ],
     targets: [
         .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
         .target(name: "SwiftTorch", dependencies: ["CTorchShim"]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch"]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", .product(name: "Yams", package: "Yams"),
+                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nanowm",
             dependencies: ["NanoWM", "SwiftTorch",

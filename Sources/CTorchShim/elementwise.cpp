@@ -1,4 +1,5 @@
 // Elementwise arithmetic, comparisons and math, out of place and in place.
+#include <cmath>
 #include "shim.hpp"
 
 using ctorch::T;
@@ -143,18 +144,23 @@ int ctorch_binary_scalar_(int op, ctorch_tensor a, ctorch_scalar b) {
   GUARD(binary_(op, T(a), ctorch::scalar(b)))
 }
 
-static std::optional<at::Scalar> bound(bool has, double value) {
+// A whole-number bound on an integer tensor is an integer, as Python's `t.clamp(min=0)`
+// passes it, so the result keeps the tensor's integer dtype instead of promoting to float.
+static std::optional<at::Scalar> bound(const at::Tensor &t, bool has, double value) {
   if (!has) return std::nullopt;
+  bool integral = !at::isFloatingType(t.scalar_type()) && !at::isComplexType(t.scalar_type());
+  if (integral && std::nearbyint(value) == value && std::fabs(value) < 9.0e18)
+    return at::Scalar(static_cast<int64_t>(value));
   return at::Scalar(value);
 }
 
 int ctorch_clamp(ctorch_tensor t, bool has_min, double min, bool has_max, double max,
                  ctorch_tensor *out) {
-  RETURN_TENSOR(at::clamp(T(t), bound(has_min, min), bound(has_max, max)))
+  RETURN_TENSOR(at::clamp(T(t), bound(T(t), has_min, min), bound(T(t), has_max, max)))
 }
 
 int ctorch_clamp_(ctorch_tensor t, bool has_min, double min, bool has_max, double max) {
-  GUARD(T(t).clamp_(bound(has_min, min), bound(has_max, max)))
+  GUARD(T(t).clamp_(bound(T(t), has_min, min), bound(T(t), has_max, max)))
 }
 
 int ctorch_where(ctorch_tensor cond, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) {
