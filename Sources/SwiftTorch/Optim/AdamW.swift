@@ -10,6 +10,12 @@ public final class AdamW {
         public var step: Int
         public var expAvg: Tensor
         public var expAvgSq: Tensor
+
+        public init(step: Int, expAvg: Tensor, expAvgSq: Tensor) {
+            self.step = step
+            self.expAvg = expAvg
+            self.expAvgSq = expAvgSq
+        }
     }
 
     public let parameters: [Tensor]
