@@ -14,5 +14,5 @@ struct NanoWMCommand: ParsableCommand {
         evaluates them. Start with `nanowm doctor` to see which libtorch this binary uses.
         """,
         version: NanoWMInfo.version,
-        subcommands: [Doctor.self, Smoke.self, CheckpointCommands.self])
+        subcommands: [Doctor.self, Smoke.self, CheckpointCommands.self, ConfigCommand.self])
 }
