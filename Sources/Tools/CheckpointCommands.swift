@@ -55,8 +55,12 @@ extension CheckpointCommands {
         }
 
         private func printInferredConfiguration(_ model: [String: TensorRef]) {
-            // TODO(#4): print the configuration inferred from the keys once the model lands.
-            _ = model
+            do {
+                let config = try NanoWMConfig(inferringFrom: model.mapValues(\.shape), causal: true)
+                print("model:   \(config.summary) (causal and additive/adaln_fuse cannot be read from weights)")
+            } catch {
+                print("model:   not a NanoWM state dict (\(error))")
+            }
         }
     }
 
