@@ -14,5 +14,6 @@ struct NanoWMCommand: ParsableCommand {
         evaluates them. Start with `nanowm doctor` to see which libtorch this binary uses.
         """,
         version: NanoWMInfo.version,
-        subcommands: [Doctor.self, Smoke.self, CheckpointCommands.self, ConfigCommand.self])
+        subcommands: [Doctor.self, Smoke.self, CheckpointCommands.self, ConfigCommand.self, ModelCommands.self,
+                      Forward.self, Sample.self, Rollout.self])
 }
