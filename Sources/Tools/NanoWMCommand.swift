@@ -15,5 +15,5 @@ struct NanoWMCommand: ParsableCommand {
         """,
         version: NanoWMInfo.version,
         subcommands: [Doctor.self, Smoke.self, CheckpointCommands.self, ConfigCommand.self, ModelCommands.self,
-                      Forward.self, Sample.self, Rollout.self])
+                      Forward.self, Sample.self, Rollout.self, Train.self, QuickstartCommand.self])
 }

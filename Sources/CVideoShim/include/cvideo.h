@@ -1,0 +1,31 @@
+// A flat C API over OpenCV's video writer and reader, for NanoWM's MP4 output. Like
+// CTorchShim, no C++ exception crosses it: failures return NULL or non-zero and fill `error`.
+#ifndef CVIDEO_H
+#define CVIDEO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cvideo_writer *cvideo_writer_t;
+
+/// Opens `path` for RGB frames of `width`×`height` at `fps`, encoded with the four-character
+/// code `fourcc` (e.g. "mp4v"). Returns NULL and a message in `error` on failure.
+cvideo_writer_t cvideo_writer_open(const char *path, const char *fourcc, double fps, int width, int height,
+                                   char *error, size_t error_size);
+/// Appends one frame of `height`×`width`×3 RGB bytes. Returns 0 on success.
+int cvideo_writer_write(cvideo_writer_t writer, const uint8_t *rgb, char *error, size_t error_size);
+/// Finishes the file and frees the writer.
+void cvideo_writer_close(cvideo_writer_t writer);
+
+/// Decodes a whole video and reports its frame count and size. Returns 0 on success.
+int cvideo_probe(const char *path, int *frames, int *width, int *height, char *error, size_t error_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

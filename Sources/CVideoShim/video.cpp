@@ -1,0 +1,74 @@
+// OpenCV video I/O behind cvideo.h.
+#include "cvideo.h"
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
+
+struct cvideo_writer {
+  cv::VideoWriter writer;
+  int width;
+  int height;
+};
+
+static void report(char *error, size_t size, const char *message) {
+  if (error && size > 0) std::snprintf(error, size, "%s", message);
+}
+
+extern "C" cvideo_writer_t cvideo_writer_open(const char *path, const char *fourcc, double fps, int width, int height,
+                                              char *error, size_t error_size) {
+  try {
+    if (std::strlen(fourcc) != 4) { report(error, error_size, "fourcc must have four characters"); return nullptr; }
+    auto *w = new cvideo_writer{cv::VideoWriter(), width, height};
+    int code = cv::VideoWriter::fourcc(fourcc[0], fourcc[1], fourcc[2], fourcc[3]);
+    if (!w->writer.open(path, cv::CAP_FFMPEG, code, fps, cv::Size(width, height), true)) {
+      delete w;
+      report(error, error_size, "OpenCV could not open the video for writing (no FFmpeg backend or codec?)");
+      return nullptr;
+    }
+    return w;
+  } catch (const std::exception &e) {
+    report(error, error_size, e.what());
+    return nullptr;
+  }
+}
+
+extern "C" int cvideo_writer_write(cvideo_writer_t w, const uint8_t *rgb, char *error, size_t error_size) {
+  try {
+    cv::Mat frame(w->height, w->width, CV_8UC3, const_cast<uint8_t *>(rgb));
+    cv::Mat bgr;
+    cv::cvtColor(frame, bgr, cv::COLOR_RGB2BGR);
+    w->writer.write(bgr);
+    return 0;
+  } catch (const std::exception &e) {
+    report(error, error_size, e.what());
+    return 1;
+  }
+}
+
+extern "C" void cvideo_writer_close(cvideo_writer_t w) {
+  if (!w) return;
+  try { w->writer.release(); } catch (...) {}
+  delete w;
+}
+
+extern "C" int cvideo_probe(const char *path, int *frames, int *width, int *height, char *error, size_t error_size) {
+  try {
+    cv::VideoCapture capture(path, cv::CAP_FFMPEG);
+    if (!capture.isOpened()) { report(error, error_size, "OpenCV cannot open the video"); return 1; }
+    cv::Mat frame;
+    int count = 0;
+    while (capture.read(frame)) {
+      if (count == 0) { *width = frame.cols; *height = frame.rows; }
+      ++count;
+    }
+    *frames = count;
+    if (count == 0) { report(error, error_size, "the video has no decodable frames"); return 1; }
+    return 0;
+  } catch (const std::exception &e) {
+    report(error, error_size, e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,23 @@
+import SwiftTorch
+
+/// Maps frames to the space the world model works in and back: SD-VAE, Web-DINO and
+/// V-JEPA encoders (TorchScript), or plain pixels.
+public protocol LatentCodec {
+    /// Latent `[C, H, W]` for frames of `[3, H, W]`.
+    func latentShape(forFrame frame: [Int]) -> [Int]
+    /// Frames `[N, 3, H, W]` in [0, 1] to latents `[N, C, h, w]`.
+    func encode(_ frames: Tensor) throws -> Tensor
+    /// Latents back to frames in [0, 1]; nil when the codec has no decoder.
+    func decode(_ latents: Tensor) throws -> Tensor
+    var hasDecoder: Bool { get }
+}
+
+/// The identity on normalised pixels: [0, 1] ↦ [−1, 1]. Needs no pretrained encoder, so the
+/// quickstart runs anywhere.
+public struct PixelCodec: LatentCodec {
+    public init() {}
+    public func latentShape(forFrame frame: [Int]) -> [Int] { frame }
+    public func encode(_ frames: Tensor) throws -> Tensor { try frames * 2.0 - 1.0 }
+    public func decode(_ latents: Tensor) throws -> Tensor { try ((latents + 1.0) * 0.5).clamp(min: 0, max: 1) }
+    public var hasDecoder: Bool { true }
+}

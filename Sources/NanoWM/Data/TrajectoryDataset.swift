@@ -1,0 +1,57 @@
+import Foundation
+import SwiftTorch
+
+/// Clips of `clipLength` frames (every `frameSkip`-th frame) cut from stored trajectories.
+/// With a frame skip, the actions between two kept frames are concatenated, as upstream
+/// does (`action_dim × frame_interval`).
+public final class TrajectoryDataset: ClipDataset {
+    public let store: TrajectoryStore
+    public let clipLength: Int
+    public let frameSkip: Int
+    public let episodes: [Int]
+    private var cache: [Int: (frames: Tensor, actions: Tensor)] = [:]
+
+    /// - Parameter episodes: which episodes belong to this split.
+    public init(store: TrajectoryStore, episodes: [Int], clipLength: Int, frameSkip: Int = 1) throws {
+        let span = (clipLength - 1) * frameSkip + frameSkip
+        guard span <= store.manifest.episodeLength else {
+            throw DataError("clips of \(clipLength) frames with skip \(frameSkip) need episodes of \(span) frames; this dataset has \(store.manifest.episodeLength)")
+        }
+        self.store = store
+        self.clipLength = clipLength
+        self.frameSkip = frameSkip
+        self.episodes = episodes
+    }
+
+    /// Train/validation split by episode: the last `validationFraction` are held out.
+    public static func split(_ store: TrajectoryStore, clipLength: Int, frameSkip: Int = 1, validationFraction: Double = 0.1) throws -> (train: TrajectoryDataset, validation: TrajectoryDataset) {
+        let total = store.manifest.episodes
+        let held = Swift.max(1, Int((Double(total) * validationFraction).rounded()))
+        guard total > held else { throw DataError("\(total) episodes are too few to hold out \(held) for validation") }
+        return (try TrajectoryDataset(store: store, episodes: Array(0..<(total - held)), clipLength: clipLength, frameSkip: frameSkip),
+                try TrajectoryDataset(store: store, episodes: Array((total - held)..<total), clipLength: clipLength, frameSkip: frameSkip))
+    }
+
+    private var startsPerEpisode: Int { store.manifest.episodeLength - clipLength * frameSkip + 1 }
+    public var count: Int { episodes.count * startsPerEpisode }
+    public var actionDimension: Int { store.manifest.actionDimension * frameSkip }
+    public var frameShape: [Int] { [3, store.manifest.resolution, store.manifest.resolution] }
+
+    public func clip(at index: Int) throws -> Clip {
+        guard index >= 0, index < count else { throw DataError("clip \(index) is out of range 0..<\(count)") }
+        let episode = episodes[index / startsPerEpisode], start = index % startsPerEpisode
+        let data = try loaded(episode)
+        let span = clipLength * frameSkip
+        let frames = try data.frames.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
+            .permute(0, 3, 1, 2).to(.float32) / 255.0
+        let actions = try data.actions.narrow(dim: 0, start: start, length: span).reshape([clipLength, actionDimension])
+        return Clip(frames: frames, actions: actions)
+    }
+
+    private func loaded(_ episode: Int) throws -> (frames: Tensor, actions: Tensor) {
+        if let hit = cache[episode] { return hit }
+        let data = try store.episode(episode)
+        cache[episode] = data
+        return data
+    }
+}

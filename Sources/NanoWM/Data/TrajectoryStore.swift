@@ -1,0 +1,67 @@
+import Foundation
+import SwiftTorch
+
+/// The project's on-disk dataset format: a folder with `dataset.json` (what generated it)
+/// and one `episode_NNNNN.safetensors` per trajectory holding `frames` (uint8
+/// `[T, H, W, 3]`) and `actions` (float32 `[T, A]`).
+public struct TrajectoryStore {
+    public struct Manifest: Codable, Equatable {
+        public var name: String
+        public var episodes: Int
+        public var episodeLength: Int
+        public var resolution: Int
+        public var actionDimension: Int
+        public var seed: UInt64
+        public var formatVersion = 1
+    }
+
+    public let directory: URL
+    public let manifest: Manifest
+
+    public static let manifestName = "dataset.json"
+
+    public init(directory: URL) throws {
+        let url = directory.appendingPathComponent(Self.manifestName)
+        guard let data = try? Data(contentsOf: url) else {
+            throw DataError("\(url.path): no dataset here; generate one first (nanowm data generate)")
+        }
+        do {
+            manifest = try JSONDecoder().decode(Manifest.self, from: data)
+        } catch {
+            throw DataError("\(url.path): not a valid dataset manifest (\(error))")
+        }
+        self.directory = directory
+    }
+
+    public func episodeURL(_ index: Int) -> URL {
+        directory.appendingPathComponent(String(format: "episode_%05d.safetensors", index))
+    }
+
+    /// Frames `[T, H, W, 3]` uint8 and actions `[T, A]` float32 of one episode.
+    public func episode(_ index: Int) throws -> (frames: Tensor, actions: Tensor) {
+        let path = episodeURL(index).path
+        let tensors = try SafeTensors.read(path).tensors
+        guard let frames = tensors["frames"], let actions = tensors["actions"] else {
+            throw DataError("\(path): expected tensors 'frames' and 'actions'")
+        }
+        return (frames, actions)
+    }
+
+    /// Writes episodes and then the manifest, so a half-generated folder has no manifest.
+    public static func write(_ manifest: Manifest, to directory: URL,
+                             episode: (Int) throws -> (frames: Tensor, actions: Tensor),
+                             progress: ((Int, Int) -> Void)? = nil) throws -> TrajectoryStore {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try? FileManager.default.removeItem(at: directory.appendingPathComponent(manifestName))
+        for index in 0..<manifest.episodes {
+            let (frames, actions) = try episode(index)
+            let path = directory.appendingPathComponent(String(format: "episode_%05d.safetensors", index)).path
+            try SafeTensors.write(["frames": frames, "actions": actions], to: path)
+            progress?(index + 1, manifest.episodes)
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(to: directory.appendingPathComponent(manifestName).path) { try encoder.encode(manifest) }
+        return try TrajectoryStore(directory: directory)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// The built-in environment, in the spirit of DINO-WM's "Wall": a point agent in a square
+/// room split by a vertical wall with one door. Actions are 2-D displacements; the wall
+/// stops the agent unless it passes through the door. Deterministic: the same seed and
+/// actions give the same frames, so datasets regenerate bit for bit.
+public struct WallEnvironment: Sendable {
+    public struct Layout: Sendable, Equatable {
+        /// Horizontal position of the wall's centre line, in room units [0, 1].
+        public var wallX = 0.5
+        public var wallHalfWidth = 0.03
+        /// Vertical centre and half height of the door.
+        public var doorY = 0.5
+        public var doorHalfHeight = 0.12
+        public var agentRadius = 0.05
+        /// The largest displacement one action can make along each axis.
+        public var maxStep = 0.08
+        public init() {}
+    }
+
+    public let layout: Layout
+    public let resolution: Int
+    public private(set) var position: (x: Double, y: Double)
+
+    public static let actionDimension = 2
+
+    public init(layout: Layout = Layout(), resolution: Int = 64, start: (x: Double, y: Double)) {
+        self.layout = layout
+        self.resolution = resolution
+        position = start
+    }
+
+    /// A random start anywhere in the room off the wall.
+    public static func randomStart(_ layout: Layout, using random: inout SeededRandom) -> (x: Double, y: Double) {
+        while true {
+            let p = (x: random.uniform(layout.agentRadius, 1 - layout.agentRadius), y: random.uniform(layout.agentRadius, 1 - layout.agentRadius))
+            if abs(p.x - layout.wallX) > layout.wallHalfWidth + layout.agentRadius { return p }
+        }
+    }
+
+    /// Applies an action (clipped to ±1 per axis, scaled by `maxStep`) and returns the new position.
+    @discardableResult
+    public mutating func step(_ action: (Double, Double)) -> (x: Double, y: Double) {
+        let dx = max(-1, min(1, action.0)) * layout.maxStep
+        let dy = max(-1, min(1, action.1)) * layout.maxStep
+        let r = layout.agentRadius
+        var next = (x: min(max(position.x + dx, r), 1 - r), y: min(max(position.y + dy, r), 1 - r))
+        if crossesWall(from: position.x, to: next.x) && !fitsThroughDoor(next.y) {
+            // Blocked: stop against the wall on the side the agent came from.
+            let face = position.x < layout.wallX ? layout.wallX - layout.wallHalfWidth - r : layout.wallX + layout.wallHalfWidth + r
+            next.x = face
+        }
+        position = next
+        return position
+    }
+
+    private func crossesWall(from x0: Double, to x1: Double) -> Bool {
+        let left = layout.wallX - layout.wallHalfWidth - layout.agentRadius
+        let right = layout.wallX + layout.wallHalfWidth + layout.agentRadius
+        return max(x0, x1) > left && min(x0, x1) < right
+    }
+
+    private func fitsThroughDoor(_ y: Double) -> Bool {
+        abs(y - layout.doorY) <= layout.doorHalfHeight - layout.agentRadius * 0.5
+    }
+
+    /// The current frame as RGB bytes, row-major `[resolution][resolution][3]`.
+    public func render() -> [UInt8] {
+        let n = resolution
+        var pixels = [UInt8](repeating: 0, count: n * n * 3)
+        let background: [UInt8] = [235, 235, 225], wall: [UInt8] = [60, 70, 90], door: [UInt8] = [210, 180, 120], agent: [UInt8] = [200, 40, 40]
+        for row in 0..<n {
+            let y = (Double(row) + 0.5) / Double(n)
+            for column in 0..<n {
+                let x = (Double(column) + 0.5) / Double(n)
+                var color = background
+                if abs(x - layout.wallX) <= layout.wallHalfWidth {
+                    color = abs(y - layout.doorY) <= layout.doorHalfHeight ? door : wall
+                }
+                let distance = ((x - position.x) * (x - position.x) + (y - position.y) * (y - position.y)).squareRoot()
+                if distance <= layout.agentRadius { color = agent }
+                let i = (row * n + column) * 3
+                pixels[i] = color[0]; pixels[i + 1] = color[1]; pixels[i + 2] = color[2]
+            }
+        }
+        return pixels
+    }
+}
+
+/// Exploratory actions for data collection: a direction held for a few steps, then a new
+/// one, with a pull toward the door so crossings through it are common.
+public struct WanderPolicy {
+    private var random: SeededRandom
+    private var current = (0.0, 0.0)
+    private var remaining = 0
+
+    public init(seed: UInt64) { random = SeededRandom(seed: seed) }
+
+    public mutating func action(at position: (x: Double, y: Double), layout: WallEnvironment.Layout) -> (Double, Double) {
+        if remaining == 0 {
+            remaining = 2 + Int(random.next() % 5)
+            if random.uniform(0, 1) < 0.3 {
+                // Head for the door.
+                let dx = layout.wallX - position.x, dy = layout.doorY - position.y
+                let norm = max((dx * dx + dy * dy).squareRoot(), 1e-6)
+                current = (dx / norm * 2, dy / norm)
+            } else {
+                current = (random.uniform(-1, 1), random.uniform(-1, 1))
+            }
+        }
+        remaining -= 1
+        return (max(-1, min(1, current.0 + random.uniform(-0.2, 0.2))), max(-1, min(1, current.1 + random.uniform(-0.2, 0.2))))
+    }
+}

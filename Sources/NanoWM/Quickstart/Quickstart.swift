@@ -1,0 +1,192 @@
+import Foundation
+import SwiftTorch
+
+/// The main job on the embedded default: generate the built-in wall environment's data, train a
+/// small NanoWM on it, evaluate on held-out clips against the copy-last-frame baseline (and
+/// against zero/shuffled actions), roll out far beyond the training window, and write every
+/// artifact into one run folder.
+public enum Quickstart {
+    public struct Artifacts: Codable {
+        public var runDirectory: String
+        public var checkpoint: String
+        public var metrics: String
+        public var tensorboard: String
+        public var video: String
+        public var gif: String
+        public var plot: String
+        public var samples: String
+    }
+
+    public struct Metrics: Codable {
+        public var evaluation: WorldModelEvaluation.Report
+        public var rollout: RolloutReport
+        public var trainingSteps: Int
+        public var finalTrainingLoss: Double?
+        public var seconds: Double
+    }
+
+    public struct RolloutReport: Codable {
+        public var frames: Int
+        public var history: Int
+        public var trainingWindow: Int
+        /// Per generated frame, averaged over the rollout clips.
+        public var psnrPerFrame: [Double]
+        public var copyLastPSNRPerFrame: [Double]
+    }
+
+    /// The overrides that make the default configuration the quickstart's.
+    public static let baseOverrides = ["experiment=quickstart", "wandb.enabled=false"]
+
+    public static func run(overrides: [String], runDirectory: URL?, configDir: String? = nil,
+                           log: @escaping (String) -> Void = { print($0) }) throws -> (Artifacts, Metrics) {
+        let started = Date()
+        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: baseOverrides + overrides)
+        let job = try TrainingJob(composition: composition, runDirectory: runDirectory, log: log)
+        var lastLoss: Double?
+        let logger = job.trainer.logger
+        log("training \(job.configuration.settings.maxSteps) steps (batch \(job.configuration.settings.batchSize)) …")
+        job.trainer.onStep = { _, metrics in lastLoss = metrics.loss }
+        try job.trainer.fit()
+        let model = job.trainer.model
+        model.eval()
+
+        let settings = job.configuration.settings
+        let steps = settings.evaluationSamplingSteps ?? settings.samplingSteps
+        var options = SamplingOptions()
+        options.mode = settings.schedulingMode
+        options.steps = steps
+        options.historyStabilization = settings.historyStabilization
+        let process = try settings.makeSamplingProcess(steps: steps)
+        let codec = try job.configuration.codec()
+        let evaluation = WorldModelEvaluation(model: model, codec: codec, process: process, options: options,
+                                              contextFrames: settings.contextFrames, seed: 0)
+
+        // Held-out clips: evenly spaced through the validation split, a fixed subset.
+        let clips = Swift.min(settings.validationSize, job.validation.count)
+        let indices = (0..<clips).map { $0 * job.validation.count / clips }
+        let (video, actions) = try ClipBatcher(dataset: job.validation, batchSize: clips, seed: 0).stack(indices)
+        log("evaluating on \(clips) held-out clips (\(settings.contextFrames) context + \(video.shape[1] - settings.contextFrames) generated frames, seed 0) …")
+        let (report, prediction) = try evaluation.evaluate(video: video, actions: actions)
+        printReport(report, log: log)
+
+        let rollout = try longRollout(job: job, model: model, process: process, options: options, codec: codec, log: log)
+        let artifacts = try writeArtifacts(job: job, video: video, prediction: prediction, rollout: rollout, logger: logger)
+        let metrics = Metrics(evaluation: report, rollout: rollout.report, trainingSteps: job.trainer.step,
+                              finalTrainingLoss: lastLoss, seconds: Date().timeIntervalSince(started))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try AtomicFile.write(to: artifacts.metrics) { try encoder.encode(metrics) }
+        try logger?.scalar("eval/psnr", report.model.psnr, step: job.trainer.step)
+        try logger?.scalar("eval/ssim", report.model.ssim, step: job.trainer.step)
+        try logger?.scalar("eval/psnr_copy_last", report.copyLastFrame.psnr, step: job.trainer.step)
+        try logger?.close()
+        return (artifacts, metrics)
+    }
+
+    private static func printReport(_ r: WorldModelEvaluation.Report, log: (String) -> Void) {
+        func row(_ name: String, _ s: WorldModelEvaluation.Scores) -> String {
+            name.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "PSNR %6.2f dB   SSIM %.4f", s.psnr, s.ssim)
+        }
+        log(row("  world model", r.model))
+        log(row("  copy last frame", r.copyLastFrame))
+        if let z = r.zeroActions { log(row("  zero actions", z)) }
+        if let s = r.shuffledActions { log(row("  shuffled actions", s)) }
+        log(String(format: "  margin over copy-last-frame: %+.2f dB PSNR", r.psnrGainOverCopyLast))
+        if let z = r.zeroActions, let s = r.shuffledActions {
+            log(String(format: "  true actions beat zero actions by %+.2f dB and shuffled actions by %+.2f dB", r.model.psnr - z.psnr, r.model.psnr - s.psnr))
+        }
+    }
+
+    struct RolloutResult {
+        var report: RolloutReport
+        var truth: Tensor       // [B, L, 3, H, W]
+        var prediction: Tensor  // [B, L, 3, H, W]
+    }
+
+    /// 4× the training window, one new frame at a time from a sliding context.
+    static func longRollout(job: TrainingJob, model: NanoWM, process: DiffusionProcess, options: SamplingOptions,
+                            codec: LatentCodec, log: (String) -> Void) throws -> RolloutResult {
+        let window = model.config.numFrames, history = window - 1
+        let available = job.configuration.config["dataset.trajectory_length"]?.int ?? window * 4
+        let length = Swift.min(window * 4, available)
+        guard let store = (job.validation as? TrajectoryDataset)?.store, let episodes = (job.validation as? TrajectoryDataset)?.episodes else {
+            throw DataError("the long rollout needs the built-in trajectory dataset")
+        }
+        let clips = try TrajectoryDataset(store: store, episodes: Array(episodes.prefix(4)), clipLength: length)
+        let starts = clips.count / clips.episodes.count
+        let (video, actions) = try ClipBatcher(dataset: clips, batchSize: 1, seed: 0).stack((0..<clips.episodes.count).map { $0 * starts })
+        let (b, f) = (video.shape[0], video.shape[1])
+        let latents = try codec.encode(try video.flatten(start: 0, end: 1))
+        let context = try latents.reshape([b, f] + Array(latents.shape[1...])).narrow(dim: 1, start: 0, length: history)
+        let rollout = try SlidingWindowRollout(process: process, options: options, window: window, history: history)
+        try manualSeed(0)
+        let bar = ProgressBar("rollout", total: length - history)
+        let generated = try withNoGrad {
+            try rollout.generate({ x, t, a in try model(x, t: t, action: a) }, context: context,
+                                 actions: model.config.useAction ? actions : nil, length: length,
+                                 progress: { done, _ in bar.update(done) })
+        }
+        let prediction = try codec.decode(try generated.flatten(start: 0, end: 1)).reshape(video.shape)
+        var ours: [Double] = [], baseline: [Double] = []
+        let last = try video.select(dim: 1, index: history - 1)
+        for frame in history..<length {
+            let truth = try video.select(dim: 1, index: frame)
+            ours.append(try ImageMetrics.psnr(try prediction.select(dim: 1, index: frame), truth).mean().item(Double.self))
+            baseline.append(try ImageMetrics.psnr(last, truth).mean().item(Double.self))
+        }
+        log(String(format: "rollout: %d frames (%d× the %d-frame training window) from %d context frames; PSNR first %.2f → last %.2f dB (copy-last %.2f → %.2f)",
+                   length, length / window, window, history, ours.first ?? 0, ours.last ?? 0, baseline.first ?? 0, baseline.last ?? 0))
+        return RolloutResult(report: RolloutReport(frames: length, history: history, trainingWindow: window,
+                                                   psnrPerFrame: ours, copyLastPSNRPerFrame: baseline),
+                             truth: video, prediction: prediction)
+    }
+
+    static func writeArtifacts(job: TrainingJob, video: Tensor, prediction: Tensor, rollout: RolloutResult,
+                               logger: MetricsLogger?) throws -> Artifacts {
+        let run = job.run
+        // Ground truth beside prediction, enlarged so the agent is easy to follow.
+        let truthFrames = try RGBImage.frames(from: rollout.truth.select(dim: 0, index: 0))
+        let predictedFrames = try RGBImage.frames(from: rollout.prediction.select(dim: 0, index: 0))
+        let sideBySide = try zip(truthFrames, predictedFrames).map { try RGBImage.grid([$0.scaled(by: 3), $1.scaled(by: 3)], columns: 2, padding: 4) }
+        let videoURL = run.file("rollout.mp4"), gifURL = run.file("rollout.gif")
+        try MP4Writer.write(sideBySide, fps: 4, to: videoURL)
+        try GIFEncoder.write(frames: sideBySide, fps: 4, to: gifURL)
+        try logger?.video("rollout/truth_vs_prediction", frames: sideBySide, fps: 4, step: job.trainer.step)
+
+        let plot = LinePlot(title: "Rollout PSNR per frame", xLabel: "frame", yLabel: "PSNR (dB)", series: [
+            .init(name: "world model", values: rollout.report.psnrPerFrame, color: (200, 40, 40)),
+            .init(name: "copy last frame", values: rollout.report.copyLastPSNRPerFrame, color: (60, 90, 200)),
+        ])
+        var plotWithStart = plot
+        plotWithStart.xStart = rollout.report.history
+        let plotURL = run.file("rollout_psnr.png")
+        let plotImage = try plotWithStart.render()
+        try PNGEncoder.write(plotImage, to: plotURL)
+        try logger?.image("rollout/psnr_per_frame", plotImage, step: job.trainer.step)
+
+        // Held-out clips: one row per clip, truth on top of prediction.
+        let rows = try (0..<Swift.min(4, video.shape[0])).flatMap { clip -> [RGBImage] in
+            try RGBImage.frames(from: video.select(dim: 0, index: clip)) + RGBImage.frames(from: prediction.select(dim: 0, index: clip))
+        }
+        let samplesURL = run.file("samples.png")
+        let grid = try RGBImage.grid(try rows.map { try $0.scaled(by: 2) }, columns: video.shape[1])
+        try PNGEncoder.write(grid, to: samplesURL)
+        try logger?.image("eval/truth_over_prediction", grid, step: job.trainer.step)
+
+        return Artifacts(runDirectory: run.url.path, checkpoint: run.latestCheckpoint?.path ?? "",
+                         metrics: run.file("metrics.json").path, tensorboard: run.tensorboard.path,
+                         video: videoURL.path, gif: gifURL.path, plot: plotURL.path, samples: samplesURL.path)
+    }
+}
+
+extension RGBImage {
+    /// Nearest-neighbour enlargement by an integer factor.
+    public func scaled(by factor: Int) throws -> RGBImage {
+        guard factor > 1 else { return self }
+        var out = try RGBImage(width: width * factor, height: height * factor)
+        for y in 0..<out.height {
+            for x in 0..<out.width { out[x, y] = self[x / factor, y / factor] }
+        }
+        return out
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import SwiftTorch
+
+/// A training run from a composed configuration, as `nanowm train` (and the quickstart) runs
+/// it: run folder with the composed config, seeded model, optional pretrained weights or
+/// resume, TensorBoard logging, training, and the final checkpoint.
+public final class TrainingJob {
+    public let run: RunDirectory
+    public let configuration: RunConfiguration
+    public let trainer: Trainer
+    public let validation: ClipDataset
+
+    /// - Parameters:
+    ///   - composition: the composed (unresolved) configuration; saved into the run folder.
+    ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
+    public init(composition: ConfigComposition, runDirectory: URL? = nil, device: Device = .cpu, log: (String) -> Void = { print($0) }) throws {
+        let folder = try runDirectory ?? composition.runDirectory()
+        run = try RunDirectory(folder)
+        try composition.saveRunFiles(in: folder)
+        var context = composition.resolveContext
+        context.outputDirectory = folder.path
+        let resolved = try composition.config.resolved(context)
+        configuration = try RunConfiguration(resolved)
+        log("run folder: \(folder.path)")
+        log("model: \(configuration.model.summary)")
+
+        var generated: ProgressBar?
+        let (train, validation) = try configuration.datasets { done, total in
+            if generated == nil { generated = ProgressBar("data", total: total) }
+            generated?.update(done)
+        }
+        self.validation = validation
+        log("data: \(train.count) training clips, \(validation.count) validation clips of \(train.clipLength) frames")
+
+        // Upstream seeds everything before building the model, so init is reproducible.
+        try manualSeed(configuration.settings.seed)
+        let model = try NanoWM(configuration.model)
+        if device != .cpu { try model.to(device) }
+        trainer = try Trainer(model: model, settings: configuration.settings, train: train, validation: validation,
+                              codec: try configuration.codec(), run: run, device: device)
+        trainer.logger = try TensorBoardWriter(runDirectory: folder)
+
+        if let pretrained = try resolved.optionalString("experiment.pretrained") {
+            let report = try UpstreamWeights.load(pretrained, into: model)
+            log("pretrained: loaded \(pretrained) (\(report))")
+        }
+        if let resume = try resolved.optionalString("experiment.resume_from_checkpoint") {
+            try trainer.resume(from: resume)
+            log("resumed: \(resume) at step \(trainer.step)")
+        }
+    }
+
+    /// Trains to `experiment.training.max_steps`, logging system metrics with the losses.
+    public func train(showProgress: Bool = true) throws {
+        let system = SystemMetrics()
+        let every = configuration.settings.logEvery
+        let logger = trainer.logger
+        trainer.onStep = { step, _ in
+            if step % every == 0, let logger { try? system.log(to: logger, step: step) }
+        }
+        try trainer.fit(showProgress: showProgress)
+        try trainer.logger?.close()
+    }
+}

@@ -1,0 +1,63 @@
+import SwiftTorch
+
+/// Everything a training run needs beyond the model architecture, with upstream's names in
+/// the comments (`experiment.training.*`, `experiment.diffusion.*`) and its defaults.
+public struct TrainingSettings: Sendable {
+    // experiment.training
+    public var learningRate = 1e-4                 // optimizer.lr
+    public var weightDecay = 0.01                  // optimizer.weight_decay
+    public var warmupSteps = 1000                  // optimizer.lr_warmup_steps
+    public var maxSteps = 1_000_000                // max_steps
+    public var batchSize = 8                       // batch_size
+    public var gradientAccumulation = 1            // gradient_accumulation
+    public var gradientClipNorm = 0.1              // gradient_clip_norm
+    public var gradientClipStartStep = 20_000      // gradient_clip_start_step
+    public var logEvery = 100                      // log_every
+    public var validateEvery = 1000                // val_every_n_steps
+    public var latestCheckpointEvery = 1000        // checkpointing.latest.every_n_train_steps
+    public var periodicCheckpointEvery = 10_000    // checkpointing.across_timesteps.every_n_train_steps
+    // experiment.evaluation
+    public var validationSize = 32                 // validation_size
+    public var evaluationSamplingSteps: Int?       // num_sampling_steps (nil: the model's)
+    // experiment.diffusion
+    public var schedule = NoiseSchedule.squaredcosCapV2
+    public var diffusionSteps = 1000
+    public var target = PredictionTarget.v
+    public var diffusionForcing = true             // mode: diffusion_forcing | full_seq_diffusion
+    public var snrGamma = 5.0
+    public var zeroTerminalSNR = true
+    public var timestepSampling = TimestepSampling.logitNormal(mean: 0, std: 1)
+    public var historyStabilization = 0.02
+    // experiment.infra
+    public var mixedPrecision = true               // bf16 autocast, CUDA only
+    public var seed: UInt64 = 3407
+    // model
+    public var contextFrames = 1                   // n_context_frames
+    public var schedulingMode = SchedulingMode.sequential
+    public var samplingSteps = 250                 // num_sampling_steps
+
+    public init() {}
+
+    /// The training process (all diffusion steps) or flow matching.
+    public func makeProcess(device: Device = .cpu) throws -> DiffusionProcess {
+        if target == .flow { return FlowMatching(steps: diffusionSteps) }
+        return try GaussianDiffusion(schedule: schedule, target: target, steps: diffusionSteps,
+                                     zeroTerminalSNR: zeroTerminalSNR, snrGamma: snrGamma, device: device)
+    }
+
+    /// The sampling process: respaced to `steps`, as upstream's sampling scripts build it.
+    public func makeSamplingProcess(steps: Int, device: Device = .cpu) throws -> DiffusionProcess {
+        if target == .flow { return FlowMatching(steps: diffusionSteps) }
+        return try GaussianDiffusion(schedule: schedule, target: target, steps: diffusionSteps, zeroTerminalSNR: zeroTerminalSNR,
+                                     snrGamma: snrGamma, samplingSteps: steps, device: device)
+    }
+
+    public func validate() throws {
+        func require(_ ok: Bool, _ message: String) throws { if !ok { throw DiffusionError(message) } }
+        try require(learningRate > 0, "experiment.training.optimizer.lr must be positive")
+        try require(batchSize > 0, "experiment.training.batch_size must be positive")
+        try require(gradientAccumulation > 0, "experiment.training.gradient_accumulation must be positive")
+        try require(maxSteps > 0, "experiment.training.max_steps must be positive")
+        try require(warmupSteps >= 0, "experiment.training.optimizer.lr_warmup_steps must not be negative")
+    }
+}

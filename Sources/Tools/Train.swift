@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import NanoWM
+import SwiftTorch
+
+/// `nanowm train`: train or fine-tune from composable configs.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train or fine-tune a world model from configs, with upstream's command-line overrides.",
+        discussion: """
+        Examples:
+          nanowm train experiment=quickstart
+          nanowm train experiment=quickstart experiment.training.max_steps=1000 model.causal=false
+          nanowm train experiment=quickstart experiment.pretrained=path/to/upstream.ckpt
+          nanowm train experiment=quickstart experiment.resume_from_checkpoint=RUN/checkpoints/latest/latest-epoch=0-step=100.ckpt
+
+        The run folder (hydra.run.dir, or --run-dir) receives config.yaml, checkpoints/latest and
+        checkpoints/across_timesteps (Lightning-compatible .ckpt), and tensorboard/. Ctrl-C saves a
+        checkpoint and exits. `nanowm config OVERRIDES…` shows what a command line composes to.
+        """)
+
+    @Argument(help: "Overrides: group=option, key=value, +key=value, ++key=value, ~key.") var overrides: [String] = []
+    @Option(name: .customLong("config-dir"), help: "The folder holding config.yaml (default: the repository's configs/).")
+    var configDir: String?
+    @Option(name: .customLong("run-dir"), help: "Run folder (default: the configuration's hydra.run.dir).") var runDir: String?
+    @Option(help: ArgumentHelp("Where to train.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
+
+    func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
+        let target = try Device(parsing: device)
+        try target.ensureAvailable()
+        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
+        let job = try TrainingJob(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, device: target)
+        try job.train()
+        if let latest = job.run.latestCheckpoint { print("checkpoint: \(latest.path)") }
+        print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+    }
+}

@@ -1,0 +1,179 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+@testable import NanoWM
+
+/// Training from configs at toy size: exact resume, crash-safe checkpoints, Lightning
+/// compatibility with upstream's `pretrained` loading, TensorBoard output and Ctrl-C.
+final class TrainingTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("training-tests-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    /// The quickstart experiment shrunk to seconds.
+    private func overrides(_ extra: [String] = []) -> [String] {
+        ["experiment=quickstart", "wandb.enabled=false", "dataset_dir=\(directory.path)/data",
+         "model.hidden_size=32", "model.depth=2", "model.num_heads=2", "model.patch_size=4", "model.num_frames=3",
+         "model.latent_size=16", "model.image_size=16", "dataset.resolution=16", "dataset.num_trajectories=6",
+         "dataset.trajectory_length=8", "experiment.training.batch_size=2", "experiment.training.max_steps=6",
+         "experiment.training.log_every=1", "experiment.training.val_every_n_steps=3", "experiment.evaluation.validation_size=2",
+         "experiment.training.checkpointing.latest.every_n_train_steps=3",
+         "experiment.training.checkpointing.across_timesteps.every_n_train_steps=3",
+         "experiment.training.optimizer.lr_warmup_steps=2", "experiment.training.gradient_clip_start_step=2"] + extra
+    }
+
+    private func job(_ name: String, _ extra: [String] = []) throws -> TrainingJob {
+        let composition = try ConfigComposer.locate().composition(overrides: overrides(extra))
+        return try TrainingJob(composition: composition, runDirectory: directory.appendingPathComponent(name), log: { _ in })
+    }
+
+    /// Train 6 steps at once, or 3 then resume for 3 more: parameters are bitwise equal.
+    func testResumeContinuesBitForBit() throws {
+        let straight = try job("straight")
+        try straight.trainer.fit(showProgress: false)
+
+        let first = try job("first", ["experiment.training.max_steps=3"])
+        try first.trainer.fit(showProgress: false)
+        let checkpoint = try XCTUnwrap(first.run.latestCheckpoint)
+        XCTAssertTrue(checkpoint.lastPathComponent.hasSuffix("step=3.ckpt"), checkpoint.lastPathComponent)
+        // Disturb the global generator, as a new process would start from its own state.
+        try manualSeed(999)
+        let resumed = try job("resumed", ["experiment.resume_from_checkpoint=\(checkpoint.path)"])
+        XCTAssertEqual(resumed.trainer.step, 3)
+        try resumed.trainer.fit(showProgress: false)
+
+        XCTAssertEqual(resumed.trainer.step, straight.trainer.step)
+        for ((name, a), (_, b)) in zip(straight.trainer.model.stateDict(), resumed.trainer.model.stateDict()) {
+            try assertExactlyEqual(b, a, name)
+        }
+        for (i, (a, b)) in zip(straight.trainer.optimizer.state, resumed.trainer.optimizer.state).enumerated() {
+            XCTAssertEqual(a?.step, b?.step, "optimizer step of parameter \(i)")
+            if let a, let b { try assertExactlyEqual(b.expAvgSq, a.expAvgSq, "exp_avg_sq \(i)") }
+        }
+        // Both kinds of checkpoint were written where upstream writes them.
+        let periodic = straight.run.checkpoints.appendingPathComponent("across_timesteps")
+        let perEpoch = straight.trainer.batches.batchesPerEpoch
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: periodic.path).sorted(),
+                       [3, 6].map { "epoch=\($0 / perEpoch)-step=\($0).ckpt" }.sorted())
+    }
+
+    /// Upstream's `pretrained` path reads our checkpoint strictly: Lightning layout, `model.`
+    /// prefix, torch.load-able, keys and values identical to the model's state dict.
+    func testCheckpointLoadsThroughUpstreamPretrainedLogic() throws {
+        let run = try job("lightning", ["experiment.training.max_steps=3"])
+        try run.trainer.fit(showProgress: false)
+        let checkpoint = try XCTUnwrap(run.run.latestCheckpoint)
+        let weights = Dictionary(uniqueKeysWithValues: run.trainer.model.stateDict())
+        // The selection and prefix rules of upstream's TrainExperiment._load_pretrained_parameters.
+        let python = try PyTorchBaseline.shared.run("""
+        ck = torch.load(\(pythonString(checkpoint.path)), map_location='cpu', weights_only=True)
+        raw = ck['state_dict'] if isinstance(ck, dict) and 'state_dict' in ck else ck
+        has_prefix = any(k.startswith('model.') for k in raw)
+        clean = {}
+        for k, v in raw.items():
+            if has_prefix:
+                if not k.startswith('model.'):
+                    continue
+                k = k[len('model.'):]
+            if k.startswith('_orig_mod.'):
+                k = k[len('_orig_mod.'):]
+            clean[k] = v
+        assert set(clean) == set(I), sorted(set(clean) ^ set(I))
+        for k in I:
+            assert clean[k].shape == I[k].shape and torch.equal(clean[k], I[k]), k
+        assert ck['global_step'] == 3 and 'optimizer_states' in ck and 'epoch' in ck
+        st = ck['optimizer_states'][0]
+        assert len(st['param_groups'][0]['params']) == len(I)
+        opt = torch.optim.AdamW([torch.nn.Parameter(v.clone()) for v in I.values()])
+        opt.load_state_dict(st)
+        O['n'] = torch.tensor(len(clean))
+        """, inputs: weights)
+        XCTAssertEqual(try python["n"]?.item(Int.self), weights.count)
+    }
+
+    func testTensorBoardReaderSeesTrainingScalars() throws {
+        let run = try job("tensorboard", ["experiment.training.max_steps=3"])
+        try run.train(showProgress: false)
+        let python = try PyTorchBaseline.shared.run("""
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        acc = EventAccumulator(\(pythonString(run.run.tensorboard.path)))
+        acc.Reload()
+        tags = acc.Tags()['scalars']
+        for tag in ['train_loss', 'gradient_norm', 'lr', 'val_loss']:
+            assert tag in tags, tags
+        O['steps'] = torch.tensor([e.step for e in acc.Scalars('train_loss')])
+        O['system'] = torch.tensor(int(any(t.startswith('system/') for t in tags)))
+        """)
+        XCTAssertEqual(try XCTUnwrap(python["steps"]).toArray(Int64.self), [1, 2, 3])
+        XCTAssertEqual(try python["system"]?.item(Int.self), 1)
+    }
+
+    /// Killing the trainer at random moments (SIGKILL, so no cleanup runs) never leaves a
+    /// damaged checkpoint: whatever `latest/` holds loads in PyTorch.
+    func testKilledWhileCheckpointingLeavesLoadableCheckpoint() throws {
+        let runFolder = directory.appendingPathComponent("killed")
+        var arguments = ["train", "--run-dir", runFolder.path] + overrides(["experiment.training.max_steps=100000",
+            "experiment.training.checkpointing.latest.every_n_train_steps=1", "model.hidden_size=128", "model.depth=4"])
+        arguments.removeAll { $0.hasPrefix("experiment.training.checkpointing.latest.every_n_train_steps=3") }
+        var killed = 0
+        for delay in [2.5, 3.1, 3.7] {
+            let process = Process()
+            process.executableURL = NanoWMExecutable.url
+            process.arguments = arguments
+            process.standardError = FileHandle.nullDevice
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            killed += 1
+        }
+        XCTAssertEqual(killed, 3)
+        let latest = runFolder.appendingPathComponent("checkpoints/latest")
+        let names = try FileManager.default.contentsOfDirectory(atPath: latest.path).filter { $0.hasSuffix(".ckpt") }
+        XCTAssertFalse(names.isEmpty, "no checkpoint was written before the kills")
+        for name in names {
+            let python = try PyTorchBaseline.shared.run("""
+            ck = torch.load(\(pythonString(latest.appendingPathComponent(name).path)), weights_only=True)
+            O['step'] = torch.tensor(ck['global_step'])
+            """)
+            XCTAssertGreaterThan(try python["step"]?.item(Int.self) ?? 0, 0, name)
+        }
+    }
+
+    /// Ctrl-C stops after the current step, saves, and exits cleanly.
+    func testInterruptSavesAndExits() throws {
+        let runFolder = directory.appendingPathComponent("interrupted")
+        let process = Process()
+        process.executableURL = NanoWMExecutable.url
+        process.arguments = ["train", "--run-dir", runFolder.path] + overrides(["experiment.training.max_steps=100000"])
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 3)
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        let run = try RunDirectory(runFolder)
+        let checkpoint = try XCTUnwrap(run.latestCheckpoint, "Ctrl-C should leave a checkpoint")
+        XCTAssertGreaterThan(RunDirectory.step(of: checkpoint.lastPathComponent), 0)
+    }
+
+    func testUnknownDatasetOrCodecNamesTheMissingPiece() throws {
+        let composer = try ConfigComposer.locate()
+        let config = try composer.compose(overrides: ["experiment=quickstart", "latent_codec=sd_vae"])
+        XCTAssertThrowsError(try RunConfiguration(config).codec()) { error in
+            XCTAssertTrue("\(error)".contains("sd_vae"), "\(error)")
+        }
+        let other = try composer.compose(overrides: ["experiment=quickstart", "dataset=dino_wm/pusht"])
+        XCTAssertThrowsError(try RunConfiguration(other).datasets()) { error in
+            XCTAssertTrue("\(error)".contains("pusht"), "\(error)")
+        }
+    }
+}
