@@ -1,0 +1,55 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+@testable import NanoWM
+
+/// The main job at toy size: every artifact exists and is valid for the tools people use on it.
+final class QuickstartTests: XCTestCase {
+    func testToyQuickstartWritesValidArtifacts() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quickstart-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let overrides = ["dataset_dir=\(directory.path)/data", "model.hidden_size=32", "model.depth=2", "model.num_heads=2",
+                         "model.patch_size=4", "model.latent_size=16", "model.image_size=16", "model.num_sampling_steps=3",
+                         "dataset.resolution=16", "dataset.num_trajectories=10", "dataset.trajectory_length=16",
+                         "experiment.training.max_steps=4", "experiment.training.batch_size=2",
+                         "experiment.evaluation.validation_size=2", "experiment.evaluation.num_sampling_steps=3"]
+        let (artifacts, metrics) = try Quickstart.run(overrides: overrides, runDirectory: directory.appendingPathComponent("run"), log: { _ in })
+
+        XCTAssertEqual(metrics.trainingSteps, 4)
+        XCTAssertEqual(metrics.evaluation.generatedFrames, 3)
+        XCTAssertNotNil(metrics.evaluation.zeroActions)
+        XCTAssertEqual(metrics.rollout.frames, 16, "4× the 4-frame window")
+        XCTAssertEqual(metrics.rollout.psnrPerFrame.count, 16 - 3)
+
+        // The MP4 decodes with OpenCV: one frame per rollout frame.
+        let video = try MP4Writer.probe(URL(fileURLWithPath: artifacts.video))
+        XCTAssertEqual(video.frames, 16)
+        XCTAssertGreaterThan(video.width, video.height, "ground truth beside prediction")
+
+        // GIF and PNGs parse with Pillow; the checkpoint loads with weights_only; metrics are JSON.
+        let python = try PyTorchBaseline.shared.run("""
+        import json
+        from PIL import Image
+        gif = Image.open(\(pythonString(artifacts.gif)))
+        frames = 0
+        try:
+            while True:
+                frames += 1
+                gif.seek(gif.tell() + 1)
+        except EOFError:
+            pass
+        for png in [\(pythonString(artifacts.plot)), \(pythonString(artifacts.samples))]:
+            image = Image.open(png); image.load()
+            assert image.format == 'PNG' and image.size[0] > 100, (png, image.size)
+        ck = torch.load(\(pythonString(artifacts.checkpoint)), weights_only=True)
+        assert ck['global_step'] == 4 and any(k.startswith('model.') for k in ck['state_dict'])
+        m = json.load(open(\(pythonString(artifacts.metrics))))
+        assert 'psnr' in m['evaluation']['model'] and 'copyLastFrame' in m['evaluation']
+        O['gif_frames'] = torch.tensor(frames)
+        """)
+        XCTAssertEqual(try python["gif_frames"]?.item(Int.self), 16)
+        let events = try FileManager.default.contentsOfDirectory(atPath: artifacts.tensorboard)
+        XCTAssertTrue(events.contains { $0.hasPrefix("events.out.tfevents.") })
+    }
+}
