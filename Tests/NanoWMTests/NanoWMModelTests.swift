@@ -12,28 +12,21 @@ final class NanoWMModelTests: XCTestCase {
     /// fp32 CPU parity bound for a whole forward pass.
     static let tolerance = 1e-5
 
+    /// A model fixture: the shared fixture file plus the configuration it was made with.
     struct Fixture {
-        var name: String
-        var tensors: [String: Tensor]
-        var metadata: [String: String]
-        var arguments: [String: Any]
+        var file: FixtureFile
         var config: NanoWMConfig
-        /// The state dict stored under `weights.<key>` (empty for s2_full).
-        var weights: [String: Tensor] {
-            Dictionary(uniqueKeysWithValues: tensors.compactMap { key, value in
-                key.hasPrefix("weights.") ? (String(key.dropFirst("weights.".count)), value) : nil
-            })
-        }
+        var name: String { file.name }
+        var tensors: [String: Tensor] { file.tensors }
+        var metadata: [String: String] { file.metadata }
+        var weights: [String: Tensor] { file.weights }
     }
 
     static func loadFixture(_ name: String) throws -> Fixture {
-        let path = fixtureDirectory.appendingPathComponent(name + ".safetensors").path
-        let (tensors, metadata) = try SafeTensors.read(path)
-        let json = try XCTUnwrap(metadata["config"], "\(name): no config metadata")
-        var arguments = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        if let arch = metadata["arch"] { arguments["arch"] = arch }
-        return Fixture(name: name, tensors: tensors, metadata: metadata, arguments: arguments,
-                       config: try NanoWMConfig(referenceArguments: arguments))
+        let file = try FixtureFile("nanowm/" + name)
+        var arguments = try XCTUnwrap(try file.json("config") as? [String: Any], "\(name): no config metadata")
+        if let arch = file.metadata["arch"] { arguments["arch"] = arch }
+        return Fixture(file: file, config: try NanoWMConfig(referenceArguments: arguments))
     }
 
     /// Every small fixture with stored weights (tiny_* and deep_*), by name.
