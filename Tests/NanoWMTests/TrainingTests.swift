@@ -25,7 +25,8 @@ final class TrainingTests: XCTestCase {
          "experiment.training.log_every=1", "experiment.training.val_every_n_steps=3", "experiment.evaluation.validation_size=2",
          "experiment.training.checkpointing.latest.every_n_train_steps=3",
          "experiment.training.checkpointing.across_timesteps.every_n_train_steps=3",
-         "experiment.training.optimizer.lr_warmup_steps=2", "experiment.training.gradient_clip_start_step=2"] + extra
+         "experiment.training.optimizer.lr_warmup_steps=2", "experiment.training.gradient_clip_start_step=2",
+         "experiment.evaluation.num_sampling_steps=2"] + extra
     }
 
     private func job(_ name: String, _ extra: [String] = []) throws -> TrainingJob {
@@ -105,7 +106,7 @@ final class TrainingTests: XCTestCase {
         acc = EventAccumulator(\(pythonString(run.run.tensorboard.path)))
         acc.Reload()
         tags = acc.Tags()['scalars']
-        for tag in ['train_loss', 'gradient_norm', 'lr', 'val_loss']:
+        for tag in ['train_loss', 'gradient_norm', 'lr', 'val_loss', 'val/psnr', 'val/ssim']:
             assert tag in tags, tags
         O['steps'] = torch.tensor([e.step for e in acc.Scalars('train_loss')])
         O['system'] = torch.tensor(int(any(t.startswith('system/') for t in tags)))

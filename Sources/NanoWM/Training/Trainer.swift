@@ -19,6 +19,9 @@ public final class Trainer {
     public var logger: MetricsLogger?
     /// Called after each optimizer step with its step number and metrics.
     public var onStep: ((Int, StepMetrics) -> Void)?
+    /// Called at every validation with the step; returns named metrics to log (e.g. PSNR and
+    /// SSIM of sampled clips on a fixed validation subset).
+    public var evaluate: ((Int) throws -> [String: Double])?
     public private(set) var step = 0
 
     private let schedule: ConstantWithWarmup
@@ -133,8 +136,12 @@ public final class Trainer {
                 try logger?.scalar("gradient_norm", metrics.gradientNorm, step: step)
                 try logger?.scalar("lr", metrics.learningRate, step: step)
             }
-            if step % settings.validateEvery == 0, let loss = try validationLoss() {
-                try logger?.scalar("val_loss", loss, step: step)
+            if step % settings.validateEvery == 0 {
+                if let loss = try validationLoss() { try logger?.scalar("val_loss", loss, step: step) }
+                if let evaluate {
+                    for (name, value) in try evaluate(step) { try logger?.scalar(name, value, step: step) }
+                    model.train()
+                }
             }
             if step % settings.latestCheckpointEvery == 0 { try saveCheckpoint(.latest) }
             if step % settings.periodicCheckpointEvery == 0 { try saveCheckpoint(.acrossTimesteps) }

@@ -40,6 +40,9 @@ public final class TrainingJob {
                               codec: try configuration.codec(), run: run, device: device)
         trainer.logger = try TensorBoardWriter(runDirectory: folder)
 
+        trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: try configuration.codec(),
+                                                       settings: configuration.settings)
+
         if let pretrained = try resolved.optionalString("experiment.pretrained") {
             let report = try UpstreamWeights.load(pretrained, into: model)
             log("pretrained: loaded \(pretrained) (\(report))")
@@ -47,6 +50,33 @@ public final class TrainingJob {
         if let resume = try resolved.optionalString("experiment.resume_from_checkpoint") {
             try trainer.resume(from: resume)
             log("resumed: \(resume) at step \(trainer.step)")
+        }
+    }
+
+    /// PSNR/SSIM of clips sampled from a fixed validation subset (at most 4 clips, fixed seed),
+    /// logged at every validation. The seed is restored afterwards, so evaluating never
+    /// changes the training run.
+    static func sampledClipMetrics(trainer: Trainer, validation: ClipDataset, codec: LatentCodec,
+                                   settings: TrainingSettings) throws -> ((Int) throws -> [String: Double])? {
+        guard validation.count > 0 else { return nil }
+        let steps = settings.evaluationSamplingSteps ?? settings.samplingSteps
+        var options = SamplingOptions()
+        options.mode = settings.schedulingMode
+        options.steps = steps
+        options.historyStabilization = settings.historyStabilization
+        let process = try settings.makeSamplingProcess(steps: steps, device: trainer.device)
+        let clips = Swift.min(4, validation.count)
+        let indices = (0..<clips).map { $0 * validation.count / clips }
+        return { _ in
+            let state = try Generator.defaultCPU.state()
+            defer { try? Generator.defaultCPU.setState(state) }
+            trainer.model.eval()
+            let evaluation = WorldModelEvaluation(model: trainer.model, codec: codec, process: process, options: options,
+                                                  contextFrames: settings.contextFrames, seed: settings.seed)
+            let (video, actions) = try ClipBatcher(dataset: validation, batchSize: clips, seed: 0).stack(indices)
+            let prediction = try evaluation.predict(try video.to(trainer.device), actions: trainer.model.config.useAction ? try actions.to(trainer.device) : nil)
+            let scores = try evaluation.scores(prediction, try video.to(trainer.device))
+            return ["val/psnr": scores.psnr, "val/ssim": scores.ssim]
         }
     }
 
