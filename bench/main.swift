@@ -1,24 +1,37 @@
 import Foundation
 
-// `nanowm-bench [ops] [ckpt] [--threads N] [--iterations N] [--megabytes N]`: SwiftTorch against PyTorch eager,
-// both measured in this run on this machine. Run from the repository root (scripts/bench).
+// `nanowm-bench [ops] [ckpt] [model] [sample] [--threads N] [--iterations N] [--megabytes N] [--steps N]
+// [--reference PATH]`: SwiftTorch against PyTorch eager, both measured in this run on this machine. `model` and
+// `sample` compare with upstream's PyTorch NanoWM, imported from the nano-world-model checkout given with
+// --reference or NANOWM_REFERENCE (skipped without one). Run from the repository root (scripts/bench).
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String, default value: Int) -> Int {
     guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count, let v = Int(arguments[i + 1]) else { return value }
     return v
 }
-let suites = arguments.filter { !$0.hasPrefix("--") && Int($0) == nil }
+/// A string-valued option; its value is not a suite name.
+let reference: String? = {
+    guard let i = arguments.firstIndex(of: "--reference"), i + 1 < arguments.count else {
+        return ProcessInfo.processInfo.environment["NANOWM_REFERENCE"]
+    }
+    return arguments[i + 1]
+}()
+let suites = arguments.enumerated().filter { i, argument in
+    !argument.hasPrefix("--") && Int(argument) == nil && (i == 0 || arguments[i - 1] != "--reference")
+}.map { $0.1 }
 let threads = option("--threads", default: 1)
 do {
     for suite in suites.isEmpty ? ["ops"] : suites {
         switch suite {
         case "ops": try benchOps(threads: threads, iterations: option("--iterations", default: 20000))
         case "ckpt": try benchCheckpoint(threads: threads, megabytes: option("--megabytes", default: 600))
+        case "model": try benchModel(threads: threads, reference: reference)
+        case "sample": try benchSampling(threads: threads, reference: reference, steps: option("--steps", default: 20))
         case "ckpt-child":
             guard suites.count == 3 else { throw BenchError("usage: ckpt-child MODE PATH") }
             try checkpointChild(mode: suites[1], path: suites[2])
             exit(0)
-        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt")
+        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample")
         }
     }
 } catch {

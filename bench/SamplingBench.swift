@@ -1,0 +1,93 @@
+import Foundation
+import NanoWM
+import SwiftTorch
+
+/// Diffusion-forcing sampling time against upstream's `dfot_sample`, set up as upstream's
+/// sampling script does it: v-prediction, cosine schedule with zero terminal SNR respaced to
+/// the step count, sequential scheduling, DDIM eta 0, history stabilisation 0.02. One context
+/// frame and two generated frames; same weights, context and actions on both sides (one
+/// safetensors file), same threads. Before timing, the two samplers' outputs for the same
+/// seed are compared once.
+func benchSampling(threads: Int, reference: String?, steps: Int) throws {
+    guard let reference = try checkedReference(reference, suite: "sample") else { return }
+    Torch.numThreads = threads
+    let frames = 3, contextFrames = 1, batch = 2, seed: UInt64 = 4321
+    let models: [(label: String, config: NanoWMConfig, iterations: Int)] = [
+        ("tiny D64x4 8x8", NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 4, hiddenSize: 64, depth: 4, numHeads: 4,
+                                        numFrames: frames, useAction: true, actionDim: 10, causal: true), 3),
+        ("small D128x4 16x16", NanoWMConfig(inputSize: 16, patchSize: 2, inChannels: 4, hiddenSize: 128, depth: 4, numHeads: 4,
+                                            numFrames: frames, useAction: true, actionDim: 10, causal: true), 1),
+    ]
+    var options = SamplingOptions()
+    options.mode = .sequential
+    options.steps = steps
+    options.eta = 0
+    options.historyStabilization = 0.02
+    let process = try GaussianDiffusion(schedule: .squaredcosCapV2, target: .v, zeroTerminalSNR: true, snrGamma: 5,
+                                        samplingSteps: steps)
+    let sampler = DiffusionForcingSampler(process: process, options: options)
+    var rows: [(String, Double, Double)] = []
+    for (index, entry) in models.enumerated() {
+        let config = entry.config
+        let bench = try BenchModel(config, seed: UInt64(300 + index))
+        bench.model.eval()
+        try manualSeed(UInt64(400 + index))
+        let shape = [batch, frames, config.inChannels, config.inputSize, config.inputSize]
+        let context = try Tensor.randn([batch, contextFrames] + Array(shape[2...]))
+        let action = try Tensor.randn([batch, frames, config.actionDim!])
+        let shared = try bench.write(inputs: ["context": context, "action": action], name: "sample\(index)")
+        defer { removeBenchFiles(shared) }
+        let samplesPath = shared + ".samples.safetensors"
+        let statement = """
+        torch.manual_seed(\(seed))
+        with torch.no_grad():
+            samples = df.dfot_sample(
+                diffusion=diffusion, model=model, shape=\(pythonTuple(shape)), context=context, n_context_frames=\(contextFrames),
+                scheduling_mode='sequential', num_sampling_steps=\(steps),
+                model_kwargs=dict(y=None, use_fp16=False, action=action), device='cpu', progress=False,
+                eta=0.0, clip_denoised=False, history_stabilization_level=0.02)
+        """
+        let setup = referenceModelSetup(reference: reference, config: config, shared: shared) + """
+        import make_diffusion_fixtures as mdf
+        import diffusion as diffusion_package
+        import diffusion.df_sample as df
+        model.eval()
+        context, action = data['context'], data['action']
+        diffusion = mdf.create_diffusion(types.SimpleNamespace(diffusion=diffusion_package), 'v', respacing=str(\(steps)))
+        \(statement)
+        save_file({'samples': samples.contiguous()}, \(pythonString(samplesPath)))
+
+        """
+        let name = "\(entry.label) \(steps) steps"
+        let benchCase = BenchCase(name: name, iterations: entry.iterations, swift: {
+            try manualSeed(seed)
+            _ = try withNoGrad {
+                try sampler.sample({ x, t in try bench.model(x, t: t, action: action) }, shape: shape, context: context,
+                                   contextFrames: contextFrames)
+            }
+        }, torchSetup: "import types\n" + setup, torchStatement: statement)
+        let torch = try runTorchBaseline([
+            "threads": threads,
+            "cases": [["name": benchCase.name, "setup": benchCase.torchSetup, "stmt": benchCase.torchStatement,
+                       "iters": benchCase.iterations]],
+        ])
+        // The same seed gives the same samples on both sides (checked once, untimed).
+        try manualSeed(seed)
+        let ours = try withNoGrad {
+            try sampler.sample({ x, t in try bench.model(x, t: t, action: action) }, shape: shape, context: context,
+                               contextFrames: contextFrames)
+        }
+        let diff = try maxAbsDifference(ours, try SafeTensors.read(samplesPath).tensors["samples"]!)
+        print(String(format: "%@: samples max|Swift - PyTorch| = %.3g (same seed; %@ 1e-4)", entry.label, diff,
+                     diff <= 1e-4 ? "within" : "NOT within"))
+        let oursSeconds = try secondsPerIteration(benchCase.iterations, benchCase.swift)
+        guard let theirs = torch[benchCase.name] as? Double else { throw BenchError("no PyTorch time for \(benchCase.name)") }
+        rows.append((benchCase.name, oursSeconds * 1000, theirs * 1000))
+    }
+    printComparison(title: "Sequential diffusion-forcing sampling, batch \(batch), 1 context + 2 generated frames, "
+                    + "\(threads) thread(s), best of 5", unit: "ms", rows: rows, goal: 0.8)
+}
+
+private func pythonTuple(_ values: [Int]) -> String {
+    "(" + values.map(String.init).joined(separator: ", ") + ")"
+}
