@@ -8,16 +8,12 @@ import XCTest
 /// outside: forward, sample, rollout, ckpt and model info, run as a user runs them, on
 /// upstream-style checkpoints and the reference's fixtures.
 final class CommandLineTests: XCTestCase {
-    private var directory: URL!
+    private var scratch: TemporaryDirectory!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-tests-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { scratch = try TemporaryDirectory("cli-tests") }
+    override func tearDown() { scratch.remove() }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
-
-    private func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    private func path(_ name: String) -> String { scratch.path(name) }
 
     /// An upstream-style Lightning checkpoint made by PyTorch: `model._orig_mod.` keys (as after
     /// torch.compile) beside codec weights and hyper-parameters.

@@ -7,14 +7,11 @@ import XCTest
 /// Training from configs at toy size: exact resume, crash-safe checkpoints, Lightning
 /// compatibility with upstream's `pretrained` loading, TensorBoard output and Ctrl-C.
 final class TrainingTests: XCTestCase {
-    private var directory: URL!
+    private var scratch: TemporaryDirectory!
+    private var directory: URL { scratch.url }
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("training-tests-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+    override func setUpWithError() throws { scratch = try TemporaryDirectory("training-tests") }
+    override func tearDown() { scratch.remove() }
 
     /// The quickstart experiment shrunk to seconds.
     private func overrides(_ extra: [String] = []) -> [String] {

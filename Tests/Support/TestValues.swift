@@ -1,19 +1,21 @@
 /// Small values shared by tests.
+import Foundation
 
 /// Python source for a string literal.
 public func pythonString(_ text: String) -> String {
     "'" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
 }
 
-/// A small deterministic generator for the fuzz test.
-public struct SplitMix64 {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+/// A fresh folder under the system's temporary directory, removed by `remove()` (call it from
+/// `tearDown`).
+public struct TemporaryDirectory {
+    public let url: URL
+
+    public init(_ label: String) throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID())")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
+
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
 }

@@ -7,18 +7,12 @@ import XCTest
 /// identical values, files we write load in Python with `weights_only=True`, and hostile or
 /// damaged files are refused with one clear line.
 final class TorchArchiveTests: XCTestCase {
-    private var directory: String!
+    private var scratch: TemporaryDirectory!
 
-    override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("archive-tests-\(UUID())").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
+    override func setUpWithError() throws { scratch = try TemporaryDirectory("archive-tests") }
+    override func tearDown() { scratch.remove() }
 
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
-    }
-
-    private func path(_ name: String) -> String { directory + "/" + name }
+    private func path(_ name: String) -> String { scratch.path(name) }
 
     /// A Lightning-shaped checkpoint as upstream saves it: model and codec weights, bf16 and
     /// f16, views sharing a storage, and hyper-parameters holding objects of arbitrary classes.
@@ -249,7 +243,7 @@ final class TorchArchiveTests: XCTestCase {
     /// 10⁴ random corruptions of a valid checkpoint: each either loads or throws; none crashes.
     func testFuzzedArchivesNeverCrash() throws {
         let original = try validArchiveBytes()
-        var generator = SplitMix64(seed: 20261125)
+        var generator = SeededRandom(seed: 20261125)
         var loaded = 0, refused = 0
         let file = path("fuzz.pt")
         for _ in 0..<10_000 {

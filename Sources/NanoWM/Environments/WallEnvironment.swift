@@ -1,3 +1,4 @@
+import SwiftTorch
 import Foundation
 
 /// The built-in environment, in the spirit of DINO-WM's "Wall": a point agent in a square

@@ -34,59 +34,45 @@ extension Module {
     /// matching entries are loaded and the report says what was skipped.
     @discardableResult
     public func loadStateDict(_ tensors: [String: Tensor], strict: Bool = true) throws -> StateDictReport {
-        let expected = stateDict()
-        let expectedKeys = Set(expected.map { $0.0 })
-        var report = StateDictReport()
-        var assignments: [(Tensor, Tensor)] = []
-        for (key, target) in expected {
-            guard let source = tensors[key] else { report.missing.append(key); continue }
-            if source.shape != target.shape {
-                report.mismatched.append((key, target.shape, source.shape))
-            } else {
-                assignments.append((target, source))
-            }
-        }
-        report.unexpected = tensors.keys.filter { !expectedKeys.contains($0) }.sorted()
-        if strict && !report.isClean {
-            throw TorchError.invalidArgument("state dict does not match \(type(of: self)): \(report)")
-        }
-        try withNoGrad {
-            for (target, source) in assignments { try target.copy_(source) }
-        }
-        return report
+        try load(tensors, shape: \.shape, strict: strict) { target, source in try target.copy_(source) }
     }
-}
 
-extension Module {
     /// Loads a checkpoint's tensors, reading each straight from the file into the parameter
     /// that owns it (no second copy of the weights in memory). Same contract as
     /// `loadStateDict(_:strict:)`; geometry is checked before any byte is read.
     @discardableResult
     public func loadStateDict(_ refs: [String: TensorRef], strict: Bool = true) throws -> StateDictReport {
+        try load(refs, shape: \.shape, strict: strict) { target, source in
+            if source.dtype == target.dtype && target.isContiguous && target.device == .cpu {
+                try source.read(into: target)
+            } else {
+                try target.copy_(try source.load())
+            }
+        }
+    }
+
+    /// Matches `sources` against the state dict by name and shape, then (when allowed)
+    /// copies each match with `assign`.
+    private func load<Source>(_ sources: [String: Source], shape: (Source) -> [Int], strict: Bool,
+                              assign: (Tensor, Source) throws -> Void) throws -> StateDictReport {
         let expected = stateDict()
         let expectedKeys = Set(expected.map { $0.0 })
         var report = StateDictReport()
-        var assignments: [(Tensor, TensorRef)] = []
+        var assignments: [(Tensor, Source)] = []
         for (key, target) in expected {
-            guard let source = refs[key] else { report.missing.append(key); continue }
-            if source.shape != target.shape {
-                report.mismatched.append((key, target.shape, source.shape))
+            guard let source = sources[key] else { report.missing.append(key); continue }
+            if shape(source) != target.shape {
+                report.mismatched.append((key, target.shape, shape(source)))
             } else {
                 assignments.append((target, source))
             }
         }
-        report.unexpected = refs.keys.filter { !expectedKeys.contains($0) }.sorted()
+        report.unexpected = sources.keys.filter { !expectedKeys.contains($0) }.sorted()
         if strict && !report.isClean {
             throw TorchError.invalidArgument("state dict does not match \(type(of: self)): \(report)")
         }
         try withNoGrad {
-            for (target, source) in assignments {
-                if source.dtype == target.dtype && target.isContiguous && target.device == .cpu {
-                    try source.read(into: target)
-                } else {
-                    try target.copy_(try source.load())
-                }
-            }
+            for (target, source) in assignments { try assign(target, source) }
         }
         return report
     }

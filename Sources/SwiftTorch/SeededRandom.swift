@@ -1,4 +1,4 @@
-/// A small deterministic generator (SplitMix64) for environments and data generation: the
+/// A small deterministic generator (SplitMix64) for environments, data generation and tests: the
 /// same seed gives the same trajectories on every machine, independent of libtorch.
 public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var state: UInt64
