@@ -12,7 +12,8 @@ public struct TrajectoryStore {
         public var resolution: Int
         public var actionDimension: Int
         public var seed: UInt64
-        public var formatVersion = 1
+        // Bumped whenever the environment or format changes, so old data is regenerated.
+        public var formatVersion = 2
     }
 
     public let directory: URL

@@ -13,9 +13,9 @@ public struct WallEnvironment: Sendable {
         /// Vertical centre and half height of the door.
         public var doorY = 0.5
         public var doorHalfHeight = 0.12
-        public var agentRadius = 0.05
+        public var agentRadius = 0.08
         /// The largest displacement one action can make along each axis.
-        public var maxStep = 0.08
+        public var maxStep = 0.1
         public init() {}
     }
 
