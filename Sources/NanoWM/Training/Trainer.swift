@@ -122,7 +122,12 @@ public final class Trainer {
     public func fit(until last: Int? = nil, showProgress: Bool = true) throws {
         let end = Swift.min(last ?? settings.maxSteps, settings.maxSteps)
         installInterruptHandler()
-        defer { signalSource?.cancel(); signalSource = nil }
+        defer {
+            // Ctrl-C means "stop the program" again once training is over.
+            signalSource?.cancel()
+            signalSource = nil
+            signal(SIGINT, SIG_DFL)
+        }
         let bar = showProgress ? ProgressBar("train", total: end) : nil
         var recent: [Double] = []
         while step < end && !interrupted {
