@@ -11,9 +11,11 @@ struct NanoWMCommand: ParsableCommand {
         abstract: "Video world models trained with diffusion forcing, on libtorch, in one binary.",
         discussion: """
         Loads released PyTorch checkpoints, trains and fine-tunes, rolls models out and
-        evaluates them. Start with `nanowm doctor` to see which libtorch this binary uses.
+        evaluates them. New here? `nanowm quickstart` generates data, trains a small model,
+        evaluates it and writes videos and plots, in minutes on a CPU. `nanowm doctor` shows
+        which libtorch this binary uses.
         """,
         version: NanoWMInfo.version,
-        subcommands: [Doctor.self, Smoke.self, CheckpointCommands.self, ConfigCommand.self, ModelCommands.self,
-                      Forward.self, Sample.self, Rollout.self, Train.self, QuickstartCommand.self])
+        subcommands: [QuickstartCommand.self, Train.self, Sample.self, Rollout.self, Forward.self,
+                      CheckpointCommands.self, ConfigCommand.self, ModelCommands.self, Doctor.self, Smoke.self])
 }
