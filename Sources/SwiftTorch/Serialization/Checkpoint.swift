@@ -29,24 +29,24 @@ public struct Checkpoint {
     }
 
     /// Where the weights sit: a Lightning checkpoint's `state_dict`, a training script's
-    /// `model`/`module`/`ema`, or the root itself when it is a plain state dict.
+    /// `model`/`module`/`model_state_dict`, or the root itself when it is a plain state dict.
     public func stateDict() throws -> [(String, TensorRef)] {
         guard case .dict(let root) = root else {
             throw CheckpointError(path, "holds a \(Callables.kind(of: root)), not a dict of tensors")
         }
         for key in ["state_dict", "model", "module", "model_state_dict"] {
-            if case .dict(let inner)? = root[key], Self.holdsTensors(inner) { return try Self.tensors(of: inner, path) }
+            if case .dict(let inner)? = root[key], Self.holdsTensors(inner) { return Self.tensors(of: inner) }
         }
         guard Self.holdsTensors(root) else {
             let keys = root.entries.compactMap(\.key.string).prefix(8).joined(separator: ", ")
             throw CheckpointError(path, "found no state dict (top-level keys: \(keys))")
         }
-        return try Self.tensors(of: root, path)
+        return Self.tensors(of: root)
     }
 
     /// Every tensor of a state dict, in saved order; non-tensor entries (e.g. `_metadata`)
     /// are not weights and are left out.
-    private static func tensors(of dict: PickleDict, _ path: String) throws -> [(String, TensorRef)] {
+    private static func tensors(of dict: PickleDict) -> [(String, TensorRef)] {
         dict.entries.compactMap { entry in
             guard let name = entry.key.string, let tensor = entry.value.tensor else { return nil }
             return (name, tensor)
