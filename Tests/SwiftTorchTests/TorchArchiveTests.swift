@@ -241,6 +241,29 @@ final class TorchArchiveTests: XCTestCase {
         assertOneLineError(path("nowhere.ckpt"), mentions: "cannot open")
     }
 
+    /// Pickles nesting a million levels deep (tuples on the stack, lists through the memo) are
+    /// refused or loaded, and freed, without overflowing the stack.
+    func testDeeplyNestedPicklesDoNotCrash() throws {
+        let tuples = path("deep_tuples.pt"), lists = path("deep_lists.pt")
+        _ = try PyTorchBaseline.shared.run("""
+        import zipfile
+        n = 1000000
+        deep_tuples = b'\\x80\\x02N' + b'\\x85' * n + b'.'
+        # L0 stays on the stack and in memo 0; each step makes a list, appends it to the list in
+        # memo 0 and memoizes it as 0, leaving the stack as it was: one chain from L0 down.
+        step = b']q\\x01' + b'0' + b'h\\x00' + b'h\\x01' + b'a' + b'0' + b'h\\x01' + b'q\\x00' + b'0'
+        deep_lists = b'\\x80\\x02]q\\x00' + step * n + b'.'
+        for name, payload in [(\(pythonString(tuples)), deep_tuples), (\(pythonString(lists)), deep_lists)]:
+            with zipfile.ZipFile(name, 'w') as z:
+                z.writestr('archive/data.pkl', payload)
+        """)
+        XCTAssertThrowsError(try TorchArchive.read(tuples)) { error in
+            XCTAssertTrue("\(error)".contains("nest"), "\(error)")
+        }
+        // The list chain is legal pickle: it loads (no tensors in it), and freeing it must not recurse.
+        XCTAssertNoThrow(try { _ = try TorchArchive.read(lists) }())
+    }
+
     /// 10⁴ random corruptions of a valid checkpoint: each either loads or throws; none crashes.
     func testFuzzedArchivesNeverCrash() throws {
         let original = try validArchiveBytes()

@@ -57,6 +57,7 @@ public indirect enum PickleValue {
 public final class PickleList {
     public var items: [PickleValue]
     public init(_ items: [PickleValue] = []) { self.items = items }
+    deinit { PickleTeardown.release(&items) }
 }
 
 public final class PickleDict {
@@ -66,6 +67,12 @@ public final class PickleDict {
     private var stringIndex: [String: Int] = [:]
 
     public init(ordered: Bool = false) { isOrdered = ordered }
+
+    deinit {
+        var values = entries.flatMap { [$0.key, $0.value] }
+        entries = []
+        PickleTeardown.release(&values)
+    }
 
     public convenience init(_ pairs: [(String, PickleValue)], ordered: Bool = false) {
         self.init(ordered: ordered)
@@ -108,4 +115,10 @@ public final class PickleObject {
     }
 
     public var qualifiedName: String { "\(module).\(name)" }
+
+    deinit {
+        var values = arguments + listItems + dictItems.flatMap { [$0.0, $0.1] } + (state.map { [$0] } ?? [])
+        arguments = []; listItems = []; dictItems = []; state = nil
+        PickleTeardown.release(&values)
+    }
 }

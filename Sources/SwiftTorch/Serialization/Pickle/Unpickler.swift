@@ -98,10 +98,10 @@ struct Unpickler {
 
         // Containers
         case 0x29: try push(.tuple([])) // EMPTY_TUPLE
-        case 0x85: try push(.tuple(try popCount(1))) // TUPLE1
-        case 0x86: try push(.tuple(try popCount(2))) // TUPLE2
-        case 0x87: try push(.tuple(try popCount(3))) // TUPLE3
-        case 0x74: try push(.tuple(try popMark())) // TUPLE
+        case 0x85: try push(try tuple(try popCount(1))) // TUPLE1
+        case 0x86: try push(try tuple(try popCount(2))) // TUPLE2
+        case 0x87: try push(try tuple(try popCount(3))) // TUPLE3
+        case 0x74: try push(try tuple(try popMark())) // TUPLE
         case 0x5d: try push(.list(PickleList())) // EMPTY_LIST
         case 0x6c: try push(.list(PickleList(try popMark()))) // LIST
         case 0x7d: try push(.dict(PickleDict())) // EMPTY_DICT
@@ -207,6 +207,32 @@ struct Unpickler {
     }
 
     // MARK: - Containers
+
+    /// How deep tuples may nest in tuples. Lists, dicts and objects free themselves without
+    /// recursion (`PickleTeardown`); tuples are plain values, so their depth is bounded here.
+    static let maximumTupleNesting = 1000
+
+    private func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        // Shared sub-tuples (DUP, memo) could make the walk exponential, so it has a budget too.
+        var budget = 10_000
+        guard Self.tupleNesting(items, limit: Self.maximumTupleNesting, budget: &budget) < Self.maximumTupleNesting,
+              budget > 0 else {
+            throw PickleError("tuples nest deeper than \(Self.maximumTupleNesting) levels or too intricately")
+        }
+        return .tuple(items)
+    }
+
+    /// Nesting depth of tuples within `items`, counting no further than `limit` and visiting at
+    /// most `budget` tuples.
+    private static func tupleNesting(_ items: [PickleValue], limit: Int, budget: inout Int) -> Int {
+        var deepest = 1
+        for case .tuple(let inner) in items {
+            budget -= 1
+            guard deepest < limit, budget > 0 else { break }
+            deepest = Swift.max(deepest, 1 + tupleNesting(inner, limit: limit - 1, budget: &budget))
+        }
+        return deepest
+    }
 
     private func dictionary(from items: [PickleValue]) throws -> PickleDict {
         guard items.count % 2 == 0 else { throw PickleError("dict items come in an odd number") }
