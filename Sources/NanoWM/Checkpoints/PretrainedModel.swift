@@ -9,7 +9,8 @@ extension NanoWM {
     ///   - weightlessInjection: `additive` or `adaln_fuse`, which leave the same keys.
     public static func load(checkpoint path: String, causal: Bool = true,
                             weightlessInjection: ActionInjection = .additive, device: Device = .cpu) throws -> NanoWM {
-        let tensors = try UpstreamWeights.modelTensors(in: try Checkpoint.open(path))
+        let checkpoint = try Checkpoint.open(path)
+        let tensors = try UpstreamWeights.modelTensors(in: checkpoint)
         let config: NanoWMConfig
         do {
             config = try NanoWMConfig(inferringFrom: tensors.mapValues(\.shape), causal: causal, weightlessInjection: weightlessInjection)
@@ -17,7 +18,7 @@ extension NanoWM {
             throw CheckpointError(path, "\(error)")
         }
         let model = try NanoWM(config)
-        try UpstreamWeights.load(path, into: model)
+        try UpstreamWeights.load(checkpoint, into: model)
         if device != .cpu { try model.to(device) }
         model.eval()
         return model

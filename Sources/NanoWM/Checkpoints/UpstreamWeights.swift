@@ -34,11 +34,17 @@ public enum UpstreamWeights {
     /// unexpected and mis-shaped key, and nothing is loaded.
     @discardableResult
     public static func load(_ path: String, into model: Module, strict: Bool = true) throws -> StateDictReport {
-        let tensors = try modelTensors(in: try Checkpoint.open(path))
+        try load(try Checkpoint.open(path), into: model, strict: strict)
+    }
+
+    /// The same for a checkpoint already open, so callers that also read its other fields
+    /// parse the file once.
+    @discardableResult
+    public static func load(_ checkpoint: Checkpoint, into model: Module, strict: Bool = true) throws -> StateDictReport {
         do {
-            return try model.loadStateDict(tensors, strict: strict)
+            return try model.loadStateDict(try modelTensors(in: checkpoint), strict: strict)
         } catch let error as TorchError {
-            throw CheckpointError(path, "\(error)")
+            throw CheckpointError(checkpoint.path, "\(error)")
         }
     }
 }

@@ -49,6 +49,12 @@ public struct ClipBatcher {
         return try stack(indices)
     }
 
+    /// `count` indices spread evenly over the dataset: a fixed, representative subset.
+    public func evenlySpacedIndices(_ count: Int) -> [Int] {
+        let n = Swift.min(count, dataset.count)
+        return (0..<n).map { $0 * dataset.count / n }
+    }
+
     /// Clips at fixed indices (validation subsets, evaluation).
     public func stack(_ indices: [Int]) throws -> (video: Tensor, actions: Tensor) {
         let clips = try indices.map { try dataset.clip(at: $0) }

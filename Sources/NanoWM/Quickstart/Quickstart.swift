@@ -51,21 +51,15 @@ public enum Quickstart {
         model.eval()
 
         let settings = job.configuration.settings
-        let steps = settings.evaluationSamplingSteps ?? settings.samplingSteps
-        var options = SamplingOptions()
-        options.mode = settings.schedulingMode
-        options.steps = steps
-        options.historyStabilization = settings.historyStabilization
-        let process = try settings.makeSamplingProcess(steps: steps)
+        let (process, options) = try settings.evaluationSampler()
         let codec = try job.configuration.codec()
         let evaluation = WorldModelEvaluation(model: model, codec: codec, process: process, options: options,
                                               contextFrames: settings.contextFrames, seed: 0)
 
         // Held-out clips: evenly spaced through the validation split, a fixed subset.
-        let clips = Swift.min(settings.validationSize, job.validation.count)
-        let indices = (0..<clips).map { $0 * job.validation.count / clips }
-        let (video, actions) = try ClipBatcher(dataset: job.validation, batchSize: clips, seed: 0).stack(indices)
-        log("evaluating on \(clips) held-out clips (\(settings.contextFrames) context + \(video.shape[1] - settings.contextFrames) generated frames, seed 0) …")
+        let heldOut = try ClipBatcher(dataset: job.validation, batchSize: settings.validationSize, seed: 0)
+        let (video, actions) = try heldOut.stack(heldOut.evenlySpacedIndices(settings.validationSize))
+        log("evaluating on \(video.shape[0]) held-out clips (\(settings.contextFrames) context + \(video.shape[1] - settings.contextFrames) generated frames, seed 0) …")
         let (report, prediction) = try evaluation.evaluate(video: video, actions: actions)
         printReport(report, log: log)
 

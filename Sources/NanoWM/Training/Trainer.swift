@@ -190,7 +190,7 @@ public final class Trainer {
     /// random generator, so the continuation equals an uninterrupted run.
     public func resume(from path: String) throws {
         let checkpoint = try Checkpoint.open(path)
-        try UpstreamWeights.load(path, into: model)
+        try UpstreamWeights.load(checkpoint, into: model)
         guard let globalStep = checkpoint.root["global_step"]?.int else { throw CheckpointError(path, "has no global_step: not a training checkpoint") }
         if let optimizerState = checkpoint.root["optimizer_states"]?.items?.first {
             try OptimizerState.restore(optimizer, from: optimizerState, source: path)

@@ -59,21 +59,16 @@ public final class TrainingJob {
     static func sampledClipMetrics(trainer: Trainer, validation: ClipDataset, codec: LatentCodec,
                                    settings: TrainingSettings) throws -> ((Int) throws -> [String: Double])? {
         guard validation.count > 0 else { return nil }
-        let steps = settings.evaluationSamplingSteps ?? settings.samplingSteps
-        var options = SamplingOptions()
-        options.mode = settings.schedulingMode
-        options.steps = steps
-        options.historyStabilization = settings.historyStabilization
-        let process = try settings.makeSamplingProcess(steps: steps, device: trainer.device)
-        let clips = Swift.min(4, validation.count)
-        let indices = (0..<clips).map { $0 * validation.count / clips }
+        let (process, options) = try settings.evaluationSampler(device: trainer.device)
+        let subset = try ClipBatcher(dataset: validation, batchSize: 4, seed: 0)
+        let indices = subset.evenlySpacedIndices(4)
         return { _ in
             let state = try Generator.defaultCPU.state()
             defer { try? Generator.defaultCPU.setState(state) }
             trainer.model.eval()
             let evaluation = WorldModelEvaluation(model: trainer.model, codec: codec, process: process, options: options,
                                                   contextFrames: settings.contextFrames, seed: settings.seed)
-            let (video, actions) = try ClipBatcher(dataset: validation, batchSize: clips, seed: 0).stack(indices)
+            let (video, actions) = try subset.stack(indices)
             let prediction = try evaluation.predict(try video.to(trainer.device), actions: trainer.model.config.useAction ? try actions.to(trainer.device) : nil)
             let scores = try evaluation.scores(prediction, try video.to(trainer.device))
             return ["val/psnr": scores.psnr, "val/ssim": scores.ssim]

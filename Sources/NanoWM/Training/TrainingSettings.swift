@@ -52,6 +52,16 @@ public struct TrainingSettings: Sendable {
                                      snrGamma: snrGamma, samplingSteps: steps, device: device)
     }
 
+    /// How evaluation samples: the model's scheduling mode and history stabilisation, with
+    /// `evaluation.num_sampling_steps` (else the model's) steps on the matching respaced process.
+    public func evaluationSampler(device: Device = .cpu) throws -> (process: DiffusionProcess, options: SamplingOptions) {
+        var options = SamplingOptions()
+        options.mode = schedulingMode
+        options.steps = evaluationSamplingSteps ?? samplingSteps
+        options.historyStabilization = historyStabilization
+        return (try makeSamplingProcess(steps: options.steps, device: device), options)
+    }
+
     public func validate() throws {
         func require(_ ok: Bool, _ message: String) throws { if !ok { throw DiffusionError(message) } }
         try require(learningRate > 0, "experiment.training.optimizer.lr must be positive")
