@@ -71,12 +71,12 @@ func benchModel(threads: Int, reference: String?) throws {
 /// A NanoWM with reproducible non-trivial weights (every tensor, zero-initialised ones too,
 /// drawn from one seeded generator in state-dict order: 0.02·randn), saved for the PyTorch side.
 struct BenchModel {
-    let model: NanoWM
+    let model: NanoWMModel
     let parameters: [Tensor]
 
     init(_ config: NanoWMConfig, seed: UInt64) throws {
         try manualSeed(seed)
-        let model = try NanoWM(config)
+        let model = try NanoWMModel(config)
         let generator = try Generator(seed: seed)
         try withNoGrad {
             for (_, tensor) in model.stateDict() { _ = try tensor.copy_(Tensor.randn(tensor.shape, generator: generator) * 0.02) }

@@ -17,13 +17,13 @@ struct CheckpointOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Where to run.", valueName: "cpu|cuda|cuda:N"))
     var device: String = "cpu"
 
-    func load() throws -> (NanoWM, Device) {
+    func load() throws -> (NanoWMModel, Device) {
         guard let kind = ActionInjection(rawValue: injection), kind == .additive || kind == .adalnFuse else {
             throw ValidationError("--injection must be additive or adaln_fuse (the others are recognised from the weights)")
         }
         let target = try Device(parsing: device)
         try target.ensureAvailable()
-        return (try NanoWM.load(checkpoint: checkpoint, causal: causal, weightlessInjection: kind, device: target), target)
+        return (try NanoWMModel.load(checkpoint: checkpoint, causal: causal, weightlessInjection: kind, device: target), target)
     }
 }
 
@@ -81,7 +81,7 @@ struct ModelCommands: ParsableCommand {
             let config = try NanoWMConfig(variant: name, inputSize: inputSize, inChannels: channels, numFrames: frames,
                                           useAction: actionDim > 0, actionDim: actionDim > 0 ? actionDim : nil,
                                           actionInjection: kind, causal: true)
-            let count = try NanoWM(config).parameterCount
+            let count = try NanoWMModel(config).parameterCount
             print(config.summary)
             print("parameters: \(count) (\(String(format: "%.1fM", Double(count) / 1e6)))")
         }

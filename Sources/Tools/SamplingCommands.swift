@@ -35,7 +35,7 @@ struct DiffusionOptions: ParsableArguments {
 }
 
 /// Reads `context` (and `action`) from a clip file and checks them against the model.
-private func readClip(_ path: String, for model: NanoWM, device: Device) throws -> (context: Tensor, action: Tensor?) {
+private func readClip(_ path: String, for model: NanoWMModel, device: Device) throws -> (context: Tensor, action: Tensor?) {
     let tensors = try SafeTensors.read(path).tensors
     guard let context = tensors["context"] else { throw ValidationError("\(path): no tensor 'context' [B, K, C, H, W]") }
     let config = model.config

@@ -115,7 +115,7 @@ final class CommandLineTests: XCTestCase {
         let inspect = try run(["ckpt", "inspect", checkpoint])
         XCTAssertTrue(inspect.output.contains("actions 3-d adaln"), inspect.output)
         XCTAssertTrue(inspect.output.contains("hidden 32, 2 heads, depth 2, patch 2"), inspect.output)
-        let model = try NanoWM(try NanoWMConfig(referenceArguments: try fixture.json("config") as! [String: Any]))
+        let model = try NanoWMModel(try NanoWMConfig(referenceArguments: try fixture.json("config") as! [String: Any]))
         XCTAssertTrue(inspect.output.contains("world model: \(fixture.weights.count) tensors"), inspect.output)
         XCTAssertEqual(fixture.weights.count, model.stateDict().count)
 

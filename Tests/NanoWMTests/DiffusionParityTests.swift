@@ -202,15 +202,15 @@ final class DiffusionParityTests: XCTestCase {
 
     // MARK: - Helpers
 
-    static func tinyModel(_ fixture: FixtureFile) throws -> NanoWM {
+    static func tinyModel(_ fixture: FixtureFile) throws -> NanoWMModel {
         let arguments = try fixture.json("config") as! [String: Any]
-        let model = try NanoWM(try NanoWMConfig(referenceArguments: arguments))
+        let model = try NanoWMModel(try NanoWMConfig(referenceArguments: arguments))
         try model.loadStateDict(fixture.weights)
         model.eval()
         return model
     }
 
-    static func sample(_ model: NanoWM, _ process: DiffusionProcess, _ run: [String: Any], context: Tensor, action: Tensor) throws -> Tensor {
+    static func sample(_ model: NanoWMModel, _ process: DiffusionProcess, _ run: [String: Any], context: Tensor, action: Tensor) throws -> Tensor {
         var options = SamplingOptions()
         options.mode = try SchedulingMode(name: run["scheduling_mode"] as! String)
         options.steps = run["num_sampling_steps"] as! Int

@@ -27,7 +27,7 @@ final class ImageMetricsTests: XCTestCase {
 
     func testCopyLastFrameBaselineRepeatsTheLastContextFrame() throws {
         let video = try Tensor.arange(0, 4).to(.float32).reshape([1, 4, 1, 1, 1]).expand([1, 4, 3, 2, 2])
-        let model = try NanoWM(NanoWMConfig(inputSize: 2, patchSize: 1, inChannels: 3, hiddenSize: 8, depth: 2, numHeads: 2,
+        let model = try NanoWMModel(NanoWMConfig(inputSize: 2, patchSize: 1, inChannels: 3, hiddenSize: 8, depth: 2, numHeads: 2,
                                             numFrames: 4, useAction: false, causal: true))
         let evaluation = WorldModelEvaluation(model: model, codec: PixelCodec(), process: FlowMatching(), options: SamplingOptions(),
                                               contextFrames: 2)

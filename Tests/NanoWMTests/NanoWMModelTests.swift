@@ -40,7 +40,7 @@ final class NanoWMModelTests: XCTestCase {
 
     /// Eval mode, no grad, on one thread as the fixtures were made: with outputs of size ~10,
     /// the reference itself moves by ~1e-5 between thread counts (CPU reduction order).
-    static func forward(_ model: NanoWM, _ fixture: Fixture) throws -> Tensor {
+    static func forward(_ model: NanoWMModel, _ fixture: Fixture) throws -> Tensor {
         model.eval()
         let threads = Torch.numThreads
         Torch.numThreads = 1
@@ -56,7 +56,7 @@ final class NanoWMModelTests: XCTestCase {
         var report: [String] = []
         for name in try Self.smallFixtureNames() {
             let fixture = try Self.loadFixture(name)
-            let model = try NanoWM(fixture.config)
+            let model = try NanoWMModel(fixture.config)
             let load = try model.loadStateDict(fixture.weights, strict: true)
             XCTAssertTrue(load.isClean, "\(name): \(load)")
             let out = try Self.forward(model, fixture)
@@ -73,7 +73,7 @@ final class NanoWMModelTests: XCTestCase {
         let fixture = try Self.loadFixture("s2_full")
         XCTAssertEqual(fixture.config, try NanoWMConfig(variant: "NanoWM-S/2", numFrames: 4, useAction: true,
                                                         actionDim: 10, causal: true))
-        let model = try NanoWM(fixture.config)
+        let model = try NanoWMModel(fixture.config)
         let generator = try Generator(seed: 20261125)
         var weights: [String: Tensor] = [:]
         for (key, shape) in try Self.referenceKeys(fixture) {
@@ -100,7 +100,7 @@ final class NanoWMModelTests: XCTestCase {
     /// every small fixture (all injection kinds) has exactly our keys and shapes.
     func testStateDictKeysShapesAndOrderMatchReference() throws {
         let s2 = try Self.loadFixture("s2_full")
-        let ours = try NanoWM(s2.config).stateDict().map { ($0.0, $0.1.shape) }
+        let ours = try NanoWMModel(s2.config).stateDict().map { ($0.0, $0.1.shape) }
         let theirs = try Self.referenceKeys(s2)
         XCTAssertEqual(ours.map { $0.0 }, theirs.map { $0.0 }, "state-dict key order")
         XCTAssertEqual(ours.map { "\($0.0) \($0.1)" }, theirs.map { "\($0.0) \($0.1)" }, "state-dict shapes")
@@ -108,7 +108,7 @@ final class NanoWMModelTests: XCTestCase {
 
         for name in try Self.smallFixtureNames() {
             let fixture = try Self.loadFixture(name)
-            let ours = Dictionary(uniqueKeysWithValues: try NanoWM(fixture.config).stateDict().map { ($0.0, $0.1.shape) })
+            let ours = Dictionary(uniqueKeysWithValues: try NanoWMModel(fixture.config).stateDict().map { ($0.0, $0.1.shape) })
             XCTAssertEqual(ours, fixture.weights.mapValues { $0.shape }, name)
         }
     }
@@ -135,8 +135,8 @@ final class NanoWMModelTests: XCTestCase {
             let config = NanoWMConfig(inputSize: 8, patchSize: 4, inChannels: 3, hiddenSize: 48, depth: 4, numHeads: 3,
                                       mlpRatio: 2.5, numFrames: 5, useAction: true, actionDim: 2,
                                       actionInjection: injection, causal: true)
-            let model = try NanoWM(config)
-            let loaded = try NanoWM(stateDict: Dictionary(uniqueKeysWithValues: model.stateDict()), causal: true,
+            let model = try NanoWMModel(config)
+            let loaded = try NanoWMModel(stateDict: Dictionary(uniqueKeysWithValues: model.stateDict()), causal: true,
                                     weightlessInjection: injection == .adalnFuse ? .adalnFuse : .additive)
             XCTAssertEqual(loaded.config, config, injection.rawValue)
         }
@@ -171,7 +171,7 @@ final class NanoWMModelTests: XCTestCase {
             let what = "\(row["arch"]!) \(config.actionInjection.rawValue) A=\(config.actionDim ?? 0)"
             XCTAssertEqual(try Self.parameterCount(config), expected, what)
             if !checkedWhole && config.variantName == "NanoWM-S/2" {
-                XCTAssertEqual(try NanoWM(config).parameterCount, expected, what + " (whole model)")
+                XCTAssertEqual(try NanoWMModel(config).parameterCount, expected, what + " (whole model)")
                 checkedWhole = true
             }
         }
@@ -181,7 +181,7 @@ final class NanoWMModelTests: XCTestCase {
     static func parameterCount(_ config: NanoWMConfig) throws -> Int {
         var shallow = config
         shallow.depth = 2
-        let model = try NanoWM(shallow)
+        let model = try NanoWMModel(shallow)
         return model.parameterCount + (config.depth - 2) * model.blocks[0].parameterCount
     }
 
@@ -191,13 +191,13 @@ final class NanoWMModelTests: XCTestCase {
     /// those inputs with a message instead of inventing semantics.
     func testRejectsInputsTheReferenceCannotRun() throws {
         for injection in [ActionInjection.adaln, .film] {
-            let model = try NanoWM(NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2,
+            let model = try NanoWMModel(NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2,
                                                 numFrames: 3, useAction: true, actionDim: 2, actionInjection: injection))
             let x = try Tensor.randn([1, 3, 4, 4, 4]), action = try Tensor.randn([1, 3, 2])
             XCTAssertThrowsError(try model(x, t: Tensor([5], shape: [1]), action: action), injection.rawValue)
             XCTAssertNoThrow(try model(x, t: Tensor([5, 5, 5], shape: [1, 3]), action: action))
         }
-        let model = try NanoWM(NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2, numFrames: 3))
+        let model = try NanoWMModel(NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2, numFrames: 3))
         XCTAssertThrowsError(try model(Tensor.randn([1, 2, 4, 4, 4]), t: Tensor([5], shape: [1])), "wrong frame count")
     }
 
@@ -224,7 +224,7 @@ final class NanoWMModelTests: XCTestCase {
                 O[k] = v
             """)
             try manualSeed(1234)
-            let ours = try NanoWM(config).stateDict()
+            let ours = try NanoWMModel(config).stateDict()
             XCTAssertEqual(Set(ours.map { $0.0 }), Set(torch.keys), injection.rawValue)
             for (key, value) in ours { try assertExactlyEqual(value, torch[key], "\(injection.rawValue) \(key)") }
         }
@@ -235,7 +235,7 @@ final class NanoWMModelTests: XCTestCase {
     func testBackwardReachesEveryParameter() throws {
         let config = NanoWMConfig(inputSize: 4, patchSize: 2, hiddenSize: 16, depth: 2, numHeads: 2, numFrames: 3,
                                   useAction: true, actionDim: 2, actionInjection: .crossAttention, causal: true)
-        let model = try NanoWM(config)
+        let model = try NanoWMModel(config)
         try withNoGrad { for p in model.parameters() { try p.copy_(Tensor.randn(p.shape) * 0.2) } }
         model.train()
         let out = try model(Tensor.randn([2, 3, 4, 4, 4]), t: Tensor([1, 2, 3, 4, 5, 6], shape: [2, 3]),

@@ -1,6 +1,6 @@
 import SwiftTorch
 
-extension NanoWM {
+extension NanoWMModel {
     /// Builds the model a checkpoint describes (architecture inferred from its keys) and loads
     /// its weights strictly, reading each tensor straight into its parameter.
     ///
@@ -8,7 +8,7 @@ extension NanoWM {
     ///   - causal: what the weights cannot tell; upstream's configs train causal models.
     ///   - weightlessInjection: `additive` or `adaln_fuse`, which leave the same keys.
     public static func load(checkpoint path: String, causal: Bool = true,
-                            weightlessInjection: ActionInjection = .additive, device: Device = .cpu) throws -> NanoWM {
+                            weightlessInjection: ActionInjection = .additive, device: Device = .cpu) throws -> NanoWMModel {
         let checkpoint = try Checkpoint.open(path)
         let tensors = try UpstreamWeights.modelTensors(in: checkpoint)
         let config: NanoWMConfig
@@ -17,7 +17,7 @@ extension NanoWM {
         } catch {
             throw CheckpointError(path, "\(error)")
         }
-        let model = try NanoWM(config)
+        let model = try NanoWMModel(config)
         try UpstreamWeights.load(checkpoint, into: model)
         if device != .cpu { try model.to(device) }
         model.eval()

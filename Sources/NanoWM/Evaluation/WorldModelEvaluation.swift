@@ -6,14 +6,14 @@ import SwiftTorch
 /// fixed seed, and score the generated frames (PSNR, SSIM) against ground truth, beside the
 /// copy-last-frame baseline and the same model given zero or shuffled actions.
 public struct WorldModelEvaluation {
-    public let model: NanoWM
+    public let model: NanoWMModel
     public let codec: LatentCodec
     public let process: DiffusionProcess
     public let options: SamplingOptions
     public let contextFrames: Int
     public let seed: UInt64
 
-    public init(model: NanoWM, codec: LatentCodec, process: DiffusionProcess, options: SamplingOptions,
+    public init(model: NanoWMModel, codec: LatentCodec, process: DiffusionProcess, options: SamplingOptions,
                 contextFrames: Int, seed: UInt64 = 0) {
         self.model = model
         self.codec = codec

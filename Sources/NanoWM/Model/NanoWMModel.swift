@@ -6,7 +6,7 @@ import SwiftTorch
 ///
 /// Parameter names, shapes and order are the reference PyTorch model's, so its state dicts
 /// load strictly; the RoPE tables are recomputed, never saved.
-public final class NanoWM: Module {
+public final class NanoWMModel: Module {
     public let config: NanoWMConfig
     @Parameter public var pos_embed: Tensor      // [1, P, D], a learned offset per patch
     @Parameter public var temp_embed: Tensor     // [1, F, D], added before the first temporal block

@@ -98,7 +98,7 @@ public enum Quickstart {
     }
 
     /// 4× the training window, one new frame at a time from a sliding context.
-    static func longRollout(job: TrainingJob, model: NanoWM, process: DiffusionProcess, options: SamplingOptions,
+    static func longRollout(job: TrainingJob, model: NanoWMModel, process: DiffusionProcess, options: SamplingOptions,
                             codec: LatentCodec, log: (String) -> Void) throws -> RolloutResult {
         let window = model.config.numFrames, history = window - 1
         let available = job.configuration.config["dataset.trajectory_length"]?.int ?? window * 4

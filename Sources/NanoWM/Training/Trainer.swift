@@ -7,7 +7,7 @@ import SwiftTorch
 /// global generator, whose state the checkpoints keep, and batches depend only on the step,
 /// so a resumed run continues bit for bit.
 public final class Trainer {
-    public let model: NanoWM
+    public let model: NanoWMModel
     public let settings: TrainingSettings
     public let optimizer: AdamW
     public let process: DiffusionProcess
@@ -34,7 +34,7 @@ public final class Trainer {
         public var learningRate: Double
     }
 
-    public init(model: NanoWM, settings: TrainingSettings, train: ClipDataset, validation: ClipDataset?,
+    public init(model: NanoWMModel, settings: TrainingSettings, train: ClipDataset, validation: ClipDataset?,
                 codec: LatentCodec, run: RunDirectory, device: Device = .cpu) throws {
         try settings.validate()
         guard train.clipLength == model.config.numFrames else {

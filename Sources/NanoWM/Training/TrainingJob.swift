@@ -34,7 +34,7 @@ public final class TrainingJob {
 
         // Upstream seeds everything before building the model, so init is reproducible.
         try manualSeed(configuration.settings.seed)
-        let model = try NanoWM(configuration.model)
+        let model = try NanoWMModel(configuration.model)
         if device != .cpu { try model.to(device) }
         trainer = try Trainer(model: model, settings: configuration.settings, train: train, validation: validation,
                               codec: try configuration.codec(), run: run, device: device)
