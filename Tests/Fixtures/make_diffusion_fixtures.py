@@ -32,7 +32,6 @@ import torch.nn as nn
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_nanowm_fixtures as nf  # noqa: E402  (sister script: stand-ins + writer)
 
-nf._DT[torch.float64] = "F64"  # the sister writer knows F32/I64 only
 
 T_STEPS = 1000
 B, F, C, HW = 2, 3, 4, 4
@@ -173,7 +172,7 @@ def save(out, name, tensors, meta):
     path = os.path.join(out, name)
     nf.save_safetensors(path, tensors, meta)
     size = os.path.getsize(path)
-    assert size < 300_000, (name, size)
+    assert size < 500_000, (name, size)  # keep the repository small
     print(f"ok   {name:48s} {size:>7d} B")
 
 
@@ -238,8 +237,13 @@ def run_losses(ref, out):
         for tname, t in (("frame", LOSS_T_FRAME), ("clip", LOSS_T_CLIP)):
             x_t = d.q_sample(x0, t, noise=noise)
             terms = d.training_losses(toy_model, x0, t, model_kwargs={"y": None}, noise=noise)
+            # float64 replay: same tables, same inputs widened (see make_nanowm_fixtures.widened)
+            terms64 = d.training_losses(toy_model, x0.double(), t, model_kwargs={"y": None}, noise=noise.double())
             p = f"{name}.{tname}."
             tensors[p + "x_t"] = x_t
+            tensors[p + "x_t.f64"] = d.q_sample(x0.double(), t, noise=noise.double())
+            tensors[p + "mse.f64"] = terms64["mse"]
+            tensors[p + "loss.f64"] = terms64["loss"]
             tensors[p + "model_output"] = toy_model(x_t, t)
             if pred == "flow":
                 target = x0 - noise
@@ -263,6 +267,7 @@ def run_losses(ref, out):
                  "per sample for t [B]); t is the un-respaced timestep (timestep_map is identity)",
         "x0_noise": "torch.manual_seed(7); x0 = randn(2,3,4,4,4); noise = randn(2,3,4,4,4)",
         "t_frame": "diffusion_forcing mode, [B,F]", "t_clip": "full_seq_diffusion mode, [B]",
+        "f64": "<key>.{x_t,mse,loss}.f64 = the same call with x0 and noise widened to float64",
     }
     save(out, "training_losses.safetensors", tensors, meta)
 
@@ -320,6 +325,10 @@ def run_timestep_sampling(ref, out):
             mo = model(x_t, t, y=None, action=action)
             terms2 = d.training_losses(model, x, t, {"y": None, "action": action}, noise=noise)
         assert torch.equal(terms["loss"], terms2["loss"]), "draw-order replay mismatch"
+        with torch.no_grad():
+            twin = nf.Float64Twin(lambda: ref.model.NanoWM(**TINY_SAMPLER), model)
+            loss64 = d.training_losses(twin, x.double(), t, {"y": None, "action": action}, noise=noise.double())["loss"]
+        tensors[strategy + ".loss.f64"] = loss64
         p = strategy + "."
         tensors.update({p + "t": t, p + "noise": noise, p + "x_t": x_t, p + "model_output": mo,
                         p + "target": d._predict_v(x, t, noise), p + "mse": terms["mse"],
@@ -429,6 +438,8 @@ def run_dfot_group(ref, out, fname, runs, path_desc, respacing_of, seed_base, tr
             model_kwargs=dict(y=None, use_fp16=False, action=action), device="cpu", progress=False,
             eta=0.0, clip_denoised=False, history_stabilization_level=hsl)
         tensors[key + ".samples"] = samples
+        tensors[key + ".samples.f64"] = float64_samples(ref, model, pred, sched, ztsnr, respacing_of(S), seed,
+                                                        context, action, mode, S, hsl, log["schedule"][0])
         tensors[key + ".schedule"] = log["schedule"][0]
         tensors[key + ".context_in"] = log["context_in"][0]
         if trajectories and hsl > 0:
@@ -455,9 +466,29 @@ def run_dfot_group(ref, out, fname, runs, path_desc, respacing_of, seed_base, tr
                 "overwrite); <key>.context_in = context the loop got (re-noised if stabilised); "
                 "<key>.step_sample [n_steps,B,F,C,H,W] (only stabilised runs of dfot_train_path / "
                 "dfot_preds_flow) = dfot_ddim_sample 'sample' outputs (before the loop restores context frames); <key>.timestep_map / alphas_cumprod (float64) "
-                "of the spaced diffusion (dfot_cli_path only; identity / the 1000-step tables otherwise)",
+                "of the spaced diffusion (dfot_cli_path only; identity / the 1000-step tables otherwise); "
+                "<key>.samples.f64 = the same call replayed in float64 (float64 model twin, float32 draws widened)",
     })
     save(out, fname, tensors, meta)
+
+
+def float64_samples(ref, model, pred, sched, ztsnr, respacing, seed, context, action, mode, S, hsl, schedule):
+    """The same dfot_sample call in float64 (model twin, widened inputs, the float32 random
+    stream widened): the scale of the float32 run's own error."""
+    twin = nf.Float64Twin(lambda: ref.model.NanoWM(**TINY_SAMPLER), model)  # built before seeding
+    d = create_diffusion(ref, pred, sched, ztsnr, 0.0 if pred == "flow" else 5.0, respacing=respacing)
+    log = {}
+    instrument(d, log)
+    torch.manual_seed(seed)
+    with nf.float64_draws(), torch.no_grad():
+        samples = ref.df.dfot_sample(
+            diffusion=d, model=twin, shape=(B, F, C, HW, HW), context=context.double(), n_context_frames=1,
+            scheduling_mode=mode, num_sampling_steps=S,
+            model_kwargs=dict(y=None, use_fp16=False, action=action), device="cpu", progress=False,
+            eta=0.0, clip_denoised=False, history_stabilization_level=hsl)
+    assert torch.equal(log["schedule"][0], schedule), "float64 replay took another schedule"
+    assert samples.dtype == torch.float64, samples.dtype
+    return samples
 
 
 def check_replay(ref, d, model, context, action, samples, seed, schedule, hsl, pred):
@@ -549,6 +580,46 @@ def run_rollout(ref, out, name, history, length, mode, S, hsl, seed):
     frames01 = (latents + 1.0) / 2.0                       # what the fake data source returns
     raw_actions = torch.randn(B, length * FRAME_INTERVAL, SPEC_ACTION_DIM)
     ds = _FakeDataset(_FakeSource(frames01, raw_actions))
+    generated, gt, log = _rollout_main(ref, model, ds, history, length, mode, S, hsl, seed)
+    # float64 replay: the model's float64 twin, the float32 random stream widened
+    twin = nf.Float64Twin(lambda: ref.model.NanoWM(**TINY_SAMPLER), model)
+    with nf.float64_draws():
+        generated64, _, log64 = _rollout_main(ref, twin, ds, history, length, mode, S, hsl, seed)
+    assert generated64.dtype == torch.float64, generated64.dtype
+    assert all(torch.equal(a, b) for a, b in zip(log["schedule"], log64["schedule"]))
+    d = log["diffusion"]
+    tensors = dict(weights(model), gt_latents=gt, raw_actions=raw_actions, generated=generated,
+                   window_actions=torch.stack(log["action_in"]), context_in=torch.stack(log["context_in"]),
+                   timestep_map=torch.tensor(d.timestep_map, dtype=torch.int64))
+    tensors["generated.f64"] = generated64
+    # schedules are identical every window; store the first and check
+    assert all(torch.equal(s, log["schedule"][0]) for s in log["schedule"])
+    tensors["schedule"] = log["schedule"][0]
+    meta = dict(TINY_META)
+    meta.update({
+        "rollout_args": json.dumps(dict(history_length=history, rollout_length=length, scheduling_mode=mode,
+                                        num_sampling_steps=S, eta=0.0, history_stabilization_level=hsl,
+                                        frame_interval=FRAME_INTERVAL, spec_action_dim=SPEC_ACTION_DIM,
+                                        batch_size=B, num_frames_per_inference=F, use_fp16=False)),
+        "diffusion": f"create_diffusion(timestep_respacing='{S}', 'squaredcos_cap_v2', 'v', 1000, 5.0, True) "
+                     "(SpacedDiffusion, num_timesteps = S)",
+        "seed": str(seed),
+        "call": f"torch.manual_seed({seed}); rollout.main(args) of the reference (VAE = identity, "
+                "dataset/video I/O stubbed); no other RNG use inside main, so the stream runs through all "
+                f"{length - history} dfot_sample calls back to back",
+        "keys": "gt_latents [B,L,C,H,W] = frames*2-1 as rollout.py computes it (context = first history_length); "
+                "raw_actions [B, L*frame_interval, spec_action_dim]; generated [B,L,C,H,W] (first history_length "
+                "= gt); window_actions [L-h,B,F,spec*fi] = model action per window; context_in [L-h,B,h,C,H,W] "
+                "= context the loop got (re-noised if stabilised); schedule = matrix per window (same each); "
+                "generated.f64 = the same run replayed in float64 (float64 model twin, float32 draws widened)",
+        "data": f"torch.manual_seed({seed - 1}); latents = 0.5*randn(B,L,C,H,W); frames = (latents+1)/2; "
+                "raw_actions = randn(B, L*fi, d)",
+    })
+    save(out, name, tensors, meta)
+
+
+def _rollout_main(ref, model, ds, history, length, mode, S, hsl, seed):
+    """Runs the reference's rollout.main() on `model`; returns (generated, gt, log)."""
     _Recorder.model, _Recorder.dataset, _Recorder.decoded = model, ds, []
     log = {}
     real_create = ref.rollout.create_diffusion
@@ -576,34 +647,7 @@ def run_rollout(ref, out, name, history, length, mode, S, hsl, seed):
         with contextlib.redirect_stdout(io.StringIO()):
             ref.rollout.main(args)
     ref.rollout.create_diffusion = real_create
-    generated, gt = _Recorder.decoded[0], _Recorder.decoded[1]
-    d = log["diffusion"]
-    tensors = dict(weights(model), gt_latents=gt, raw_actions=raw_actions, generated=generated,
-                   window_actions=torch.stack(log["action_in"]), context_in=torch.stack(log["context_in"]),
-                   timestep_map=torch.tensor(d.timestep_map, dtype=torch.int64))
-    # schedules are identical every window; store the first and check
-    assert all(torch.equal(s, log["schedule"][0]) for s in log["schedule"])
-    tensors["schedule"] = log["schedule"][0]
-    meta = dict(TINY_META)
-    meta.update({
-        "rollout_args": json.dumps(dict(history_length=history, rollout_length=length, scheduling_mode=mode,
-                                        num_sampling_steps=S, eta=0.0, history_stabilization_level=hsl,
-                                        frame_interval=FRAME_INTERVAL, spec_action_dim=SPEC_ACTION_DIM,
-                                        batch_size=B, num_frames_per_inference=F, use_fp16=False)),
-        "diffusion": f"create_diffusion(timestep_respacing='{S}', 'squaredcos_cap_v2', 'v', 1000, 5.0, True) "
-                     "(SpacedDiffusion, num_timesteps = S)",
-        "seed": str(seed),
-        "call": f"torch.manual_seed({seed}); rollout.main(args) of the reference (VAE = identity, "
-                "dataset/video I/O stubbed); no other RNG use inside main, so the stream runs through all "
-                f"{length - history} dfot_sample calls back to back",
-        "keys": "gt_latents [B,L,C,H,W] = frames*2-1 as rollout.py computes it (context = first history_length); "
-                "raw_actions [B, L*frame_interval, spec_action_dim]; generated [B,L,C,H,W] (first history_length "
-                "= gt); window_actions [L-h,B,F,spec*fi] = model action per window; context_in [L-h,B,h,C,H,W] "
-                "= context the loop got (re-noised if stabilised); schedule = matrix per window (same each)",
-        "data": f"torch.manual_seed({seed - 1}); latents = 0.5*randn(B,L,C,H,W); frames = (latents+1)/2; "
-                "raw_actions = randn(B, L*fi, d)",
-    })
-    save(out, name, tensors, meta)
+    return _Recorder.decoded[0], _Recorder.decoded[1], log
 
 
 def main():

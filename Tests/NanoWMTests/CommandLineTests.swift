@@ -47,8 +47,7 @@ final class CommandLineTests: XCTestCase {
             _ = try run(["forward", "--checkpoint", checkpoint, "--input", path("in.safetensors"), "--output", path("out.safetensors"),
                          "--causal", causal], environment: ["OMP_NUM_THREADS": "1"])
             let out = try XCTUnwrap(SafeTensors.read(path("out.safetensors")).tensors["out"])
-            // Multi-threaded reductions may move the last bits (see NanoWMModelTests).
-            try assertClose(out, fixture.tensor("out"), atol: 1e-4, name)
+            try fixture.assertAgrees(out, "out", "via nanowm forward")
         }
     }
 
@@ -68,7 +67,7 @@ final class CommandLineTests: XCTestCase {
                          "--steps", "8", "--mode", mode, "--seed", seed, "--history-stabilization", stabilization])
             let samples = try XCTUnwrap(SafeTensors.read(path("samples.safetensors")).tensors["samples"])
             let key = stabilization == "0" ? "\(mode).hs0.0" : "\(mode).hs0.02"
-            try assertClose(samples, fixture.tensor("\(key).samples"), atol: 1e-4, key)
+            try fixture.assertAgrees(samples, "\(key).samples", "via nanowm sample")
         }
     }
 
@@ -83,7 +82,7 @@ final class CommandLineTests: XCTestCase {
         _ = try run(["rollout", "--checkpoint", checkpoint, "--input", path("clip.safetensors"), "--output", path("rollout.safetensors"),
                      "--steps", "5", "--frames", "10", "--history", "2", "--seed", "800"])
         let samples = try XCTUnwrap(SafeTensors.read(path("rollout.safetensors")).tensors["samples"])
-        try assertClose(samples, fixture.tensor("generated"), atol: 1e-4, "rollout")
+        try fixture.assertAgrees(samples, "generated", "via nanowm rollout")
     }
 
     func testBadSamplingInputsFailWithOneLine() throws {
