@@ -119,21 +119,23 @@ final class TrainingTests: XCTestCase {
         var arguments = ["train", "--run-dir", runFolder.path] + overrides(["experiment.training.max_steps=100000",
             "experiment.training.checkpointing.latest.every_n_train_steps=1", "model.hidden_size=128", "model.depth=4"])
         arguments.removeAll { $0.hasPrefix("experiment.training.checkpointing.latest.every_n_train_steps=3") }
-        var killed = 0
-        for delay in [2.5, 3.1, 3.7] {
+        let latest = runFolder.appendingPathComponent("checkpoints/latest")
+        // Each run is killed a little after it has written a checkpoint of its own, so the kill
+        // lands while it checkpoints (every step) whatever the machine's speed.
+        for delay in [0.0, 0.35, 0.7] {
+            let started = Date()
             let process = Process()
             process.executableURL = NanoWMExecutable.url
             process.arguments = arguments
             process.standardError = FileHandle.nullDevice
             process.standardOutput = FileHandle.nullDevice
             try process.run()
+            let wrote = Self.waitForCheckpoint(in: latest, newerThan: started, while: process, timeout: 120)
             Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
-            killed += 1
+            XCTAssertTrue(wrote, "run \(delay): no checkpoint within 120 s")
         }
-        XCTAssertEqual(killed, 3)
-        let latest = runFolder.appendingPathComponent("checkpoints/latest")
         let names = try FileManager.default.contentsOfDirectory(atPath: latest.path).filter { $0.hasSuffix(".ckpt") }
         XCTAssertFalse(names.isEmpty, "no checkpoint was written before the kills")
         for name in names {
@@ -145,6 +147,22 @@ final class TrainingTests: XCTestCase {
         }
     }
 
+    /// Polls until `folder` holds a `.ckpt` modified after `date`; false when `process` ends first
+    /// or the time runs out.
+    static func waitForCheckpoint(in folder: URL, newerThan date: Date, while process: Process, timeout: TimeInterval) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline && process.isRunning {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+            let fresh = names.filter { $0.hasSuffix(".ckpt") }.contains { name in
+                let attributes = try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)
+                return (attributes?[.modificationDate] as? Date).map { $0 > date } ?? false
+            }
+            if fresh { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return false
+    }
+
     /// Ctrl-C stops after the current step, saves, and exits cleanly.
     func testInterruptSavesAndExits() throws {
         let runFolder = directory.appendingPathComponent("interrupted")
@@ -153,8 +171,11 @@ final class TrainingTests: XCTestCase {
         process.arguments = ["train", "--run-dir", runFolder.path] + overrides(["experiment.training.max_steps=100000"])
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
+        let started = Date()
         try process.run()
-        Thread.sleep(forTimeInterval: 3)
+        // Interrupt once training is under way (its first checkpoint exists), whatever the machine's speed.
+        XCTAssertTrue(Self.waitForCheckpoint(in: runFolder.appendingPathComponent("checkpoints/latest"), newerThan: started,
+                                             while: process, timeout: 120), "no checkpoint within 120 s")
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)

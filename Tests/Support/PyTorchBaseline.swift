@@ -94,17 +94,19 @@ public func maxAbsDifference(_ a: Tensor, _ b: Tensor) throws -> Double {
 }
 
 /// Asserts equal shapes and every element within `atol + rtol·|expected|`, reporting the
-/// worst difference. `expected` is PyTorch's value.
+/// worst difference. `expected` is PyTorch's value. A NaN on either side fails: no parity test
+/// expects one, and NaN compares unequal to everything, itself included.
 public func assertClose(_ actual: Tensor, _ expected: Tensor?, atol: Double = 1e-6, rtol: Double = 0,
                         _ what: String = "", file: StaticString = #filePath, line: UInt = #line) throws {
     guard let expected else { return XCTFail("\(what): PyTorch produced no value", file: file, line: line) }
     XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
     guard actual.shape == expected.shape else { return }
     let a = try actual.to(.float64), e = try expected.to(.float64)
-    let ok = try a.allClose(e, rtol: rtol, atol: atol)
-    // NaNs in matching places count as equal.
-    let nanAgree = try a.isnan().eq(e.isnan()).all().item(Bool.self)
-    if !(ok && nanAgree) {
+    let nans = (try a.isnan().sum().item(Int.self), try e.isnan().sum().item(Int.self))
+    guard nans == (0, 0) else {
+        return XCTFail("\(what): NaN in \(nans.0) computed and \(nans.1) expected elements", file: file, line: line)
+    }
+    if !(try a.allClose(e, rtol: rtol, atol: atol)) {
         let diff = try maxAbsDifference(a, e)
         XCTFail("\(what): max |Δ| = \(diff) exceeds atol \(atol) + rtol \(rtol)", file: file, line: line)
     }

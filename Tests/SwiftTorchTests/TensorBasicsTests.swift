@@ -80,7 +80,11 @@ final class TensorBasicsTests: XCTestCase {
         XCTAssertEqual(try Device(parsing: "cuda:3"), .cuda(3))
     }
 
-    func testVersionIsThePinnedOne() {
-        XCTAssertTrue(Torch.version.hasPrefix("2."), Torch.version)
+    /// The libtorch the binary links is the release of the PyTorch the tests compare with
+    /// (its version without the local part, e.g. "+cpu").
+    func testLinkedLibtorchIsTheBaselinePyTorchRelease() throws {
+        let python = try PyTorchBaseline.shared.run("O['v'] = torch.tensor(list(torch.__version__.split('+')[0].encode()))")
+        let bytes = try XCTUnwrap(python["v"]).to(.uint8).bytes()
+        XCTAssertEqual(Torch.version, String(decoding: bytes, as: UTF8.self))
     }
 }
