@@ -256,6 +256,60 @@ int ctorch_autocast_set_dtype(int device_type, int dtype);
 int ctorch_autocast_enter(void); /* returns the new nesting depth */
 int ctorch_autocast_exit(void);  /* clears the cast cache when the outermost scope ends */
 
+/* ---- TorchScript --------------------------------------------------------------------------
+ * A scripted or traced module saved by torch.jit.save, and the values its methods take and
+ * return (c10::IValue). Values are built and read one level at a time; containers own copies
+ * of their elements, so every handle is freed independently. */
+typedef struct ctorch_module_s *ctorch_module;
+typedef struct ctorch_value_s *ctorch_value;
+
+typedef enum {
+  CTORCH_VALUE_NONE, CTORCH_VALUE_BOOL, CTORCH_VALUE_INT, CTORCH_VALUE_DOUBLE, CTORCH_VALUE_STRING,
+  CTORCH_VALUE_TENSOR, CTORCH_VALUE_TUPLE, CTORCH_VALUE_LIST, CTORCH_VALUE_DICT, CTORCH_VALUE_OTHER
+} ctorch_value_kind;
+
+/* device_type < 0 loads onto the devices recorded in the file */
+int ctorch_module_load(const char *path, int device_type, int device_index, ctorch_module *out);
+void ctorch_module_free(ctorch_module m);
+int ctorch_module_set_training(ctorch_module m, bool training);
+/* dtype < 0 keeps the dtype; device_type < 0 keeps the device */
+int ctorch_module_to(ctorch_module m, int dtype, int device_type, int device_index);
+int ctorch_module_has_method(ctorch_module m, const char *name, bool *out);
+/* Runs a method with positional arguments and keyword arguments (kw_names[i] = kw_values[i]). */
+int ctorch_module_run(ctorch_module m, const char *method, const ctorch_value *args, int nargs,
+                      const char *const *kw_names, const ctorch_value *kw_values, int nkw,
+                      ctorch_value *out);
+/* Named parameters (buffers = false) or buffers (true), recursively, as a dict str -> tensor
+   in the module's order. The tensors share storage with the module. */
+int ctorch_module_named_tensors(ctorch_module m, bool buffers, ctorch_value *out);
+/* Copies `value` into the parameter or buffer at dotted path `name` (shapes must match). */
+int ctorch_module_set_tensor(ctorch_module m, const char *name, ctorch_tensor value);
+/* An attribute at a dotted path (e.g. a float the exporter stored on the module). */
+int ctorch_module_attribute(ctorch_module m, const char *name, ctorch_value *out);
+
+int ctorch_value_none(ctorch_value *out);
+int ctorch_value_bool(bool v, ctorch_value *out);
+int ctorch_value_int(int64_t v, ctorch_value *out);
+int ctorch_value_double(double v, ctorch_value *out);
+int ctorch_value_string(const char *v, ctorch_value *out);
+int ctorch_value_tensor(ctorch_tensor t, ctorch_value *out);
+/* kind: CTORCH_VALUE_TUPLE or CTORCH_VALUE_LIST (a list of tensors becomes a Tensor[]) */
+int ctorch_value_sequence(ctorch_value_kind kind, const ctorch_value *items, int n, ctorch_value *out);
+/* a dict whose keys are all strings, ints or tensors */
+int ctorch_value_dict(const ctorch_value *keys, const ctorch_value *values, int n, ctorch_value *out);
+void ctorch_value_free(ctorch_value v);
+int ctorch_value_kind_of(ctorch_value v, ctorch_value_kind *out);
+int ctorch_value_to_bool(ctorch_value v, bool *out);
+int ctorch_value_to_int(ctorch_value v, int64_t *out);
+int ctorch_value_to_double(ctorch_value v, double *out);
+/* Copies at most `capacity` bytes (no terminator) and reports the string's full length. */
+int ctorch_value_to_string(ctorch_value v, char *buffer, size_t capacity, size_t *length);
+int ctorch_value_to_tensor(ctorch_value v, ctorch_tensor *out);
+/* Element count of a tuple, list or dict */
+int ctorch_value_count(ctorch_value v, int64_t *out);
+/* Element i of a tuple or list; for a dict, key (want_key) or value of entry i */
+int ctorch_value_element(ctorch_value v, int64_t i, bool want_key, ctorch_value *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,104 @@
+import CTorchShim
+import Foundation
+
+/// A TorchScript module saved by `torch.jit.save` (scripted or traced): its methods run in
+/// libtorch's interpreter, with the values they take and return as `ScriptValue`s. Parameters
+/// and buffers can be read and overwritten by name, so weights from a checkpoint can be put
+/// into an exported module. Errors (a wrong argument, a missing method, a shape that does not
+/// match) carry TorchScript's own message.
+public final class ScriptModule {
+    let handle: OpaquePointer
+    /// The file it was loaded from, for messages.
+    public let path: String
+
+    /// Loads `path`; with a device, every tensor goes there (else where the file says).
+    public init(contentsOf path: String, device: Device? = nil) throws {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw TorchError.invalidArgument("\(path): no such TorchScript file")
+        }
+        if let device { try device.ensureAvailable() }
+        var out: OpaquePointer?
+        let status = ctorch_module_load(path, device.map { $0.typeCode } ?? -1, device?.index ?? 0, &out)
+        guard status == 0, let out else {
+            let reason = TorchError.lastShimError().message.split(separator: "\n").first.map(String.init) ?? ""
+            throw TorchError.invalidArgument("\(path): not a loadable TorchScript file (\(reason))")
+        }
+        handle = out
+        self.path = path
+    }
+
+    deinit { ctorch_module_free(handle) }
+
+    /// Evaluation mode (dropout off, batch norm uses its running statistics), as `module.eval()`.
+    public func eval() throws { try check(ctorch_module_set_training(handle, false)) }
+    public func train(_ on: Bool = true) throws { try check(ctorch_module_set_training(handle, on)) }
+
+    /// Moves every parameter and buffer to `device` (and converts floating ones to `dtype`).
+    public func to(_ device: Device? = nil, dtype: DType? = nil) throws {
+        if let device { try device.ensureAvailable() }
+        try check(ctorch_module_to(handle, dtype.map { $0.rawValue } ?? -1, device.map { $0.typeCode } ?? -1, device?.index ?? 0))
+    }
+
+    public func hasMethod(_ name: String) throws -> Bool {
+        var found = false
+        try check(ctorch_module_has_method(handle, name, &found))
+        return found
+    }
+
+    /// Runs `method` with positional `arguments` and `keywords`, as Python's
+    /// `module.method(*arguments, **keywords)`.
+    public func run(_ method: String = "forward", _ arguments: [ScriptValue] = [],
+                    keywords: [(String, ScriptValue)] = []) throws -> ScriptValue {
+        try ScriptValue.withHandles(arguments) { args in
+            try ScriptValue.withHandles(keywords.map(\.1)) { values in
+                var names = keywords.map { strdup($0.0) }
+                defer { names.forEach { free($0) } }
+                var out: OpaquePointer?
+                let status = names.withUnsafeMutableBufferPointer { buffer in
+                    buffer.withMemoryRebound(to: UnsafePointer<CChar>?.self) { constNames in
+                        ctorch_module_run(handle, method, args, Int32(args.count), constNames.baseAddress,
+                                          values, Int32(values.count), &out)
+                    }
+                }
+                try check(status)
+                defer { ctorch_value_free(out) }
+                return try ScriptValue(handle: out!)
+            }
+        }
+    }
+
+    /// `forward` on tensors, returning its one tensor.
+    public func callAsFunction(_ inputs: Tensor...) throws -> Tensor {
+        try run("forward", inputs.map { .tensor($0) }).tensor()
+    }
+
+    /// Parameters by dotted name, in the module's order (they share storage with the module).
+    public func namedParameters() throws -> [(name: String, tensor: Tensor)] { try namedTensors(buffers: false) }
+
+    /// Buffers by dotted name, in the module's order.
+    public func namedBuffers() throws -> [(name: String, tensor: Tensor)] { try namedTensors(buffers: true) }
+
+    private func namedTensors(buffers: Bool) throws -> [(name: String, tensor: Tensor)] {
+        var out: OpaquePointer?
+        try check(ctorch_module_named_tensors(handle, buffers, &out))
+        defer { ctorch_value_free(out) }
+        guard case .dict(let entries) = try ScriptValue(handle: out!) else { return [] }
+        return try entries.map { entry in
+            guard case .string(let name) = entry.key else { throw TorchError.invalidArgument("parameter name is not a string") }
+            return (name, try entry.value.tensor())
+        }
+    }
+
+    /// Copies `value` into the parameter or buffer `name` (same shape; converted to its dtype and device).
+    public func setTensor(_ name: String, _ value: Tensor) throws {
+        try check(ctorch_module_set_tensor(handle, name, value.handle))
+    }
+
+    /// An attribute at a dotted path, e.g. a number the exporter stored on the module.
+    public func attribute(_ name: String) throws -> ScriptValue {
+        var out: OpaquePointer?
+        try check(ctorch_module_attribute(handle, name, &out))
+        defer { ctorch_value_free(out) }
+        return try ScriptValue(handle: out!)
+    }
+}
