@@ -81,8 +81,12 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.error)
         let ignored = result.output.split(separator: "\n").filter { $0.hasPrefix("ignored here: ") }
         XCTAssertEqual(ignored.count, 1, result.output)
-        for key in ["wandb.*", "logger.*", "planning.*", "num_workers", "compile", "experiment.evaluation.{validation_size"] {
+        for key in ["wandb.*", "logger.*", "planning.*", "experiment.infra.{num_workers, compile", "experiment.evaluation.{batch_size"] {
             XCTAssertTrue(ignored.first?.contains(key) ?? false, "\(key) not in: \(ignored)")
+        }
+        // Inert keys (no effect upstream either) and null ones ask for nothing, so are not named.
+        for key in ["validation_size", "num_classes", "ckpt_path"] {
+            XCTAssertFalse(ignored.first?.contains(key) ?? true, "\(key) in: \(ignored)")
         }
         XCTAssertNotNil(try RunDirectory(runFolder).latestCheckpoint)
     }
@@ -121,6 +125,8 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(Set(ignored).count, ignored.count, "named more than once")
         // A key nothing reads is named as ignored; a refused key at its allowed value passes.
         XCTAssertTrue(try review(["+experiment.note=hi"]).contains("experiment.note"))
+        XCTAssertFalse(ignored.contains("ckpt_path"))
+        XCTAssertTrue(try review(["ckpt_path=/runs/x.ckpt"]).contains("ckpt_path"))
         XCTAssertNoThrow(try review(["dataset.loader.action_scale=1.0", "experiment.infra.num_nodes=1"]))
         XCTAssertThrowsError(try review(["experiment.training.checkpointing.latest.save_top_k=3"])) { error in
             XCTAssertEqual((error as? ConfigError)?.kind, .unsupported, "\(error)")

@@ -4,8 +4,11 @@
 /// - honoured: read and acted on as upstream does;
 /// - interpolated: read only through `${…}` in other keys (a path variable), which are
 ///   classified themselves;
+/// - inert: upstream reads it but, with the rest of its configuration, it does nothing there
+///   either (`model.num_classes` unless `extras` is 2), so this build behaves the same;
 /// - ignored here: cannot apply in this build and does not change the trained model (worker
-///   processes, trackers, the planning task's settings); named once when a run starts;
+///   processes, trackers, the planning task's settings); named once when a run starts, unless
+///   it is null (then it asks for nothing);
 /// - refused unless at the value this build's behaviour equals: a key whose other values would
 ///   change results in a way not implemented here.
 ///
@@ -15,6 +18,7 @@ public struct KeyPolicy: Sendable {
     public enum Treatment: Equatable, Sendable {
         case honoured
         case interpolated
+        case inert(why: String)
         case ignored(why: String)
         /// Refused unless the value is one of `allowed`; `instead` says what to use instead.
         case refused(unless: [ConfigNode], instead: String)
@@ -45,6 +49,7 @@ public struct KeyPolicy: Sendable {
         switch treatment {
         case .honoured: return "honoured"
         case .interpolated: return "read through ${…} in other keys"
+        case .inert(let why): return "no effect, upstream neither: \(why)"
         case .ignored(let why): return "ignored here: \(why)"
         case .refused(let allowed, let instead):
             return "refused unless \(allowed.map { ConfigYAML.flowText($0) }.joined(separator: " or ")): \(instead)"
@@ -59,8 +64,9 @@ public struct KeyPolicy: Sendable {
         for key in config.leafPaths {
             guard let rule = rule(for: key) else { unread.append(key); continue }
             switch rule.treatment {
-            case .honoured, .interpolated: break
-            case .ignored: if !ignored.contains(rule.pattern) { ignored.append(rule.pattern) }
+            case .honoured, .interpolated, .inert: break
+            case .ignored:
+                if config[key]?.isNull != true && !ignored.contains(rule.pattern) { ignored.append(rule.pattern) }
             case .refused(let allowed, let instead):
                 let value = config[key] ?? .null
                 if !allowed.contains(where: { sameValue($0, value) }) {
@@ -85,6 +91,10 @@ public struct KeyPolicy: Sendable {
 
     private static func ignored(_ why: String, _ patterns: String...) -> [KeyPolicy] {
         patterns.map { KeyPolicy(pattern: $0, treatment: .ignored(why: why)) }
+    }
+
+    private static func inert(_ why: String, _ patterns: String...) -> [KeyPolicy] {
+        patterns.map { KeyPolicy(pattern: $0, treatment: .inert(why: why)) }
     }
 
     private static func refused(_ pattern: String, unless allowed: ConfigNode..., instead: String) -> KeyPolicy {
@@ -120,10 +130,10 @@ public struct KeyPolicy: Sendable {
            refused("experiment.evaluation.scheduling_mode", unless: nil,
                    instead: "evaluation samples with model.scheduling_mode; set that instead"),
            refused("experiment.infra.num_nodes", unless: 1, instead: "training runs in one process on one device")]
-        + ignored("checkpoints are saved every_n_train_steps; with that set, Lightning saves none at epoch ends",
+        + inert("checkpoints are saved every_n_train_steps; with that set, Lightning saves none at epoch ends",
                   "experiment.training.checkpointing.latest.save_on_train_epoch_end",
                   "experiment.training.checkpointing.across_timesteps.save_on_train_epoch_end")
-        + ignored("upstream reads dataset.loader.validation_size", "experiment.evaluation.validation_size")
+        + inert("upstream reads dataset.loader.validation_size", "experiment.evaluation.validation_size")
         + ignored("validation batches are experiment.training.batch_size clips", "experiment.evaluation.batch_size")
         + ignored("no evaluation videos are written during training", "experiment.evaluation.save_videos")
         + ignored("validation logs PSNR/SSIM of 4 sampled clips; FID/FVD/LPIPS are not computed here",
@@ -140,7 +150,7 @@ public struct KeyPolicy: Sendable {
                    "model.latent_size", "model.latent_channels", "model.image_size", "model.patch_size",
                    "model.hidden_size", "model.depth", "model.num_heads", "model.mlp_ratio")
         + [refused("model.extras", unless: 1, instead: "class conditioning (extras=2) is not implemented")]
-        + ignored("read only when model.extras is 2", "model.num_classes")
+        + inert("read only when model.extras is 2, which is refused", "model.num_classes")
         // The latent codec: only the pixel codec exists; the others are refused by kind.
         + honoured("latent_codec.kind", "latent_codec.latent_channels")
         + ignored("read only by the semantic encoders, which this build lacks",
@@ -161,12 +171,12 @@ public struct KeyPolicy: Sendable {
                    instead: "the first dataset.loader.validation_size validation clips are used"),
            refused("dataset.loader.validation_fixed_subset_path", unless: nil,
                    instead: "the first dataset.loader.validation_size validation clips are used")]
-        + ignored("used only with dataset.loader.validation_fixed_subset_size", "dataset.loader.validation_fixed_subset_seed")
+        + inert("used only with dataset.loader.validation_fixed_subset_size, which is refused", "dataset.loader.validation_fixed_subset_seed")
         + ignored("built-in episodes are independent draws; the last (1 - split_ratio) of them are held out",
                   "dataset.loader.random_seed")
-        + ignored("no state is fed to the model", "dataset.loader.normalize_state")
+        + inert("only the batch's state is normalised, and the model never sees it", "dataset.loader.normalize_state")
         + ignored("the built-in dataset lives in dataset.data_dir", "dataset.loader.data_path")
-        + ignored("unused upstream too", "dataset.split_mode")
+        + inert("nothing reads it", "dataset.split_mode")
         + ignored(realDatasetReaders, "dataset.loader.data_path_train", "dataset.loader.data_path_val",
                   "dataset.loader.object_name", "dataset.loader.file_list", "dataset.loader.train_file_list",
                   "dataset.loader.val_file_list", "dataset.loader.val_start_indices", "dataset.loader.image_key",
