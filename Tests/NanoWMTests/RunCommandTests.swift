@@ -60,6 +60,10 @@ final class RunCommandTests: XCTestCase {
                                        "model.image_size is 32", "dataset.resolution")
         try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.training.batch_size=0"]),
                                        "experiment.training.batch_size must be positive")
+        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.diffusion.pred_name=z"]),
+                                       "experiment.diffusion.pred_name: unknown prediction target 'z'")
+        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["model.n_context_frames=3"]),
+                                       "model.n_context_frames=3 leaves nothing to predict")
         try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.pretrained=/no/such.ckpt"]),
                                        "experiment.pretrained: no file at /no/such.ckpt")
     }
@@ -89,6 +93,19 @@ final class RunCommandTests: XCTestCase {
             XCTAssertFalse(ignored.first?.contains(key) ?? true, "\(key) in: \(ignored)")
         }
         XCTAssertNotNil(try RunDirectory(runFolder).latestCheckpoint)
+        XCTAssertFalse(result.output.contains("not run:"), result.output)
+    }
+
+    /// `nanowm train` on an experiment that trains and evaluates trains, and says the
+    /// evaluate task is not run.
+    func testTrainNamesTheTasksItLeavesOut() throws {
+        let composition = try ConfigComposer.locate().composition(overrides: TinyTraining.overrides(
+            dataDirectory: dataFolder, ["experiment.tasks=[training,evaluate]"]))
+        let plan = try RunPlan(composition: composition, runDirectory: runFolder)
+        XCTAssertEqual(plan.tasksNotRun, [.evaluate])
+        XCTAssertEqual(plan.tasksNotRunLine, "not run: task 'evaluate' (this command runs the training task only)")
+        XCTAssertThrowsError(try RunPlan(composition: composition, runDirectory: runFolder, allTasks: true))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: runFolder.path))
     }
 
     /// Every key of every shipped experiment, and of every option of every group, has a rule,

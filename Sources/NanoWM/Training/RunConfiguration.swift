@@ -80,7 +80,7 @@ public struct RunConfiguration {
         }
         s.schedule = schedule
         s.diffusionSteps = try c.int("experiment.diffusion.diffusion_steps")
-        s.target = try PredictionTarget(name: try c.string("experiment.diffusion.pred_name"))
+        s.target = try named("experiment.diffusion.pred_name") { try PredictionTarget(name: try c.string($0)) }
         switch try c.string("experiment.diffusion.mode") {
         case "diffusion_forcing": s.diffusionForcing = true
         case "full_seq_diffusion": s.diffusionForcing = false
@@ -88,16 +88,25 @@ public struct RunConfiguration {
         }
         s.snrGamma = try c.double("experiment.diffusion.snr_gamma")
         s.zeroTerminalSNR = try c.bool("experiment.diffusion.zero_terminal_snr")
-        s.timestepSampling = try TimestepSampling(name: try c.string("experiment.diffusion.timestep_sampling"),
-                                                  mean: try c.optionalDouble("experiment.diffusion.logit_normal_mean") ?? 0,
-                                                  std: try c.optionalDouble("experiment.diffusion.logit_normal_std") ?? 1)
+        s.timestepSampling = try named("experiment.diffusion.timestep_sampling") {
+            try TimestepSampling(name: try c.string($0), mean: try c.optionalDouble("experiment.diffusion.logit_normal_mean") ?? 0,
+                                 std: try c.optionalDouble("experiment.diffusion.logit_normal_std") ?? 1)
+        }
         s.historyStabilization = try c.double("experiment.diffusion.history_stabilization_level")
         s.mixedPrecision = try c.optionalBool("experiment.infra.mixed_precision") ?? false
         s.seed = UInt64(try c.int("experiment.infra.seed"))
         s.contextFrames = try c.int("model.n_context_frames")
-        s.schedulingMode = try SchedulingMode(name: try c.string("model.scheduling_mode"))
+        s.schedulingMode = try named("model.scheduling_mode") { try SchedulingMode(name: try c.string($0)) }
         s.samplingSteps = try c.int("model.num_sampling_steps")
         return s
+    }
+
+    /// Reads a key with a parser of the diffusion layer, whose error is re-thrown as a config
+    /// error naming the key.
+    static func named<T>(_ key: String, _ parse: (String) throws -> T) throws -> T {
+        do { return try parse(key) } catch let error as DiffusionError {
+            throw ConfigError(.typeMismatch, "\(key): \(error.description)")
+        }
     }
 
     /// The latent codec `latent_codec.kind` names (pixel here; the pretrained encoders load
@@ -160,6 +169,9 @@ public struct RunConfiguration {
         }
         if let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
             throw ConfigError(.invalidValue, "model.image_size is \(imageSize) but the dataset's frames are \(resolution)×\(resolution) (dataset.resolution); set model.image_size=\(resolution) or dataset.resolution=\(imageSize)")
+        }
+        guard settings.contextFrames < model.numFrames else {
+            throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
         }
         let span = model.numFrames * (try frameInterval()), length = try config.int("dataset.trajectory_length")
         guard span <= length else {

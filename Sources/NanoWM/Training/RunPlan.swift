@@ -13,6 +13,8 @@ public struct RunPlan {
     public let tasks: ExperimentTasks
     /// Keys (or key groups) that compose but cannot apply in this build, to be named once.
     public let ignoredKeys: [String]
+    /// Tasks of experiment.tasks that this run leaves out (`nanowm train` runs training only).
+    public let tasksNotRun: [ExperimentTasks.Task]
 
     /// - Parameters:
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
@@ -26,6 +28,7 @@ public struct RunPlan {
         resolved = try composition.config.resolved(context)
         tasks = try ExperimentTasks(resolved, choice: composition.choiceMap["experiment"])
         if allTasks { try tasks.requireAvailable() } else { try tasks.requireTraining() }
+        tasksNotRun = allTasks ? [] : tasks.tasks.filter { $0 != .training }
         configuration = try RunConfiguration(resolved)
         for key in ["experiment.pretrained", "experiment.resume_from_checkpoint"] {
             if resolved.contains(key), let path = try resolved.optionalString(key), !FileManager.default.fileExists(atPath: path) {
@@ -35,6 +38,12 @@ public struct RunPlan {
         try configuration.checkParts()
         ignoredKeys = try KeyPolicy.review(resolved)
         try configuration.settings.validate()
+    }
+
+    /// `not run: task 'evaluate' (only training is)`, when a task is left out.
+    public var tasksNotRunLine: String? {
+        guard !tasksNotRun.isEmpty else { return nil }
+        return "not run: task " + tasksNotRun.map { "'\($0.rawValue)'" }.joined(separator: ", ") + " (this command runs the training task only)"
     }
 
     /// The ignored keys as one short line, keys under the same parent folded together:

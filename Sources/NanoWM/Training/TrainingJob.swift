@@ -44,6 +44,7 @@ public final class TrainingJob {
     private static func start(_ plan: RunPlan, device: Device, log: (String) -> Void) throws
         -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
         let folder = plan.folder, configuration = plan.configuration, resolved = plan.resolved
+        if let notRun = plan.tasksNotRunLine { log(notRun) }
         if let ignored = plan.ignoredLine { log(ignored) }
         let run = try RunDirectory(folder)
         try plan.composition.saveRunFiles(in: folder)
