@@ -62,6 +62,8 @@ final class RunCommandTests: XCTestCase {
                                        "experiment.training.batch_size must be positive")
         try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.diffusion.pred_name=z"]),
                                        "experiment.diffusion.pred_name: unknown prediction target 'z'")
+        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["dataset.loader.split_ratio=1.0"]),
+                                       "dataset.loader.split_ratio=1.0 must lie strictly between 0 and 1")
         try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["model.n_context_frames=3"]),
                                        "model.n_context_frames=3 leaves nothing to predict")
         try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.pretrained=/no/such.ckpt"]),

@@ -154,13 +154,15 @@ final class TrainingTests: XCTestCase {
         XCTAssertGreaterThan(RunDirectory.step(of: checkpoint.lastPathComponent), 0)
     }
 
-    /// Upstream reads the validation size from dataset.loader, not experiment.evaluation;
-    /// null means the whole validation split.
-    func testValidationSizeComesFromDatasetLoader() throws {
+    /// Upstream reads the validation size from dataset.loader, not experiment.evaluation
+    /// (null: the whole validation split); split_ratio is the training share of the episodes.
+    func testDatasetLoaderKeysAreHonoured() throws {
         let sized = try job("sized", ["dataset.loader.validation_size=3", "experiment.evaluation.validation_size=5"])
         XCTAssertEqual(sized.trainer.settings.validationSize, 3)
-        let whole = try job("whole", ["dataset.loader.validation_size=null"])
+        XCTAssertEqual((sized.validation as? TrajectoryDataset)?.episodes, [5])  // 6 episodes, split_ratio 0.9
+        let whole = try job("whole", ["dataset.loader.validation_size=null", "dataset.loader.split_ratio=0.5"])
         XCTAssertNil(whole.trainer.settings.validationSize)
+        XCTAssertEqual((whole.validation as? TrajectoryDataset)?.episodes, [3, 4, 5])
     }
 
     func testUnknownDatasetOrCodecNamesTheMissingPiece() throws {

@@ -170,6 +170,9 @@ public struct RunConfiguration {
         if let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
             throw ConfigError(.invalidValue, "model.image_size is \(imageSize) but the dataset's frames are \(resolution)×\(resolution) (dataset.resolution); set model.image_size=\(resolution) or dataset.resolution=\(imageSize)")
         }
+        if let ratio = try optional("dataset.loader.split_ratio"), !(ratio > 0 && ratio < 1) {
+            throw ConfigError(.invalidValue, "dataset.loader.split_ratio=\(ratio) must lie strictly between 0 and 1 (the training share of the episodes)")
+        }
         guard settings.contextFrames < model.numFrames else {
             throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
         }
