@@ -142,7 +142,7 @@ public struct KeyPolicy: Sendable {
         + ignored("no data-loading worker processes here", "experiment.infra.num_workers")
         + ignored("no torch.compile here; it does not change results", "experiment.infra.compile")
         + ignored("activations are kept; it does not change results", "experiment.infra.gradient_checkpointing")
-        + ignored("the pixel codec has no weights", "experiment.infra.vae_precision",
+        + ignored("the only codec here is the pixel codec, which has no weights", "experiment.infra.vae_precision",
                   "latent_codec.model_path", "latent_codec.precision")
         // The model.
         + honoured("model.name", "model.arch", "model.num_frames", "model.n_context_frames", "model.scheduling_mode",
