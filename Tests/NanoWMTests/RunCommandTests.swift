@@ -54,20 +54,30 @@ final class RunCommandTests: XCTestCase {
         try assertRefusedBeforeWriting(["train", "dataset=builtin/wall"], "latent_codec 'sd_vae'")
         // The B/2 model takes 4×32×32 latents; the pixel codec makes 3×64×64 of 64×64 frames.
         try assertRefusedBeforeWriting(["train", "dataset=builtin/wall", "latent_codec=pixel"], "3×64×64", "4×32×32")
-        try assertRefusedBeforeWriting(["train", "experiment=quickstart", "model=nanowm_b2"],
-                                       "model.patch_size=4 conflicts with model.arch=NanoWM-B/2")
-        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["model.image_size=32"]),
-                                       "model.image_size is 32", "dataset.resolution")
-        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.training.batch_size=0"]),
-                                       "experiment.training.batch_size must be positive")
-        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.diffusion.pred_name=z"]),
-                                       "experiment.diffusion.pred_name: unknown prediction target 'z'")
-        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["dataset.loader.split_ratio=1.0"]),
-                                       "dataset.loader.split_ratio=1.0 must lie strictly between 0 and 1")
-        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["model.n_context_frames=3"]),
-                                       "model.n_context_frames=3 leaves nothing to predict")
-        try assertRefusedBeforeWriting(["train"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.pretrained=/no/such.ckpt"]),
-                                       "experiment.pretrained: no file at /no/such.ckpt")
+    }
+
+    /// The rest of the checks, in process (each is the same RunPlan the commands build).
+    func testMismatchedSettingsAreRefusedBeforeWriting() throws {
+        let composer = try ConfigComposer.locate()
+        func tiny(_ override: String) -> [String] { TinyTraining.overrides(dataDirectory: dataFolder, [override]) }
+        let refusals: [([String], String)] = [
+            (["experiment=quickstart", "model=nanowm_b2"], "model.patch_size=4 conflicts with model.arch=NanoWM-B/2"),
+            (tiny("model.image_size=32"), "model.image_size is 32 but the dataset's frames are 16×16"),
+            (tiny("experiment.training.batch_size=0"), "experiment.training.batch_size must be positive"),
+            (tiny("experiment.diffusion.pred_name=z"), "experiment.diffusion.pred_name: unknown prediction target 'z'"),
+            (tiny("dataset.loader.split_ratio=1.0"), "dataset.loader.split_ratio=1.0 must lie strictly between 0 and 1"),
+            (tiny("model.n_context_frames=3"), "model.n_context_frames=3 leaves nothing to predict"),
+            (tiny("dataset.spec.action_dim=3"), "dataset.spec.action_dim is 3"),
+            (tiny("experiment.pretrained=/no/such.ckpt"), "experiment.pretrained: no file at /no/such.ckpt"),
+        ]
+        for (overrides, expected) in refusals {
+            let override = overrides.last!
+            let composition = try composer.composition(overrides: overrides)
+            XCTAssertThrowsError(try RunPlan(composition: composition, runDirectory: runFolder), override) { error in
+                XCTAssertTrue("\(error)".contains(expected) && !"\(error)".contains("\n"), "\(override): \(error)")
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path), [])
     }
 
     /// A start that fails after the folder was made (here: the data folder is a file, so no
