@@ -51,6 +51,9 @@ struct ConfigCommand: ParsableCommand {
     @Flag(help: "List the config groups and their options instead.")
     var groups = false
 
+    @Flag(help: "Say, for each key, whether a run honours it, ignores it here (and why) or refuses other values.")
+    var keys = false
+
     func run() throws {
         let composer = try ConfigComposer.locate(configDir: configDir)
         if groups {
@@ -62,6 +65,13 @@ struct ConfigCommand: ParsableCommand {
             return
         }
         let composition = try composer.composition(overrides: overrides)
+        if keys {
+            let config = try composition.resolved()
+            let rules = KeyPolicy.rules(covering: config)
+            let width = rules.map(\.pattern.count).max() ?? 0
+            for rule in rules { print(rule.pattern.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + rule.explanation) }
+            return
+        }
         var config = unresolved ? composition.config : try composition.resolved()
         if !includeHydra { config = config.removingHydra }
         print(config.yaml, terminator: "")

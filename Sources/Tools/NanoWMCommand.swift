@@ -16,6 +16,6 @@ struct NanoWMCommand: ParsableCommand {
         which libtorch this binary uses.
         """,
         version: NanoWMInfo.version,
-        subcommands: [QuickstartCommand.self, Train.self, Sample.self, Rollout.self, Forward.self,
+        subcommands: [QuickstartCommand.self, RunCommand.self, Train.self, Sample.self, Rollout.self, Forward.self,
                       CheckpointCommands.self, ConfigCommand.self, ModelCommands.self, Doctor.self, Smoke.self])
 }

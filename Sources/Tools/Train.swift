@@ -17,6 +17,11 @@ struct Train: ParsableCommand {
         The run folder (hydra.run.dir, or --run-dir) receives config.yaml, checkpoints/latest and
         checkpoints/across_timesteps (Lightning-compatible .ckpt), and tensorboard/. Ctrl-C saves a
         checkpoint and exits. `nanowm config OVERRIDES…` shows what a command line composes to.
+        Everything is checked before the run folder is created: an experiment that does not
+        train (experiment=evaluate_only, planning), a dataset or codec this build lacks, shapes
+        that do not fit, or a key value this build cannot honour stops with one line. Keys that
+        cannot apply here are named once (`nanowm config --keys` says why). `nanowm run` runs
+        whatever experiment.tasks lists.
         """)
 
     @Argument(help: "Overrides: group=option, key=value, +key=value, ++key=value, ~key.") var overrides: [String] = []
@@ -26,11 +31,17 @@ struct Train: ParsableCommand {
     @Option(help: ArgumentHelp("Where to train.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
 
     func run() throws {
+        try Self.execute(overrides: overrides, configDir: configDir, runDir: runDir, device: device, allTasks: false)
+    }
+
+    /// Checks the run (every task with `allTasks`, else the training task), then trains.
+    static func execute(overrides: [String], configDir: String?, runDir: String?, device: String, allTasks: Bool) throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
         let target = try Device(parsing: device)
         try target.ensureAvailable()
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
-        let job = try TrainingJob(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, device: target)
+        let plan = try RunPlan(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, allTasks: allTasks)
+        let job = try TrainingJob(plan: plan, device: target)
         try job.train()
         if let latest = job.run.latestCheckpoint { print("checkpoint: \(latest.path)") }
         print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")

@@ -13,7 +13,7 @@ final class QuickstartTests: XCTestCase {
                          "model.patch_size=4", "model.latent_size=16", "model.image_size=16", "model.num_sampling_steps=3",
                          "dataset.resolution=16", "dataset.num_trajectories=10", "dataset.trajectory_length=16",
                          "experiment.training.max_steps=4", "experiment.training.batch_size=2",
-                         "experiment.evaluation.validation_size=2", "experiment.evaluation.num_sampling_steps=3"]
+                         "dataset.loader.validation_size=2", "experiment.evaluation.num_sampling_steps=3"]
         let (artifacts, metrics) = try Quickstart.run(overrides: overrides, runDirectory: directory.appendingPathComponent("run"), log: { _ in })
 
         XCTAssertEqual(metrics.trainingSteps, 4)

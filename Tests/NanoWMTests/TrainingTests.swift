@@ -13,17 +13,8 @@ final class TrainingTests: XCTestCase {
     override func setUpWithError() throws { scratch = try TemporaryDirectory("training-tests") }
     override func tearDown() { scratch.remove() }
 
-    /// The quickstart experiment shrunk to seconds.
     private func overrides(_ extra: [String] = []) -> [String] {
-        ["experiment=quickstart", "wandb.enabled=false", "dataset_dir=\(directory.path)/data",
-         "model.hidden_size=32", "model.depth=2", "model.num_heads=2", "model.patch_size=4", "model.num_frames=3",
-         "model.latent_size=16", "model.image_size=16", "dataset.resolution=16", "dataset.num_trajectories=6",
-         "dataset.trajectory_length=8", "experiment.training.batch_size=2", "experiment.training.max_steps=6",
-         "experiment.training.log_every=1", "experiment.training.val_every_n_steps=3", "experiment.evaluation.validation_size=2",
-         "experiment.training.checkpointing.latest.every_n_train_steps=3",
-         "experiment.training.checkpointing.across_timesteps.every_n_train_steps=3",
-         "experiment.training.optimizer.lr_warmup_steps=2", "experiment.training.gradient_clip_start_step=2",
-         "experiment.evaluation.num_sampling_steps=2"] + extra
+        TinyTraining.overrides(dataDirectory: directory.appendingPathComponent("data"), extra)
     }
 
     private func job(_ name: String, _ extra: [String] = []) throws -> TrainingJob {
@@ -182,6 +173,17 @@ final class TrainingTests: XCTestCase {
         let run = try RunDirectory(runFolder)
         let checkpoint = try XCTUnwrap(run.latestCheckpoint, "Ctrl-C should leave a checkpoint")
         XCTAssertGreaterThan(RunDirectory.step(of: checkpoint.lastPathComponent), 0)
+    }
+
+    /// Upstream reads the validation size from dataset.loader, not experiment.evaluation
+    /// (null: the whole validation split); split_ratio is the training share of the episodes.
+    func testDatasetLoaderKeysAreHonoured() throws {
+        let sized = try job("sized", ["dataset.loader.validation_size=3", "experiment.evaluation.validation_size=5"])
+        XCTAssertEqual(sized.trainer.settings.validationSize, 3)
+        XCTAssertEqual((sized.validation as? TrajectoryDataset)?.episodes, [5])  // 6 episodes, split_ratio 0.9
+        let whole = try job("whole", ["dataset.loader.validation_size=null", "dataset.loader.split_ratio=0.5"])
+        XCTAssertNil(whole.trainer.settings.validationSize)
+        XCTAssertEqual((whole.validation as? TrajectoryDataset)?.episodes, [3, 4, 5])
     }
 
     func testUnknownDatasetOrCodecNamesTheMissingPiece() throws {

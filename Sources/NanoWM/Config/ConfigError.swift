@@ -10,6 +10,10 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible, LocalizedE
         case unknownKey, unknownOption, unknownGroup, missingConfig, invalidOverride, invalidYAML
         case interpolation, interpolationCycle, missingEnvironmentVariable, typeMismatch, keyExists
         case configRootNotFound, defaultsList
+        /// A value out of range, or values that do not fit together (model and codec shapes).
+        case invalidValue
+        /// Valid upstream, but not implemented in this build (a task, a key's value).
+        case unsupported
     }
 
     public let kind: Kind

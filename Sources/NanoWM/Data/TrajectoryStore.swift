@@ -24,7 +24,7 @@ public struct TrajectoryStore {
     public init(directory: URL) throws {
         let url = directory.appendingPathComponent(Self.manifestName)
         guard let data = try? Data(contentsOf: url) else {
-            throw DataError("\(url.path): no dataset here; generate one first (nanowm data generate)")
+            throw DataError("\(url.path): no dataset here; a training run on the built-in dataset generates one on first use (nanowm train experiment=quickstart dataset.data_dir=\(directory.path))")
         }
         do {
             manifest = try JSONDecoder().decode(Manifest.self, from: data)

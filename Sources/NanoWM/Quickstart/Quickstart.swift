@@ -57,8 +57,9 @@ public enum Quickstart {
                                               contextFrames: settings.contextFrames, seed: 0)
 
         // Held-out clips: evenly spaced through the validation split, a fixed subset.
-        let heldOut = try ClipBatcher(dataset: job.validation, batchSize: settings.validationSize, seed: 0)
-        let (video, actions) = try heldOut.stack(heldOut.evenlySpacedIndices(settings.validationSize))
+        let heldOutCount = Swift.min(settings.validationSize ?? job.validation.count, job.validation.count)
+        let heldOut = try ClipBatcher(dataset: job.validation, batchSize: heldOutCount, seed: 0)
+        let (video, actions) = try heldOut.stack(heldOut.evenlySpacedIndices(heldOutCount))
         log("evaluating on \(video.shape[0]) held-out clips (\(settings.contextFrames) context + \(video.shape[1] - settings.contextFrames) generated frames, seed 0) …")
         let (report, prediction) = try evaluation.evaluate(video: video, actions: actions)
         printReport(report, log: log)

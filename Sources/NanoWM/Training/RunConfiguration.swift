@@ -27,8 +27,10 @@ public struct RunConfiguration {
         let latentSize = try c.int("model.latent_size"), channels = try c.int("model.latent_channels")
         let frames = try c.int("model.num_frames"), causal = try c.optionalBool("model.causal") ?? true
         if let arch = try c.optionalString("model.arch"), NanoWMConfig.variantNames.contains(arch) {
-            return try NanoWMConfig(variant: arch, inputSize: latentSize, inChannels: channels, numFrames: frames,
-                                    useAction: useAction, actionDim: actionDim, actionInjection: injection, causal: causal)
+            let preset = try NanoWMConfig(variant: arch, inputSize: latentSize, inChannels: channels, numFrames: frames,
+                                          useAction: useAction, actionDim: actionDim, actionInjection: injection, causal: causal)
+            try requireNoConflict(with: preset, arch: arch, c)
+            return preset
         }
         let config = NanoWMConfig(inputSize: latentSize, patchSize: try c.int("model.patch_size"), inChannels: channels,
                                   hiddenSize: try c.int("model.hidden_size"), depth: try c.int("model.depth"),
@@ -37,6 +39,19 @@ public struct RunConfiguration {
                                   causal: causal)
         try config.validate()
         return config
+    }
+
+    /// A size preset fixes width, depth, heads and patch; an explicit different value would be
+    /// silently overridden, so it is an error.
+    static func requireNoConflict(with preset: NanoWMConfig, arch: String, _ c: ConfigNode) throws {
+        let fixed: [(String, Double)] = [("model.hidden_size", Double(preset.hiddenSize)), ("model.depth", Double(preset.depth)),
+                                         ("model.num_heads", Double(preset.numHeads)), ("model.patch_size", Double(preset.patchSize)),
+                                         ("model.mlp_ratio", preset.mlpRatio)]
+        for (key, value) in fixed {
+            if c.contains(key), let given = try c.optionalDouble(key), given != value {
+                throw ConfigError(.invalidValue, "\(key)=\(ConfigYAML.flowText(try c.value(key))) conflicts with model.arch=\(arch), which fixes it at \(ConfigYAML.flowText(value == value.rounded() ? .int(Int(value)) : .double(value))); drop the key or pick another arch")
+            }
+        }
     }
 
     /// `experiment.*` and the sampling keys of `model.*`.
@@ -54,15 +69,18 @@ public struct RunConfiguration {
         s.validateEvery = try c.int("experiment.training.val_every_n_steps")
         s.latestCheckpointEvery = try c.int("experiment.training.checkpointing.latest.every_n_train_steps")
         s.periodicCheckpointEvery = try c.int("experiment.training.checkpointing.across_timesteps.every_n_train_steps")
-        s.validationSize = try c.int("experiment.evaluation.validation_size")
+        s.validationSize = try c.optionalInt("dataset.loader.validation_size")
         s.evaluationSamplingSteps = try c.optionalInt("experiment.evaluation.num_sampling_steps")
+        if c.contains("experiment.evaluation.metrics.evaluate") {
+            s.sampledClipMetrics = try c.optionalBool("experiment.evaluation.metrics.evaluate") ?? true
+        }
         let scheduleName = try c.string("experiment.diffusion.noise_schedule")
         guard let schedule = NoiseSchedule(rawValue: scheduleName) else {
             throw ConfigError(.typeMismatch, "experiment.diffusion.noise_schedule: unknown schedule '\(scheduleName)' (use linear or squaredcos_cap_v2)")
         }
         s.schedule = schedule
         s.diffusionSteps = try c.int("experiment.diffusion.diffusion_steps")
-        s.target = try PredictionTarget(name: try c.string("experiment.diffusion.pred_name"))
+        s.target = try named("experiment.diffusion.pred_name") { try PredictionTarget(name: try c.string($0)) }
         switch try c.string("experiment.diffusion.mode") {
         case "diffusion_forcing": s.diffusionForcing = true
         case "full_seq_diffusion": s.diffusionForcing = false
@@ -70,16 +88,25 @@ public struct RunConfiguration {
         }
         s.snrGamma = try c.double("experiment.diffusion.snr_gamma")
         s.zeroTerminalSNR = try c.bool("experiment.diffusion.zero_terminal_snr")
-        s.timestepSampling = try TimestepSampling(name: try c.string("experiment.diffusion.timestep_sampling"),
-                                                  mean: try c.optionalDouble("experiment.diffusion.logit_normal_mean") ?? 0,
-                                                  std: try c.optionalDouble("experiment.diffusion.logit_normal_std") ?? 1)
+        s.timestepSampling = try named("experiment.diffusion.timestep_sampling") {
+            try TimestepSampling(name: try c.string($0), mean: try c.optionalDouble("experiment.diffusion.logit_normal_mean") ?? 0,
+                                 std: try c.optionalDouble("experiment.diffusion.logit_normal_std") ?? 1)
+        }
         s.historyStabilization = try c.double("experiment.diffusion.history_stabilization_level")
         s.mixedPrecision = try c.optionalBool("experiment.infra.mixed_precision") ?? false
         s.seed = UInt64(try c.int("experiment.infra.seed"))
         s.contextFrames = try c.int("model.n_context_frames")
-        s.schedulingMode = try SchedulingMode(name: try c.string("model.scheduling_mode"))
+        s.schedulingMode = try named("model.scheduling_mode") { try SchedulingMode(name: try c.string($0)) }
         s.samplingSteps = try c.int("model.num_sampling_steps")
         return s
+    }
+
+    /// Reads a key with a parser of the diffusion layer, whose error is re-thrown as a config
+    /// error naming the key.
+    static func named<T>(_ key: String, _ parse: (String) throws -> T) throws -> T {
+        do { return try parse(key) } catch let error as DiffusionError {
+            throw ConfigError(.typeMismatch, "\(key): \(error.description)")
+        }
     }
 
     /// The latent codec `latent_codec.kind` names (pixel here; the pretrained encoders load
@@ -93,22 +120,71 @@ public struct RunConfiguration {
         }
     }
 
+    /// The datasets this build can read.
+    public static let datasetReaders = ["builtin_wall"]
+
+    /// Throws unless this build has a reader for `dataset.name`.
+    func requireDatasetReader() throws {
+        let name = try config.string("dataset.name")
+        guard Self.datasetReaders.contains(name) else {
+            throw ConfigError(.missingConfig, "dataset '\(name)' has no reader in this build yet (available: \(Self.datasetReaders.joined(separator: ", "))); use dataset=builtin/wall")
+        }
+    }
+
     /// Train and validation clips of the configured dataset, generating the built-in
     /// environment's data on first use.
     public func datasets(progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
-        let name = try config.string("dataset.name")
-        switch name {
-        case "builtin_wall":
-            let directory = URL(fileURLWithPath: try config.string("dataset.data_dir"))
-            let store = try WallDataGenerator.generate(into: directory, episodes: try config.int("dataset.num_trajectories"),
-                                                       length: try config.int("dataset.trajectory_length"),
-                                                       resolution: try config.int("dataset.resolution"),
-                                                       seed: UInt64(try config.int("dataset.seed")), progress: progress)
-            let split = try TrajectoryDataset.split(store, clipLength: model.numFrames,
-                                                    frameSkip: try config.optionalInt("dataset.frame_interval") ?? 1)
-            return (split.train, split.validation)
-        default:
-            throw ConfigError(.missingConfig, "dataset '\(name)' has no reader in this build yet (available: builtin_wall); use dataset=builtin/wall")
+        try requireDatasetReader()
+        let directory = URL(fileURLWithPath: try config.string("dataset.data_dir"))
+        let store = try WallDataGenerator.generate(into: directory, episodes: try config.int("dataset.num_trajectories"),
+                                                   length: try config.int("dataset.trajectory_length"),
+                                                   resolution: try config.int("dataset.resolution"),
+                                                   seed: UInt64(try config.int("dataset.seed")), progress: progress)
+        let split = try TrajectoryDataset.split(store, clipLength: model.numFrames, frameSkip: try frameInterval(),
+                                                validationFraction: 1 - (try optional("dataset.loader.split_ratio") ?? 0.9))
+        return (split.train, split.validation)
+    }
+
+    /// A number that may be missing or null (nil then).
+    func optional(_ key: String) throws -> Double? { config.contains(key) ? try config.optionalDouble(key) : nil }
+
+    func frameInterval() throws -> Int { try config.optionalInt("dataset.frame_interval") ?? 1 }
+
+    /// Checks, from the configuration alone, that the dataset, codec and model fit together:
+    /// a reader and a codec exist, the codec turns the dataset's frames into the latents the
+    /// model takes, clips fit in an episode and the actions have the model's width.
+    public func checkParts() throws {
+        try requireDatasetReader()
+        let codec = try self.codec()
+        let resolution = try config.int("dataset.resolution")
+        let frame = [3, resolution, resolution]
+        let latent = codec.latentShape(forFrame: frame)
+        let expected = [model.inChannels, model.inputSize, model.inputSize]
+        let codecName = try config.optionalString("latent_codec.kind") ?? "sd_vae"
+        guard latent == expected else {
+            throw ConfigError(.invalidValue, "shape mismatch: latent_codec=\(codecName) turns \(Self.shapeText(frame)) frames (dataset.resolution \(resolution)) into \(Self.shapeText(latent)) latents, but the model takes \(Self.shapeText(expected)) (model.latent_channels × model.latent_size²); set model.latent_channels=\(latent[0]) model.latent_size=\(latent[1]), or dataset.resolution to match")
+        }
+        if let channels = try optional("latent_codec.latent_channels").map(Int.init), channels != latent[0] {
+            throw ConfigError(.invalidValue, "latent_codec.latent_channels is \(channels) but latent_codec=\(codecName) gives \(latent[0]) channels; set latent_codec.latent_channels=\(latent[0])")
+        }
+        if let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
+            throw ConfigError(.invalidValue, "model.image_size is \(imageSize) but the dataset's frames are \(resolution)×\(resolution) (dataset.resolution); set model.image_size=\(resolution) or dataset.resolution=\(imageSize)")
+        }
+        if let ratio = try optional("dataset.loader.split_ratio"), !(ratio > 0 && ratio < 1) {
+            throw ConfigError(.invalidValue, "dataset.loader.split_ratio=\(ratio) must lie strictly between 0 and 1 (the training share of the episodes)")
+        }
+        guard settings.contextFrames < model.numFrames else {
+            throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
+        }
+        let span = model.numFrames * (try frameInterval()), length = try config.int("dataset.trajectory_length")
+        guard span <= length else {
+            throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(try frameInterval()) need \(span) steps, but dataset.trajectory_length is \(length)")
+        }
+        if model.useAction, let declared = try optional("dataset.spec.action_dim").map(Int.init), declared != WallEnvironment.actionDimension {
+            throw ConfigError(.invalidValue, "dataset.spec.action_dim is \(declared) but the built-in wall environment has \(WallEnvironment.actionDimension)-D actions; set dataset.spec.action_dim=\(WallEnvironment.actionDimension)")
         }
     }
+
+    /// `3×64×64`.
+    static func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
 }

@@ -38,10 +38,10 @@ public final class Trainer {
                 codec: LatentCodec, run: RunDirectory, device: Device = .cpu) throws {
         try settings.validate()
         guard train.clipLength == model.config.numFrames else {
-            throw DiffusionError("the dataset gives \(train.clipLength)-frame clips but the model takes \(model.config.numFrames) frames (model.num_frames)")
+            throw ConfigError(.invalidValue, "the dataset gives \(train.clipLength)-frame clips but the model takes \(model.config.numFrames) frames (model.num_frames)")
         }
         if model.config.useAction, let dim = model.config.actionDim, dim != train.actionDimension {
-            throw DiffusionError("the dataset's actions have \(train.actionDimension) dimensions but the model expects \(dim)")
+            throw ConfigError(.invalidValue, "the dataset's actions have \(train.actionDimension) dimensions but the model expects \(dim)")
         }
         self.model = model
         self.settings = settings
@@ -105,7 +105,7 @@ public final class Trainer {
         defer { model.train() }
         let generator = try Generator(seed: settings.seed &+ 1)
         let batcher = try ClipBatcher(dataset: validation, batchSize: settings.batchSize, seed: settings.seed)
-        let indices = Array(0..<Swift.min(settings.validationSize, validation.count))
+        let indices = Array(0..<Swift.min(settings.validationSize ?? validation.count, validation.count))
         var sum = 0.0, batches = 0
         for start in stride(from: 0, to: indices.count, by: settings.batchSize) {
             let (video, actions) = try batcher.stack(Array(indices[start..<Swift.min(start + settings.batchSize, indices.count)]))

@@ -13,14 +13,41 @@ public final class TrainingJob {
     /// - Parameters:
     ///   - composition: the composed (unresolved) configuration; saved into the run folder.
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
-    public init(composition: ConfigComposition, runDirectory: URL? = nil, device: Device = .cpu, log: (String) -> Void = { print($0) }) throws {
-        let folder = try runDirectory ?? composition.runDirectory()
-        run = try RunDirectory(folder)
-        try composition.saveRunFiles(in: folder)
-        var context = composition.resolveContext
-        context.outputDirectory = folder.path
-        let resolved = try composition.config.resolved(context)
-        configuration = try RunConfiguration(resolved)
+    public convenience init(composition: ConfigComposition, runDirectory: URL? = nil, device: Device = .cpu,
+                            log: (String) -> Void = { print($0) }) throws {
+        try self.init(plan: try RunPlan(composition: composition, runDirectory: runDirectory), device: device, log: log)
+    }
+
+    /// Starts a checked plan. The run folder is created only now; if the start fails after
+    /// that (reading the data, loading weights), the folder goes again when this created it.
+    public init(plan: RunPlan, device: Device = .cpu, log: (String) -> Void = { print($0) }) throws {
+        let created = Self.outermostMissingFolder(plan.folder)
+        do {
+            (run, configuration, trainer, validation) = try Self.start(plan, device: device, log: log)
+        } catch {
+            if let created { try? FileManager.default.removeItem(at: created) }
+            throw error
+        }
+    }
+
+    /// The outermost folder on the way to `folder` that does not exist yet (all of what
+    /// creating `folder` adds), or nil when it exists already.
+    static func outermostMissingFolder(_ folder: URL) -> URL? {
+        var missing: URL?, current = folder.standardizedFileURL
+        while current.path != "/" && !FileManager.default.fileExists(atPath: current.path) {
+            missing = current
+            current = current.deletingLastPathComponent()
+        }
+        return missing
+    }
+
+    private static func start(_ plan: RunPlan, device: Device, log: (String) -> Void) throws
+        -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
+        let folder = plan.folder, configuration = plan.configuration, resolved = plan.resolved
+        if let notRun = plan.tasksNotRunLine { log(notRun) }
+        if let ignored = plan.ignoredLine { log(ignored) }
+        let run = try RunDirectory(folder)
+        try plan.composition.saveRunFiles(in: folder)
         log("run folder: \(folder.path)")
         log("model: \(configuration.model.summary)")
 
@@ -29,19 +56,19 @@ public final class TrainingJob {
             if generated == nil { generated = ProgressBar("data", total: total) }
             generated?.update(done)
         }
-        self.validation = validation
         log("data: \(train.count) training clips, \(validation.count) validation clips of \(train.clipLength) frames")
 
         // Upstream seeds everything before building the model, so init is reproducible.
         try manualSeed(configuration.settings.seed)
         let model = try NanoWMModel(configuration.model)
         if device != .cpu { try model.to(device) }
-        trainer = try Trainer(model: model, settings: configuration.settings, train: train, validation: validation,
-                              codec: try configuration.codec(), run: run, device: device)
+        let trainer = try Trainer(model: model, settings: configuration.settings, train: train, validation: validation,
+                                  codec: try configuration.codec(), run: run, device: device)
         trainer.logger = try TensorBoardWriter(runDirectory: folder)
-
-        trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: try configuration.codec(),
-                                                       settings: configuration.settings)
+        if configuration.settings.sampledClipMetrics {
+            trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: try configuration.codec(),
+                                                           settings: configuration.settings)
+        }
 
         if let pretrained = try resolved.optionalString("experiment.pretrained") {
             let report = try UpstreamWeights.load(pretrained, into: model)
@@ -51,6 +78,7 @@ public final class TrainingJob {
             try trainer.resume(from: resume)
             log("resumed: \(resume) at step \(trainer.step)")
         }
+        return (run, configuration, trainer, validation)
     }
 
     /// PSNR/SSIM of clips sampled from a fixed validation subset (at most 4 clips, fixed seed),

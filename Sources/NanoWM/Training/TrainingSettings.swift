@@ -17,8 +17,10 @@ public struct TrainingSettings: Sendable {
     public var latestCheckpointEvery = 1000        // checkpointing.latest.every_n_train_steps
     public var periodicCheckpointEvery = 10_000    // checkpointing.across_timesteps.every_n_train_steps
     // experiment.evaluation
-    public var validationSize = 32                 // validation_size
     public var evaluationSamplingSteps: Int?       // num_sampling_steps (nil: the model's)
+    public var sampledClipMetrics = true           // metrics.evaluate: PSNR/SSIM of sampled clips at validation
+    // dataset.loader (upstream reads the validation size there, not under experiment.evaluation)
+    public var validationSize: Int? = 32           // validation_size (nil: the whole validation split)
     // experiment.diffusion
     public var schedule = NoiseSchedule.squaredcosCapV2
     public var diffusionSteps = 1000
@@ -63,11 +65,14 @@ public struct TrainingSettings: Sendable {
     }
 
     public func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws { if !ok { throw DiffusionError(message) } }
+        func require(_ ok: Bool, _ message: String) throws { if !ok { throw ConfigError(.invalidValue, message) } }
         try require(learningRate > 0, "experiment.training.optimizer.lr must be positive")
         try require(batchSize > 0, "experiment.training.batch_size must be positive")
         try require(gradientAccumulation > 0, "experiment.training.gradient_accumulation must be positive")
         try require(maxSteps > 0, "experiment.training.max_steps must be positive")
         try require(warmupSteps >= 0, "experiment.training.optimizer.lr_warmup_steps must not be negative")
+        try require((validationSize ?? 1) > 0, "dataset.loader.validation_size must be positive (or null for the whole validation split)")
+        try require(logEvery > 0, "experiment.training.log_every must be positive")
+        try require(validateEvery > 0, "experiment.training.val_every_n_steps must be positive")
     }
 }

@@ -1,0 +1,67 @@
+import Foundation
+
+/// A run checked before it starts: everything that can be known from the configuration alone
+/// (the tasks, the dataset reader, the codec, the shapes the model, codec and frames must
+/// share, every key's treatment) is checked here, before a run folder is created or any data
+/// generated, so a failed start leaves nothing behind.
+public struct RunPlan {
+    public let composition: ConfigComposition
+    /// The run folder it will use (not yet created).
+    public let folder: URL
+    public let resolved: ConfigNode
+    public let configuration: RunConfiguration
+    public let tasks: ExperimentTasks
+    /// Keys (or key groups) that compose but cannot apply in this build, to be named once.
+    public let ignoredKeys: [String]
+    /// Tasks of experiment.tasks that this run leaves out (`nanowm train` runs training only).
+    public let tasksNotRun: [ExperimentTasks.Task]
+
+    /// - Parameters:
+    ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
+    ///   - allTasks: require every task of `experiment.tasks` to be available (`nanowm run`);
+    ///     otherwise only the training task is required (`nanowm train`).
+    public init(composition: ConfigComposition, runDirectory: URL? = nil, allTasks: Bool = false) throws {
+        self.composition = composition
+        folder = try runDirectory?.standardizedFileURL ?? composition.runDirectory()
+        var context = composition.resolveContext
+        context.outputDirectory = folder.path
+        resolved = try composition.config.resolved(context)
+        tasks = try ExperimentTasks(resolved, choice: composition.choiceMap["experiment"])
+        if allTasks { try tasks.requireAvailable() } else { try tasks.requireTraining() }
+        tasksNotRun = allTasks ? [] : tasks.tasks.filter { $0 != .training }
+        configuration = try RunConfiguration(resolved)
+        for key in ["experiment.pretrained", "experiment.resume_from_checkpoint"] {
+            if resolved.contains(key), let path = try resolved.optionalString(key), !FileManager.default.fileExists(atPath: path) {
+                throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
+            }
+        }
+        try configuration.checkParts()
+        ignoredKeys = try KeyPolicy.review(resolved)
+        try configuration.settings.validate()
+    }
+
+    /// `not run: task 'evaluate' (only training is)`, when a task is left out.
+    public var tasksNotRunLine: String? {
+        guard !tasksNotRun.isEmpty else { return nil }
+        return "not run: task " + tasksNotRun.map { "'\($0.rawValue)'" }.joined(separator: ", ") + " (this command runs the training task only)"
+    }
+
+    /// The ignored keys as one short line, keys under the same parent folded together:
+    /// `ignored here: wandb.*, experiment.infra.{num_workers, compile}`.
+    public var ignoredLine: String? {
+        guard !ignoredKeys.isEmpty else { return nil }
+        var parents: [String] = [], children: [String: [String]] = [:]
+        for key in ignoredKeys {
+            let parts = key.split(separator: ".")
+            let (parent, child) = parts.count > 2 && !key.hasSuffix(".*")
+                ? (parts.dropLast().joined(separator: "."), String(parts.last!)) : (key, "")
+            if children[parent] == nil { parents.append(parent) }
+            children[parent, default: []].append(child)
+        }
+        let items = parents.map { parent -> String in
+            let names = children[parent]!.filter { !$0.isEmpty }
+            return names.count > 1 ? "\(parent).{\(names.joined(separator: ", "))}" : names.first.map { "\(parent).\($0)" } ?? parent
+        }
+        return "ignored here: " + items.joined(separator: ", ") + " (`nanowm config --keys` says why)"
+    }
+}
