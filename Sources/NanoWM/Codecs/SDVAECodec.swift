@@ -1,0 +1,73 @@
+import SwiftTorch
+
+/// Stable Diffusion's VAE as upstream's `sd_vae` codec uses it: frames in [−1, 1] are encoded
+/// to the posterior and a **sample** is drawn (mean + exp(logvar/2)·ε, ε from the global
+/// generator, exactly as diffusers' `posterior.sample()` draws it), then multiplied by the
+/// scaling factor the exported file carries; decoding divides by it first. Float32 throughout.
+public final class SDVAECodec: LatentCodec {
+    public enum Draw: String, Sendable { case sample, mean }
+
+    public let file: ExportedCodec
+    public var hasDecoder: Bool { true }
+
+    public init(contentsOf path: String, device: Device = .cpu) throws {
+        file = try ExportedCodec(contentsOf: path, kind: "sd_vae", device: device)
+    }
+
+    public func latentShape(forFrame frame: [Int]) -> [Int] {
+        [file.latentChannels, frame[1] / file.downsample, frame[2] / file.downsample]
+    }
+
+    /// The posterior's mean and (clamped) log-variance for frames `[N, 3, H, W]` in [−1, 1].
+    public func moments(signed frames: Tensor) throws -> (mean: Tensor, logVariance: Tensor) {
+        let parts = try file.module.run("encode_moments", [.tensor(frames)]).tensors()
+        return (parts[0], parts[1])
+    }
+
+    /// `posterior.sample() * scaling_factor`: one normal draw of the mean's shape from the
+    /// global generator, in diffusers' order of operations.
+    public func scaledSample(mean: Tensor, logVariance: Tensor) throws -> Tensor {
+        let noise = try Tensor.randn(mean.shape, dtype: mean.dtype, device: mean.device)
+        return try (mean + (logVariance * 0.5).exp() * noise) * file.scalingFactor
+    }
+
+    /// Latents of frames `[N, 3, H, W]` in [−1, 1]: a posterior sample (upstream's choice
+    /// everywhere) or its mean, times the scaling factor.
+    public func encode(signed frames: Tensor, draw: Draw = .sample) throws -> Tensor {
+        let (mean, logVariance) = try moments(signed: frames)
+        switch draw {
+        case .sample: return try scaledSample(mean: mean, logVariance: logVariance)
+        case .mean: return try mean * file.scalingFactor
+        }
+    }
+
+    /// The VAE's raw output (nominally [−1, 1], not clamped) for scaled latents.
+    public func decodeRaw(_ latents: Tensor) throws -> Tensor {
+        try file.module.run("decode", [.tensor(try latents / file.scalingFactor)]).tensor()
+    }
+
+    /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 as upstream's dataset does.
+    public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }
+
+    /// Frames in [0, 1]: the decoded frames clamped to [−1, 1], as upstream's metrics take them.
+    public func decode(_ latents: Tensor) throws -> Tensor {
+        try (try decodeRaw(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
+    }
+
+    /// Puts a Lightning checkpoint's `vae.*` weights (upstream registers the VAE as `vae`)
+    /// into the exported network, by name; returns how many tensors were set.
+    @discardableResult
+    public func loadWeights(_ weights: [String: Tensor]) throws -> Int {
+        let targets = try file.module.namedParameters().map(\.name) + file.module.namedBuffers().map(\.name)
+        var set = 0
+        for (key, value) in weights where key.hasPrefix("vae.") {
+            let name = String(key.dropFirst("vae.".count))
+            // The exported file traces the encoder half and the decoder half separately.
+            for prefix in ["moments.vae.", "decoder.vae."] where targets.contains(prefix + name) {
+                try file.module.setTensor(prefix + name, value)
+                set += 1
+            }
+        }
+        return set
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+@testable import NanoWM
+
+/// The TorchScript codecs against the Python originals they were exported from: small random
+/// diffusers AutoencoderKL, transformers Dinov2Model and VJEPA2Model, saved with
+/// save_pretrained in the test run, exported with scripts/export_codec.py, then compared live on
+/// the same inputs (seeded posterior samples included).
+final class CodecTests: XCTestCase {
+    /// Built once per test process: the models' folders and the exported files.
+    static let models: Result<TemporaryDirectory, Error> = Result { try makeModels() }
+
+    static func makeModels() throws -> TemporaryDirectory {
+        let directory = try TemporaryDirectory("codec-tests")
+        _ = try PyTorchBaseline.shared.run("""
+        from diffusers.models import AutoencoderKL
+        from transformers import Dinov2Config, Dinov2Model, VJEPA2Config, VJEPA2Model
+        root = \(pythonString(directory.url.path))
+        torch.manual_seed(0)
+        AutoencoderKL(down_block_types=('DownEncoderBlock2D',) * 2, up_block_types=('UpDecoderBlock2D',) * 2,
+                      block_out_channels=(8, 16), layers_per_block=1, latent_channels=4, norm_num_groups=4,
+                      sample_size=32).save_pretrained(root + '/vae')
+        Dinov2Model(Dinov2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                                 patch_size=14, image_size=56)).save_pretrained(root + '/dino')
+        VJEPA2Model(VJEPA2Config(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2.0, patch_size=16,
+                                 crop_size=64, frames_per_clip=1, tubelet_size=1, pred_hidden_size=16,
+                                 pred_num_hidden_layers=1, pred_num_attention_heads=2)).save_pretrained(root + '/vjepa')
+        """)
+        for (kind, source, size) in [("sd_vae", "vae", "--image-size=32"), ("webdino", "dino", "--input-size=56"),
+                                     ("vjepa2_1", "vjepa", "--input-size=64")] {
+            let status = try runExport([kind, directory.path(source), directory.path(source + ".pt"), size])
+            guard status == 0 else { throw TorchError.invalidArgument("export_codec.py \(kind) failed with status \(status)") }
+        }
+        return directory
+    }
+
+    @discardableResult
+    static func runExport(_ arguments: [String], stderr: Pipe? = nil) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: PyTorchBaseline.pythonPath)
+        process.arguments = [PyTorchBaseline.repositoryRoot.appendingPathComponent("scripts/export_codec.py").path] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = stderr ?? FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    private func path(_ name: String) throws -> String { try Self.models.get().path(name) }
+
+    /// Upstream's encode_first_stage (posterior.sample() × scaling factor after
+    /// torch.manual_seed), the posterior mean, and decode_first_stage.
+    func testSDVAEEqualsDiffusers() throws {
+        let codec = try SDVAECodec(contentsOf: try path("vae.pt"))
+        XCTAssertEqual(codec.file.scalingFactor, 0.18215, "read from the VAE config")
+        XCTAssertEqual(codec.latentShape(forFrame: [3, 32, 32]), [4, 16, 16])
+        let frames = try Tensor.rand([2, 3, 32, 32]) * 2.0 - 1.0
+        try manualSeed(11)
+        let sampled = try codec.encode(signed: frames)
+        let mean = try codec.encode(signed: frames, draw: .mean)
+        let decoded = try codec.decodeRaw(sampled)
+        let torch = try PyTorchBaseline.shared.run("""
+        from diffusers.models import AutoencoderKL
+        vae = AutoencoderKL.from_pretrained(\(pythonString(try path("vae")))).eval()
+        with torch.no_grad():
+            posterior = vae.encode(I['x']).latent_dist
+            torch.manual_seed(11)
+            O['z'] = posterior.sample().mul_(vae.config.scaling_factor)
+            O['mean'] = posterior.mode() * vae.config.scaling_factor
+            O['x'] = vae.decode(O['z'] / vae.config.scaling_factor).sample
+        """, inputs: ["x": frames])
+        try assertClose(sampled, torch["z"], atol: 1e-6, "seeded posterior sample")
+        try assertClose(mean, torch["mean"], atol: 1e-6, "posterior mean")
+        try assertClose(decoded, torch["x"], atol: 1e-6, "decode")
+        print("SD-VAE vs diffusers: sample max|Δ| \(try maxAbsDifference(sampled, XCTUnwrap(torch["z"]))), decode \(try maxAbsDifference(decoded, XCTUnwrap(torch["x"])))")
+        // Frames in [0, 1], as the datasets give them: x·2 − 1 first, as upstream's dataset.
+        try manualSeed(11)
+        try assertClose(try codec.encode(try (frames + 1.0) * 0.5), torch["z"], atol: 1e-5, "encode of [0, 1] frames")
+    }
+
+    /// A Lightning checkpoint's `vae.*` weights replace the exported ones, by name.
+    func testSDVAETakesCheckpointWeights() throws {
+        let codec = try SDVAECodec(contentsOf: try path("vae.pt"))
+        let latents = try Tensor.randn([1, 4, 16, 16])
+        let torch = try PyTorchBaseline.shared.run("""
+        from diffusers.models import AutoencoderKL
+        vae = AutoencoderKL.from_pretrained(\(pythonString(try path("vae")))).eval()
+        torch.manual_seed(99)
+        with torch.no_grad():
+            for p in vae.parameters():
+                p.copy_(torch.randn_like(p) * 0.1)
+            O['x'] = vae.decode(I['z'] / vae.config.scaling_factor).sample
+        for k, v in vae.state_dict().items():
+            O['vae.' + k] = v
+        """, inputs: ["z": latents])
+        var weights = torch
+        let expected = weights.removeValue(forKey: "x")
+        XCTAssertGreaterThan(try codec.loadWeights(weights), weights.count, "both halves take the shared weights")
+        try assertClose(try codec.decodeRaw(latents), expected, atol: 1e-6, "decode with checkpoint weights")
+    }
+
+    /// Upstream's DensePatchLatentCodec.encode, written out in PyTorch on the original model.
+    func testSemanticCodecsEqualTransformers() throws {
+        let frames = try Tensor.rand([2, 3, 40, 40]) * 2.2 - 1.1 // resized and clamped
+        let preprocess = """
+        import torch.nn.functional as F
+        def preprocess(frames, size):
+            x = ((frames.float() + 1.0) * 0.5).clamp(0.0, 1.0)
+            if x.shape[-2:] != (size, size):
+                x = F.interpolate(x, size=(size, size), mode='bicubic', align_corners=False)
+            mean = torch.tensor((0.485, 0.456, 0.406), dtype=x.dtype).view(1, 3, 1, 1)
+            std = torch.tensor((0.229, 0.224, 0.225), dtype=x.dtype).view(1, 3, 1, 1)
+            return (x - mean) / std
+        def grid(tokens, side):
+            b, n, d = tokens.shape
+            return tokens.float().reshape(b, side, side, d).permute(0, 3, 1, 2).contiguous()
+        """
+        let torch = try PyTorchBaseline.shared.run(preprocess + "\n" + """
+        from transformers import Dinov2Model, VJEPA2Model
+        dino = Dinov2Model.from_pretrained(\(pythonString(try path("dino")))).eval()
+        vjepa = VJEPA2Model.from_pretrained(\(pythonString(try path("vjepa")))).eval()
+        with torch.no_grad():
+            O['webdino'] = grid(dino(pixel_values=preprocess(I['x'], 56)).last_hidden_state[:, 1:], 4)
+            x = preprocess(I['x'], 64)
+            O['vjepa2_1'] = grid(vjepa(pixel_values_videos=x.unsqueeze(1), skip_predictor=True).last_hidden_state, 4)
+        """, inputs: ["x": frames])
+        for (kind, file) in [("webdino", "dino.pt"), ("vjepa2_1", "vjepa.pt")] {
+            let codec = try SemanticCodec(contentsOf: try path(file), kind: kind)
+            XCTAssertEqual(codec.latentShape(forFrame: [3, 40, 40]), [32, 4, 4])
+            XCTAssertFalse(codec.hasDecoder)
+            let latents = try codec.encode(signed: frames)
+            try assertClose(latents, torch[kind], atol: 1e-5, kind)
+            print("\(kind) vs transformers: max|Δ| \(try maxAbsDifference(latents, XCTUnwrap(torch[kind])))")
+            XCTAssertThrowsError(try codec.decode(latents)) { XCTAssertTrue("\($0)".contains("encoder-only"), "\($0)") }
+        }
+    }
+
+    func testWrongFilesAreRefusedWithOneLine() throws {
+        let notScript = try path("weights.bin")
+        try Data(repeating: 1, count: 64).write(to: URL(fileURLWithPath: notScript))
+        let cases: [(String, String, () throws -> Void)] = [
+            ("another codec's file", "holds a 'webdino' codec, not 'sd_vae'", { _ = try SDVAECodec(contentsOf: try self.path("dino.pt")) }),
+            ("not TorchScript", "not a loadable TorchScript file", { _ = try SDVAECodec(contentsOf: notScript) }),
+            ("missing", "no such TorchScript file", { _ = try SemanticCodec(contentsOf: try self.path("none.pt"), kind: "webdino") }),
+        ]
+        for (what, expected, body) in cases {
+            XCTAssertThrowsError(try body(), what) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(what): \(error)")
+                XCTAssertFalse("\(error)".contains("\n"), "\(what): \(error)")
+            }
+        }
+        let stderr = Pipe()
+        XCTAssertNotEqual(try Self.runExport(["sd_vae", try path("nothing-here"), try path("x.pt")], stderr: stderr), 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: try path("x.pt")), "no output on failure")
+    }
+}
