@@ -42,9 +42,9 @@ final class NanoWMModelTests: XCTestCase {
     /// the reference itself moves by ~1e-5 between thread counts (CPU reduction order).
     static func forward(_ model: NanoWMModel, _ fixture: Fixture) throws -> Tensor {
         model.eval()
-        let threads = Torch.numThreads
-        Torch.numThreads = 1
-        defer { Torch.numThreads = threads }
+        let threads = try Torch.numThreads
+        try Torch.setNumThreads(1)
+        defer { try? Torch.setNumThreads(threads) }
         return try withNoGrad {
             try model(fixture.tensors["x"]!, t: fixture.tensors["t"]!, action: fixture.tensors["action"])
         }
