@@ -22,6 +22,9 @@ public final class TrainingJob {
         let resolved = try composition.config.resolved(context)
         configuration = try RunConfiguration(resolved)
         log("run folder: \(folder.path)")
+        for path in run.removeStaleTemporaries() {
+            log("warning: removed \(path), a partial checkpoint left by a run killed while saving")
+        }
         log("model: \(configuration.model.summary)")
 
         var generated: ProgressBar?
