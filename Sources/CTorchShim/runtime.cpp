@@ -12,9 +12,19 @@ namespace ctorch {
 
 namespace {
 thread_local std::string last_error;
+thread_local bool last_error_lost = false;
 }
 
-void set_last_error(const char *message) { last_error = message ? message : ""; }
+// Runs inside GUARD's catch handlers, so it must not throw itself: copying the message can
+// run out of memory, and then the loss is what gets reported.
+void set_last_error(const char *message) noexcept {
+  try {
+    last_error = message ? message : "";
+    last_error_lost = false;
+  } catch (...) {
+    last_error_lost = true;
+  }
+}
 
 std::vector<at::Tensor> tensor_list(const ctorch_tensor *ts, int n) {
   std::vector<at::Tensor> list;
@@ -30,7 +40,10 @@ using ctorch::wrap;
 
 extern "C" {
 
-const char *ctorch_last_error(void) { return ctorch::last_error.c_str(); }
+const char *ctorch_last_error(void) {
+  return ctorch::last_error_lost ? "out of memory while recording libtorch's error message"
+                                 : ctorch::last_error.c_str();
+}
 
 const char *ctorch_torch_version(void) { return TORCH_VERSION; }
 

@@ -23,7 +23,7 @@ struct ctorch_generator_s {
 
 namespace ctorch {
 
-void set_last_error(const char *message);
+void set_last_error(const char *message) noexcept;
 
 // Every handle is read through T(), so a NULL handle becomes a reported error (T is only
 // called inside GUARD) instead of a crash.

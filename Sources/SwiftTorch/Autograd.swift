@@ -15,8 +15,8 @@ extension Tensor {
     /// Accumulated gradient, or nil before any backward pass reached this tensor.
     public var grad: Tensor? {
         var out: OpaquePointer?
-        guard ctorch_grad(handle, &out) == 0, let out else { return nil }
-        return Tensor(owning: out)
+        requireMetadata(ctorch_grad(handle, &out))
+        return out.map { Tensor(owning: $0) }
     }
 
     /// Replaces the gradient (nil drops it, as `zero_grad(set_to_none=True)`).
