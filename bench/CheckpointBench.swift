@@ -5,7 +5,7 @@ import SwiftTorch
 /// reader against `torch.load`, each case in a fresh process so peaks do not accumulate.
 /// The file is written once by PyTorch, like a released checkpoint (bf16 and f32 mixed).
 func benchCheckpoint(threads: Int, megabytes: Int) throws {
-    Torch.numThreads = threads
+    try Torch.setNumThreads(threads)
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("nanowm-bench-\(megabytes)MB.ckpt").path
     if !FileManager.default.fileExists(atPath: path) {
         print("writing a \(megabytes) MB Lightning-style checkpoint with torch.save …")

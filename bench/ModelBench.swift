@@ -8,7 +8,7 @@ import SwiftTorch
 /// process writes, and run on the same number of threads.
 func benchModel(threads: Int, reference: String?) throws {
     guard let reference = try checkedReference(reference, suite: "model") else { return }
-    Torch.numThreads = threads
+    try Torch.setNumThreads(threads)
     let models: [(label: String, config: NanoWMConfig, iterations: Int)] = [
         ("tiny D64x4 8x8", NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 4, hiddenSize: 64, depth: 4, numHeads: 4,
                                         numFrames: 4, useAction: true, actionDim: 10, causal: true), 20),

@@ -4,7 +4,7 @@ import SwiftTorch
 /// Per-op dispatch time on small tensors, where the cost is the binding, not the arithmetic:
 /// every case allocates its result, as eager PyTorch does.
 func benchOps(threads: Int, iterations: Int) throws {
-    Torch.numThreads = threads
+    try Torch.setNumThreads(threads)
     try manualSeed(0)
     let a = try Tensor.randn([4, 4]), b = try Tensor.randn([4, 4]), row = try Tensor.randn([1, 4])
     let setup = """

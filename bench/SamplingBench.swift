@@ -10,7 +10,7 @@ import SwiftTorch
 /// seed are compared once.
 func benchSampling(threads: Int, reference: String?, steps: Int) throws {
     guard let reference = try checkedReference(reference, suite: "sample") else { return }
-    Torch.numThreads = threads
+    try Torch.setNumThreads(threads)
     let frames = 3, contextFrames = 1, batch = 2, seed: UInt64 = 4321
     let models: [(label: String, config: NanoWMConfig, iterations: Int)] = [
         ("tiny D64x4 8x8", NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 4, hiddenSize: 64, depth: 4, numHeads: 4,

@@ -26,7 +26,7 @@ int ctorch_set_requires_grad(ctorch_tensor t, bool requires_grad) {
   GUARD(T(t).set_requires_grad(requires_grad))
 }
 
-bool ctorch_requires_grad(ctorch_tensor t) { return T(t).requires_grad(); }
+int ctorch_requires_grad(ctorch_tensor t, bool *out) { GUARD(*out = T(t).requires_grad()) }
 
 int ctorch_backward(ctorch_tensor t, ctorch_tensor grad, bool retain_graph, bool create_graph) {
   GUARD(T(t).backward(grad ? T(grad) : at::Tensor(), retain_graph, create_graph))
@@ -46,32 +46,43 @@ int ctorch_set_grad(ctorch_tensor t, ctorch_tensor grad) {
 int ctorch_detach(ctorch_tensor t, ctorch_tensor *out) { RETURN_TENSOR(T(t).detach()) }
 int ctorch_detach_(ctorch_tensor t) { GUARD(T(t).detach_()) }
 
-bool ctorch_is_grad_enabled(void) { return c10::GradMode::is_enabled(); }
-void ctorch_set_grad_enabled(bool enabled) { c10::GradMode::set_enabled(enabled); }
+int ctorch_is_grad_enabled(bool *out) { GUARD(*out = c10::GradMode::is_enabled()) }
+int ctorch_set_grad_enabled(bool enabled) { GUARD(c10::GradMode::set_enabled(enabled)) }
 
-bool ctorch_autocast_is_enabled(int device_type) {
-  return at::autocast::is_autocast_enabled(static_cast<at::DeviceType>(device_type));
+// libtorch indexes its per-device autocast tables by device type without a bounds check in
+// some getters (get_autocast_dtype), so every autocast call first refuses a device type
+// autocast does not support; is_autocast_available only compares, so any value is safe.
+static at::DeviceType autocast_device(int device_type) {
+  auto type = static_cast<at::DeviceType>(device_type);
+  TORCH_CHECK(at::autocast::is_autocast_available(type),
+              "autocast does not support device type ", device_type);
+  return type;
+}
+
+int ctorch_autocast_is_enabled(int device_type, bool *out) {
+  GUARD(*out = at::autocast::is_autocast_enabled(autocast_device(device_type)))
 }
 
 int ctorch_autocast_set_enabled(int device_type, bool enabled) {
-  GUARD(at::autocast::set_autocast_enabled(static_cast<at::DeviceType>(device_type), enabled))
+  GUARD(at::autocast::set_autocast_enabled(autocast_device(device_type), enabled))
 }
 
-int ctorch_autocast_get_dtype(int device_type) {
-  return static_cast<int>(at::autocast::get_autocast_dtype(static_cast<at::DeviceType>(device_type)));
+int ctorch_autocast_get_dtype(int device_type, int *out) {
+  GUARD(*out = static_cast<int>(at::autocast::get_autocast_dtype(autocast_device(device_type))))
 }
 
 int ctorch_autocast_set_dtype(int device_type, int dtype) {
-  GUARD(at::autocast::set_autocast_dtype(static_cast<at::DeviceType>(device_type),
+  GUARD(at::autocast::set_autocast_dtype(autocast_device(device_type),
                                          static_cast<at::ScalarType>(dtype)))
 }
 
-int ctorch_autocast_enter(void) { return at::autocast::increment_nesting(); }
+int ctorch_autocast_enter(int *depth) { GUARD(*depth = at::autocast::increment_nesting()) }
 
-int ctorch_autocast_exit(void) {
-  int depth = at::autocast::decrement_nesting();
-  if (depth == 0) at::autocast::clear_cache();
-  return depth;
+int ctorch_autocast_exit(int *depth) {
+  GUARD({
+    *depth = at::autocast::decrement_nesting();
+    if (*depth == 0) at::autocast::clear_cache();  // takes a lock, which can throw
+  })
 }
 
 }  // extern "C"

@@ -6,16 +6,16 @@ using ctorch::wrap;
 
 extern "C" {
 
-int ctorch_filled(int op, const int64_t *sizes, int ndim, int dtype, int device_type,
+int ctorch_filled(ctorch_fill_op op, const int64_t *sizes, int ndim, int dtype, int device_type,
                   int device_index, ctorch_tensor *out) {
   GUARD({
     auto shape = ctorch::ints(sizes, ndim);
     auto opts = ctorch::options(dtype, device_type, device_index);
     switch (op) {
-      case 0: *out = wrap(at::empty(shape, opts)); break;
-      case 1: *out = wrap(at::zeros(shape, opts)); break;
-      case 2: *out = wrap(at::ones(shape, opts)); break;
-      default: TORCH_CHECK(false, "unknown fill op ", op);
+      case CTORCH_FILL_EMPTY: *out = wrap(at::empty(shape, opts)); break;
+      case CTORCH_FILL_ZEROS: *out = wrap(at::zeros(shape, opts)); break;
+      case CTORCH_FILL_ONES: *out = wrap(at::ones(shape, opts)); break;
+      default: TORCH_CHECK(false, "unknown fill op ", static_cast<int>(op));
     }
   })
 }
@@ -37,13 +37,17 @@ int ctorch_linspace(double start, double end, int64_t steps, int dtype, int devi
   RETURN_TENSOR(at::linspace(start, end, steps, ctorch::options(dtype, device_type, device_index)))
 }
 
-int ctorch_random(int op, const int64_t *sizes, int ndim, int dtype, int device_type,
-                  int device_index, ctorch_generator gen, ctorch_tensor *out) {
+int ctorch_random(ctorch_distribution dist, const int64_t *sizes, int ndim, int dtype,
+                  int device_type, int device_index, ctorch_generator gen, ctorch_tensor *out) {
   GUARD({
     auto shape = ctorch::ints(sizes, ndim);
     auto opts = ctorch::options(dtype, device_type, device_index);
     auto g = ctorch::optional_generator(gen);
-    *out = wrap(op == 0 ? at::randn(shape, g, opts) : at::rand(shape, g, opts));
+    switch (dist) {
+      case CTORCH_DIST_UNIFORM: *out = wrap(at::rand(shape, g, opts)); break;
+      case CTORCH_DIST_NORMAL: *out = wrap(at::randn(shape, g, opts)); break;
+      default: TORCH_CHECK(false, "unknown distribution ", static_cast<int>(dist));
+    }
   })
 }
 
@@ -59,13 +63,14 @@ int ctorch_randperm(int64_t n, int dtype, int device_type, int device_index,
                              ctorch::options(dtype, device_type, device_index)))
 }
 
-int ctorch_random_(int op, ctorch_tensor t, double a, double b, ctorch_generator gen) {
+int ctorch_random_(ctorch_distribution dist, ctorch_tensor t, double a, double b,
+                   ctorch_generator gen) {
   GUARD({
     auto g = ctorch::optional_generator(gen);
-    if (op == 0) {
-      T(t).uniform_(a, b, g);
-    } else {
-      T(t).normal_(a, b, g);
+    switch (dist) {
+      case CTORCH_DIST_UNIFORM: T(t).uniform_(a, b, g); break;
+      case CTORCH_DIST_NORMAL: T(t).normal_(a, b, g); break;
+      default: TORCH_CHECK(false, "unknown distribution ", static_cast<int>(dist));
     }
   })
 }

@@ -7,7 +7,7 @@ using ctorch::wrap;
 
 namespace {
 
-at::Tensor unary(int op, const at::Tensor &x) {
+at::Tensor unary(ctorch_unary_op op, const at::Tensor &x) {
   switch (op) {
     case CTORCH_NEG: return at::neg(x);
     case CTORCH_ABS: return at::abs(x);
@@ -46,10 +46,10 @@ at::Tensor unary(int op, const at::Tensor &x) {
     case CTORCH_SINH: return at::sinh(x);
     case CTORCH_COSH: return at::cosh(x);
   }
-  TORCH_CHECK(false, "unknown unary op ", op);
+  TORCH_CHECK(false, "unknown unary op ", static_cast<int>(op));
 }
 
-void unary_(int op, at::Tensor &x) {
+void unary_(ctorch_unary_op op, at::Tensor &x) {
   switch (op) {
     case CTORCH_NEG: x.neg_(); return;
     case CTORCH_ABS: x.abs_(); return;
@@ -69,13 +69,14 @@ void unary_(int op, at::Tensor &x) {
     case CTORCH_RECIPROCAL: x.reciprocal_(); return;
     case CTORCH_SQUARE: x.square_(); return;
     case CTORCH_TRUNC: x.trunc_(); return;
+    default: break;  // handled below
   }
   // Everything else has no dedicated in-place kernel: compute, then copy back.
   x.copy_(unary(op, x));
 }
 
 template <typename B>
-at::Tensor binary(int op, const at::Tensor &a, const B &b) {
+at::Tensor binary(ctorch_binary_op op, const at::Tensor &a, const B &b) {
   switch (op) {
     case CTORCH_ADD: return at::add(a, b);
     case CTORCH_SUB: return at::sub(a, b);
@@ -91,6 +92,7 @@ at::Tensor binary(int op, const at::Tensor &a, const B &b) {
     case CTORCH_GE: return at::ge(a, b);
     case CTORCH_FLOOR_DIVIDE: return at::floor_divide(a, b);
     case CTORCH_RSUB: return at::rsub(a, b);
+    default: break;  // handled below
   }
   if constexpr (std::is_same_v<B, at::Tensor>) {
     switch (op) {
@@ -100,18 +102,20 @@ at::Tensor binary(int op, const at::Tensor &a, const B &b) {
       case CTORCH_LOGICAL_OR: return at::logical_or(a, b);
       case CTORCH_LOGICAL_XOR: return at::logical_xor(a, b);
       case CTORCH_ATAN2: return at::atan2(a, b);
+      default: break;  // handled below
     }
   } else {
     switch (op) {
       case CTORCH_MAXIMUM: return at::clamp_min(a, b);
       case CTORCH_MINIMUM: return at::clamp_max(a, b);
+      default: break;  // handled below
     }
   }
-  TORCH_CHECK(false, "binary op ", op, " is not available for this operand kind");
+  TORCH_CHECK(false, "binary op ", static_cast<int>(op), " is not available for this operand kind");
 }
 
 template <typename B>
-void binary_(int op, at::Tensor &a, const B &b) {
+void binary_(ctorch_binary_op op, at::Tensor &a, const B &b) {
   switch (op) {
     case CTORCH_ADD: a.add_(b); return;
     case CTORCH_SUB: a.sub_(b); return;
@@ -119,6 +123,7 @@ void binary_(int op, at::Tensor &a, const B &b) {
     case CTORCH_DIV: a.div_(b); return;
     case CTORCH_POW: a.pow_(b); return;
     case CTORCH_REMAINDER: a.remainder_(b); return;
+    default: break;  // handled below
   }
   a.copy_(binary(op, a, b));
 }
@@ -127,20 +132,20 @@ void binary_(int op, at::Tensor &a, const B &b) {
 
 extern "C" {
 
-int ctorch_unary(int op, ctorch_tensor t, ctorch_tensor *out) { RETURN_TENSOR(unary(op, T(t))) }
-int ctorch_unary_(int op, ctorch_tensor t) { GUARD(unary_(op, T(t))) }
+int ctorch_unary(ctorch_unary_op op, ctorch_tensor t, ctorch_tensor *out) { RETURN_TENSOR(unary(op, T(t))) }
+int ctorch_unary_(ctorch_unary_op op, ctorch_tensor t) { GUARD(unary_(op, T(t))) }
 
-int ctorch_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) {
+int ctorch_binary(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out) {
   RETURN_TENSOR(binary(op, T(a), T(b)))
 }
 
-int ctorch_binary_scalar(int op, ctorch_tensor a, ctorch_scalar b, ctorch_tensor *out) {
+int ctorch_binary_scalar(ctorch_binary_op op, ctorch_tensor a, ctorch_scalar b, ctorch_tensor *out) {
   RETURN_TENSOR(binary(op, T(a), ctorch::scalar(b)))
 }
 
-int ctorch_binary_(int op, ctorch_tensor a, ctorch_tensor b) { GUARD(binary_(op, T(a), T(b))) }
+int ctorch_binary_(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b) { GUARD(binary_(op, T(a), T(b))) }
 
-int ctorch_binary_scalar_(int op, ctorch_tensor a, ctorch_scalar b) {
+int ctorch_binary_scalar_(ctorch_binary_op op, ctorch_tensor a, ctorch_scalar b) {
   GUARD(binary_(op, T(a), ctorch::scalar(b)))
 }
 

@@ -11,7 +11,7 @@ std::optional<double> optional_scale(const double *scales, int i) {
   return scales[i];
 }
 
-at::Tensor interpolate(const at::Tensor &x, int mode, at::IntArrayRef size, const double *scales,
+at::Tensor interpolate(const at::Tensor &x, ctorch_interpolate_mode mode, at::IntArrayRef size, const double *scales,
                        int align_corners) {
   int spatial = static_cast<int>(size.size());
   TORCH_CHECK(x.dim() == spatial + 2, "interpolate: input of ", x.dim(),
@@ -52,7 +52,7 @@ at::Tensor interpolate(const at::Tensor &x, int mode, at::IntArrayRef size, cons
       if (spatial == 3) return at::adaptive_avg_pool3d(x, size);
       break;
   }
-  TORCH_CHECK(false, "interpolate: mode ", mode, " does not support ", spatial,
+  TORCH_CHECK(false, "interpolate: mode ", static_cast<int>(mode), " does not support ", spatial,
               " spatial dimensions");
 }
 
@@ -123,7 +123,7 @@ int ctorch_conv(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b, int spatial,
   })
 }
 
-int ctorch_interpolate(ctorch_tensor x, int mode, const int64_t *sizes, int n,
+int ctorch_interpolate(ctorch_tensor x, ctorch_interpolate_mode mode, const int64_t *sizes, int n,
                        const double *scales, int align_corners, ctorch_tensor *out) {
   RETURN_TENSOR(interpolate(T(x), mode, ctorch::ints(sizes, n), scales, align_corners))
 }

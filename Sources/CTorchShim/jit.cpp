@@ -21,6 +21,17 @@ namespace {
 
 ctorch_value wrap_value(c10::IValue v) { return new ctorch_value_s{std::move(v)}; }
 
+// Handles are read through M() and V(), so a NULL handle is a reported error, as with T().
+torch::jit::Module &M(ctorch_module h) {
+  TORCH_CHECK(h != nullptr, "a NULL module handle was passed where a TorchScript module is required");
+  return h->module;
+}
+
+const c10::IValue &V(ctorch_value h) {
+  TORCH_CHECK(h != nullptr, "a NULL value handle was passed where a TorchScript value is required");
+  return h->value;
+}
+
 std::vector<std::string> dotted(const std::string &path) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -66,7 +77,7 @@ c10::TypePtr common_type(const std::vector<c10::IValue> &items) {
 std::vector<c10::IValue> values(const ctorch_value *items, int n) {
   std::vector<c10::IValue> out;
   out.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) out.push_back(items[i]->value);
+  for (int i = 0; i < n; ++i) out.push_back(V(items[i]));
   return out;
 }
 
@@ -86,35 +97,35 @@ int ctorch_module_load(const char *path, int device_type, int device_index, ctor
 
 void ctorch_module_free(ctorch_module m) { delete m; }
 
-int ctorch_module_set_training(ctorch_module m, bool training) { GUARD(m->module.train(training)) }
+int ctorch_module_set_training(ctorch_module m, bool training) { GUARD(M(m).train(training)) }
 
 int ctorch_module_to(ctorch_module m, int dtype, int device_type, int device_index) {
   GUARD({
     if (device_type >= 0) {
       at::Device device(static_cast<at::DeviceType>(device_type), static_cast<c10::DeviceIndex>(device_index));
       if (dtype >= 0) {
-        m->module.to(device, static_cast<at::ScalarType>(dtype));
+        M(m).to(device, static_cast<at::ScalarType>(dtype));
       } else {
-        m->module.to(device);
+        M(m).to(device);
       }
     } else if (dtype >= 0) {
-      m->module.to(static_cast<at::ScalarType>(dtype));
+      M(m).to(static_cast<at::ScalarType>(dtype));
     }
   })
 }
 
 int ctorch_module_has_method(ctorch_module m, const char *name, bool *out) {
-  GUARD(*out = m->module.find_method(name).has_value())
+  GUARD(*out = M(m).find_method(name).has_value())
 }
 
 int ctorch_module_run(ctorch_module m, const char *method, const ctorch_value *args, int nargs,
                       const char *const *kw_names, const ctorch_value *kw_values, int nkw,
                       ctorch_value *out) {
   GUARD({
-    auto found = m->module.find_method(method);
+    auto found = M(m).find_method(method);
     TORCH_CHECK(found.has_value(), "the TorchScript module has no method '", method, "'");
     torch::jit::Kwargs kwargs;
-    for (int i = 0; i < nkw; ++i) kwargs[kw_names[i]] = kw_values[i]->value;
+    for (int i = 0; i < nkw; ++i) kwargs[kw_names[i]] = V(kw_values[i]);
     *out = wrap_value((*found)(values(args, nargs), kwargs));
   })
 }
@@ -123,9 +134,9 @@ int ctorch_module_named_tensors(ctorch_module m, bool buffers, ctorch_value *out
   GUARD({
     c10::Dict<std::string, at::Tensor> dict;
     if (buffers) {
-      for (const auto &item : m->module.named_buffers(true)) dict.insert(item.name, item.value);
+      for (const auto &item : M(m).named_buffers(true)) dict.insert(item.name, item.value);
     } else {
-      for (const auto &item : m->module.named_parameters(true)) dict.insert(item.name, item.value);
+      for (const auto &item : M(m).named_parameters(true)) dict.insert(item.name, item.value);
     }
     *out = wrap_value(c10::IValue(dict));
   })
@@ -133,7 +144,7 @@ int ctorch_module_named_tensors(ctorch_module m, bool buffers, ctorch_value *out
 
 int ctorch_module_set_tensor(ctorch_module m, const char *name, ctorch_tensor value) {
   GUARD({
-    auto [owner, leaf] = owner_of(m->module, name);
+    auto [owner, leaf] = owner_of(M(m), name);
     TORCH_CHECK(owner.hasattr(leaf), "the module has no parameter or buffer '", name, "'");
     auto slot = owner.attr(leaf);
     TORCH_CHECK(slot.isTensor(), "'", name, "' is not a parameter or buffer");
@@ -147,7 +158,7 @@ int ctorch_module_set_tensor(ctorch_module m, const char *name, ctorch_tensor va
 
 int ctorch_module_attribute(ctorch_module m, const char *name, ctorch_value *out) {
   GUARD({
-    auto [owner, leaf] = owner_of(m->module, name);
+    auto [owner, leaf] = owner_of(M(m), name);
     TORCH_CHECK(owner.hasattr(leaf), "the module has no attribute '", name, "'");
     *out = wrap_value(owner.attr(leaf));
   })
@@ -187,7 +198,7 @@ void ctorch_value_free(ctorch_value v) { delete v; }
 
 int ctorch_value_kind_of(ctorch_value v, ctorch_value_kind *out) {
   GUARD({
-    const auto &x = v->value;
+    const auto &x = V(v);
     *out = x.isNone()     ? CTORCH_VALUE_NONE
            : x.isBool()   ? CTORCH_VALUE_BOOL
            : x.isInt()    ? CTORCH_VALUE_INT
@@ -201,23 +212,23 @@ int ctorch_value_kind_of(ctorch_value v, ctorch_value_kind *out) {
   })
 }
 
-int ctorch_value_to_bool(ctorch_value v, bool *out) { GUARD(*out = v->value.toBool()) }
-int ctorch_value_to_int(ctorch_value v, int64_t *out) { GUARD(*out = v->value.toInt()) }
-int ctorch_value_to_double(ctorch_value v, double *out) { GUARD(*out = v->value.toDouble()) }
+int ctorch_value_to_bool(ctorch_value v, bool *out) { GUARD(*out = V(v).toBool()) }
+int ctorch_value_to_int(ctorch_value v, int64_t *out) { GUARD(*out = V(v).toInt()) }
+int ctorch_value_to_double(ctorch_value v, double *out) { GUARD(*out = V(v).toDouble()) }
 
 int ctorch_value_to_string(ctorch_value v, char *buffer, size_t capacity, size_t *length) {
   GUARD({
-    const auto &text = v->value.toStringRef();
+    const auto &text = V(v).toStringRef();
     *length = text.size();
     if (buffer != nullptr && capacity > 0) std::memcpy(buffer, text.data(), std::min(capacity, text.size()));
   })
 }
 
-int ctorch_value_to_tensor(ctorch_value v, ctorch_tensor *out) { GUARD(*out = ctorch::wrap(v->value.toTensor())) }
+int ctorch_value_to_tensor(ctorch_value v, ctorch_tensor *out) { GUARD(*out = ctorch::wrap(V(v).toTensor())) }
 
 int ctorch_value_count(ctorch_value v, int64_t *out) {
   GUARD({
-    const auto &x = v->value;
+    const auto &x = V(v);
     if (x.isTuple()) {
       *out = static_cast<int64_t>(x.toTupleRef().elements().size());
     } else if (x.isList()) {
@@ -231,7 +242,7 @@ int ctorch_value_count(ctorch_value v, int64_t *out) {
 
 int ctorch_value_element(ctorch_value v, int64_t i, bool want_key, ctorch_value *out) {
   GUARD({
-    const auto &x = v->value;
+    const auto &x = V(v);
     int64_t count = 0;
     TORCH_CHECK(ctorch_value_count(v, &count) == 0, ctorch_last_error());
     TORCH_CHECK(i >= 0 && i < count, "element ", i, " of a ", x.tagKind(), " with ", count, " elements");

@@ -12,14 +12,24 @@ namespace ctorch {
 
 namespace {
 thread_local std::string last_error;
+thread_local bool last_error_lost = false;
 }
 
-void set_last_error(const char *message) { last_error = message ? message : ""; }
+// Runs inside GUARD's catch handlers, so it must not throw itself: copying the message can
+// run out of memory, and then the loss is what gets reported.
+void set_last_error(const char *message) noexcept {
+  try {
+    last_error = message ? message : "";
+    last_error_lost = false;
+  } catch (...) {
+    last_error_lost = true;
+  }
+}
 
 std::vector<at::Tensor> tensor_list(const ctorch_tensor *ts, int n) {
   std::vector<at::Tensor> list;
   list.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) list.push_back(ts[i]->tensor);
+  for (int i = 0; i < n; ++i) list.push_back(T(ts[i]));
   return list;
 }
 
@@ -30,10 +40,15 @@ using ctorch::wrap;
 
 extern "C" {
 
-const char *ctorch_last_error(void) { return ctorch::last_error.c_str(); }
+const char *ctorch_last_error(void) {
+  return ctorch::last_error_lost ? "out of memory while recording libtorch's error message"
+                                 : ctorch::last_error.c_str();
+}
 
 const char *ctorch_torch_version(void) { return TORCH_VERSION; }
 
+// Total by design: a CUDA runtime that cannot even be queried is reported as zero devices,
+// and Device.ensureAvailable turns that into the user-facing error.
 int ctorch_cuda_device_count(void) {
   try {
     return at::detail::getCUDAHooks().getNumGPUs();
@@ -46,39 +61,53 @@ int ctorch_cuda_synchronize(int device_index) {
   GUARD(at::detail::getCUDAHooks().deviceSynchronize(static_cast<c10::DeviceIndex>(device_index)))
 }
 
-void ctorch_set_num_threads(int n) { at::set_num_threads(n); }
-int ctorch_get_num_threads(void) { return at::get_num_threads(); }
+int ctorch_set_num_threads(int n) { GUARD(at::set_num_threads(n)) }
+int ctorch_get_num_threads(int *out) { GUARD(*out = at::get_num_threads()) }
 
+// Destroying an at::Tensor only drops a reference count; destructors do not throw.
 void ctorch_tensor_free(ctorch_tensor t) { delete t; }
 
 int ctorch_tensor_alias(ctorch_tensor t, ctorch_tensor *out) { RETURN_TENSOR(T(t)) }
 
-int64_t ctorch_tensor_dim(ctorch_tensor t) { return T(t).dim(); }
+// The metadata getters throw on an undefined tensor (and data_ptr on one without storage),
+// so they are guarded like every other call.
+int ctorch_tensor_dim(ctorch_tensor t, int64_t *out) { GUARD(*out = T(t).dim()) }
 
-void ctorch_tensor_sizes(ctorch_tensor t, int64_t *out) {
-  auto sizes = T(t).sizes();
-  std::copy(sizes.begin(), sizes.end(), out);
+static void copy_dims(at::IntArrayRef values, int64_t *out, int64_t capacity) {
+  TORCH_CHECK(static_cast<int64_t>(values.size()) <= capacity, "the tensor has ", values.size(),
+              " dimensions but the destination has room for ", capacity);
+  std::copy(values.begin(), values.end(), out);
 }
 
-void ctorch_tensor_strides(ctorch_tensor t, int64_t *out) {
-  auto strides = T(t).strides();
-  std::copy(strides.begin(), strides.end(), out);
+int ctorch_tensor_sizes(ctorch_tensor t, int64_t *out, int64_t capacity) {
+  GUARD(copy_dims(T(t).sizes(), out, capacity))
 }
 
-int64_t ctorch_tensor_numel(ctorch_tensor t) { return T(t).numel(); }
-int ctorch_tensor_dtype(ctorch_tensor t) { return static_cast<int>(T(t).scalar_type()); }
-
-void ctorch_tensor_device(ctorch_tensor t, int *type, int *index) {
-  auto device = T(t).device();
-  *type = static_cast<int>(device.type());
-  *index = device.has_index() ? device.index() : 0;
+int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t capacity) {
+  GUARD(copy_dims(T(t).strides(), out, capacity))
 }
 
-bool ctorch_tensor_is_defined(ctorch_tensor t) { return T(t).defined(); }
-bool ctorch_tensor_is_contiguous(ctorch_tensor t) { return T(t).is_contiguous(); }
-int64_t ctorch_tensor_storage_offset(ctorch_tensor t) { return T(t).storage_offset(); }
-int64_t ctorch_tensor_element_size(ctorch_tensor t) { return T(t).element_size(); }
-void *ctorch_tensor_data_ptr(ctorch_tensor t) { return T(t).data_ptr(); }
+int ctorch_tensor_numel(ctorch_tensor t, int64_t *out) { GUARD(*out = T(t).numel()) }
+
+int ctorch_tensor_dtype(ctorch_tensor t, int *out) {
+  GUARD(*out = static_cast<int>(T(t).scalar_type()))
+}
+
+int ctorch_tensor_device(ctorch_tensor t, int *type, int *index) {
+  GUARD({
+    auto device = T(t).device();
+    *type = static_cast<int>(device.type());
+    *index = device.has_index() ? device.index() : 0;
+  })
+}
+
+int ctorch_tensor_is_contiguous(ctorch_tensor t, bool *out) { GUARD(*out = T(t).is_contiguous()) }
+
+int ctorch_tensor_storage_offset(ctorch_tensor t, int64_t *out) {
+  GUARD(*out = T(t).storage_offset())
+}
+
+int ctorch_tensor_data_ptr(ctorch_tensor t, void **out) { GUARD(*out = T(t).data_ptr()) }
 
 int ctorch_tensor_from_bytes(const void *data, const int64_t *sizes, int ndim, int dtype,
                              ctorch_tensor *out) {
@@ -102,11 +131,11 @@ int ctorch_tensor_item(ctorch_tensor t, ctorch_scalar *out) {
   GUARD({
     auto value = T(t).item();
     if (value.isBoolean()) {
-      *out = ctorch_scalar{0, value.toBool() ? 1 : 0, 2};
+      *out = ctorch_scalar{0, value.toBool() ? 1 : 0, CTORCH_SCALAR_BOOL};
     } else if (value.isIntegral(false)) {
-      *out = ctorch_scalar{0, value.toLong(), 1};
+      *out = ctorch_scalar{0, value.toLong(), CTORCH_SCALAR_INT};
     } else {
-      *out = ctorch_scalar{value.toDouble(), 0, 0};
+      *out = ctorch_scalar{value.toDouble(), 0, CTORCH_SCALAR_FLOAT};
     }
   })
 }
@@ -126,6 +155,7 @@ int ctorch_generator_new(uint64_t seed, int device_type, int device_index, ctorc
   })
 }
 
+// Dropping a generator reference does not throw.
 void ctorch_generator_free(ctorch_generator g) { delete g; }
 
 static at::Generator resolve_generator(ctorch_generator g) {

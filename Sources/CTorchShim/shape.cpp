@@ -11,7 +11,7 @@ at::OptionalIntArrayRef dims_or_all(const int64_t *dims, int ndims) {
   return ctorch::ints(dims, ndims);
 }
 
-at::Tensor reduce(int op, const at::Tensor &x, const int64_t *dims, int ndims, bool keepdim) {
+at::Tensor reduce(ctorch_reduce_op op, const at::Tensor &x, const int64_t *dims, int ndims, bool keepdim) {
   auto d = dims_or_all(dims, ndims);
   auto all = ndims < 0;
   switch (op) {
@@ -32,14 +32,14 @@ at::Tensor reduce(int op, const at::Tensor &x, const int64_t *dims, int ndims, b
       return at::prod(x, dims[0], keepdim);
     }
   }
-  TORCH_CHECK(false, "unknown reduction ", op);
+  TORCH_CHECK(false, "unknown reduction ", static_cast<int>(op));
 }
 
 }  // namespace
 
 extern "C" {
 
-int ctorch_reduce(int op, ctorch_tensor t, const int64_t *dims, int ndims, bool keepdim,
+int ctorch_reduce(ctorch_reduce_op op, ctorch_tensor t, const int64_t *dims, int ndims, bool keepdim,
                   ctorch_tensor *out) {
   RETURN_TENSOR(reduce(op, T(t), dims, ndims, keepdim))
 }
@@ -58,20 +58,22 @@ int ctorch_vector_norm(ctorch_tensor t, double ord, const int64_t *dims, int ndi
   RETURN_TENSOR(at::linalg_vector_norm(T(t), ord, dims_or_all(dims, ndims), keepdim))
 }
 
-int ctorch_extreme_dim(int op, ctorch_tensor t, int64_t dim, bool keepdim,
+int ctorch_extreme_dim(ctorch_extreme which, ctorch_tensor t, int64_t dim, bool keepdim,
                        ctorch_tensor *values, ctorch_tensor *indices) {
   GUARD({
-    auto result = op == 0 ? at::max(T(t), dim, keepdim) : at::min(T(t), dim, keepdim);
+    auto result = which == CTORCH_EXTREME_MAX ? at::max(T(t), dim, keepdim)
+                                              : at::min(T(t), dim, keepdim);
     *values = wrap(std::get<0>(result));
     *indices = wrap(std::get<1>(result));
   })
 }
 
-int ctorch_arg_extreme(int op, ctorch_tensor t, bool has_dim, int64_t dim, bool keepdim,
-                       ctorch_tensor *out) {
+int ctorch_arg_extreme(ctorch_extreme which, ctorch_tensor t, bool has_dim, int64_t dim,
+                       bool keepdim, ctorch_tensor *out) {
   GUARD({
     std::optional<int64_t> d = has_dim ? std::optional<int64_t>(dim) : std::nullopt;
-    *out = wrap(op == 0 ? at::argmax(T(t), d, keepdim) : at::argmin(T(t), d, keepdim));
+    *out = wrap(which == CTORCH_EXTREME_MAX ? at::argmax(T(t), d, keepdim)
+                                            : at::argmin(T(t), d, keepdim));
   })
 }
 
@@ -182,8 +184,10 @@ int ctorch_scatter(ctorch_tensor t, int64_t dim, ctorch_tensor index, ctorch_ten
   RETURN_TENSOR(at::scatter(T(t), dim, T(index), T(src)))
 }
 
-int ctorch_triangle(int op, ctorch_tensor t, int64_t diagonal, ctorch_tensor *out) {
-  RETURN_TENSOR(op == 0 ? at::tril(T(t), diagonal) : at::triu(T(t), diagonal))
+int ctorch_triangle(ctorch_triangle_part part, ctorch_tensor t, int64_t diagonal,
+                    ctorch_tensor *out) {
+  RETURN_TENSOR(part == CTORCH_TRIANGLE_LOWER ? at::tril(T(t), diagonal)
+                                              : at::triu(T(t), diagonal))
 }
 
 int ctorch_roll(ctorch_tensor t, const int64_t *shifts, const int64_t *dims, int n,

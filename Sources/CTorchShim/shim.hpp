@@ -23,9 +23,14 @@ struct ctorch_generator_s {
 
 namespace ctorch {
 
-void set_last_error(const char *message);
+void set_last_error(const char *message) noexcept;
 
-inline at::Tensor &T(ctorch_tensor h) { return h->tensor; }
+// Every handle is read through T(), so a NULL handle becomes a reported error (T is only
+// called inside GUARD) instead of a crash.
+inline at::Tensor &T(ctorch_tensor h) {
+  TORCH_CHECK(h != nullptr, "a NULL tensor handle was passed where a tensor is required");
+  return h->tensor;
+}
 
 inline ctorch_tensor wrap(at::Tensor t) { return new ctorch_tensor_s{std::move(t)}; }
 
@@ -45,10 +50,11 @@ inline at::IntArrayRef ints(const int64_t *values, int n) {
 
 inline at::Scalar scalar(ctorch_scalar s) {
   switch (s.kind) {
-    case 1: return at::Scalar(s.i);
-    case 2: return at::Scalar(s.i != 0);
-    default: return at::Scalar(s.f);
+    case CTORCH_SCALAR_INT: return at::Scalar(s.i);
+    case CTORCH_SCALAR_BOOL: return at::Scalar(s.i != 0);
+    case CTORCH_SCALAR_FLOAT: return at::Scalar(s.f);
   }
+  TORCH_CHECK(false, "unknown scalar kind ", static_cast<int>(s.kind));
 }
 
 inline at::TensorOptions options(int dtype, int device_type, int device_index) {
@@ -62,7 +68,7 @@ std::vector<at::Tensor> tensor_list(const ctorch_tensor *ts, int n);
 
 }  // namespace ctorch
 
-// Every fallible entry point is wrapped in GUARD(...): the body runs, any C++ exception is
+// Every entry point that reaches into libtorch is wrapped in GUARD(...): the body runs, any C++ exception is
 // turned into the thread's last-error message and a status of 1.
 #define GUARD(...)                                                     \
   try {                                                                \

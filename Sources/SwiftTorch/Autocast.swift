@@ -6,13 +6,18 @@ import CTorchShim
 public func withAutocast<R>(_ device: Device = .cuda, dtype: DType = .bfloat16, enabled: Bool = true, _ body: () throws -> R) throws -> R {
     if enabled { try device.ensureAvailable() }
     let type = device.typeCode
-    let previousEnabled = ctorch_autocast_is_enabled(type)
-    let previousDType = ctorch_autocast_get_dtype(type)
+    var previousEnabled = false
+    var previousDType: Int32 = 0
+    var depth: Int32 = 0
+    try check(ctorch_autocast_is_enabled(type, &previousEnabled))
+    try check(ctorch_autocast_get_dtype(type, &previousDType))
     try check(ctorch_autocast_set_enabled(type, enabled))
     try check(ctorch_autocast_set_dtype(type, dtype.rawValue))
-    _ = ctorch_autocast_enter()
+    try check(ctorch_autocast_enter(&depth))
+    // Restoring can only fail for a device the calls above already accepted, so there is
+    // nothing left to report here (and a defer cannot throw).
     defer {
-        _ = ctorch_autocast_exit()
+        _ = ctorch_autocast_exit(&depth)
         _ = ctorch_autocast_set_enabled(type, previousEnabled)
         _ = ctorch_autocast_set_dtype(type, previousDType)
     }

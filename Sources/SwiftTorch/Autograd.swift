@@ -3,7 +3,7 @@ import CTorchShim
 /// Reverse-mode differentiation, as in PyTorch: mark leaves with `requiresGrad`, call
 /// `backward()` on a scalar, read `.grad`.
 extension Tensor {
-    public var requiresGrad: Bool { ctorch_requires_grad(handle) }
+    public var requiresGrad: Bool { metadata(false) { ctorch_requires_grad(handle, $0) } }
 
     /// Marks (or unmarks) this tensor as a leaf whose gradient is accumulated.
     @discardableResult
@@ -15,8 +15,8 @@ extension Tensor {
     /// Accumulated gradient, or nil before any backward pass reached this tensor.
     public var grad: Tensor? {
         var out: OpaquePointer?
-        guard ctorch_grad(handle, &out) == 0, let out else { return nil }
-        return Tensor(owning: out)
+        requireMetadata(ctorch_grad(handle, &out))
+        return out.map { Tensor(owning: $0) }
     }
 
     /// Replaces the gradient (nil drops it, as `zero_grad(set_to_none=True)`).
@@ -39,7 +39,9 @@ extension Tensor {
 }
 
 /// Whether operations on this thread currently record autograd history.
-public var isGradEnabled: Bool { ctorch_is_grad_enabled() }
+/// Grad mode is one thread-local flag in libtorch: reading or writing it cannot fail, so
+/// a reported failure is a broken shim and stops the process with its message.
+public var isGradEnabled: Bool { metadata(false) { ctorch_is_grad_enabled($0) } }
 
 /// Runs `body` with gradient recording off on this thread (`torch.no_grad()`), then restores
 /// the previous mode, even when `body` throws.
@@ -49,8 +51,8 @@ public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
 
 /// Runs `body` with gradient recording set to `enabled` (`torch.set_grad_enabled`).
 public func withGradMode<R>(_ enabled: Bool, _ body: () throws -> R) rethrows -> R {
-    let previous = ctorch_is_grad_enabled()
-    ctorch_set_grad_enabled(enabled)
-    defer { ctorch_set_grad_enabled(previous) }
+    let previous = isGradEnabled
+    requireMetadata(ctorch_set_grad_enabled(enabled))
+    defer { requireMetadata(ctorch_set_grad_enabled(previous)) }
     return try body()
 }

@@ -2,7 +2,7 @@ import CTorchShim
 
 /// Creation: the same names and defaults as PyTorch (float32, CPU).
 extension Tensor {
-    private static func filled(_ op: Int32, _ shape: [Int], _ dtype: DType, _ device: Device) throws -> Tensor {
+    private static func filled(_ op: ctorch_fill_op, _ shape: [Int], _ dtype: DType, _ device: Device) throws -> Tensor {
         try device.ensureAvailable()
         return try makeTensor { out in
             withInt64Pointer(shape) { ctorch_filled(op, $0, Int32(shape.count), dtype.rawValue, device.typeCode, device.index, out) }
@@ -10,15 +10,15 @@ extension Tensor {
     }
 
     public static func empty(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
-        try filled(0, shape, dtype, device)
+        try filled(CTORCH_FILL_EMPTY, shape, dtype, device)
     }
 
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
-        try filled(1, shape, dtype, device)
+        try filled(CTORCH_FILL_ZEROS, shape, dtype, device)
     }
 
     public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {
-        try filled(2, shape, dtype, device)
+        try filled(CTORCH_FILL_ONES, shape, dtype, device)
     }
 
     public static func full(_ shape: [Int], _ value: Scalar, dtype: DType = .float32, device: Device = .cpu) throws -> Tensor {

@@ -67,16 +67,16 @@ public enum Scalar: Sendable, Equatable {
 
     var c: ctorch_scalar {
         switch self {
-        case .double(let v): return ctorch_scalar(f: v, i: 0, kind: 0)
-        case .int(let v): return ctorch_scalar(f: 0, i: Int64(v), kind: 1)
-        case .bool(let v): return ctorch_scalar(f: 0, i: v ? 1 : 0, kind: 2)
+        case .double(let v): return ctorch_scalar(f: v, i: 0, kind: CTORCH_SCALAR_FLOAT)
+        case .int(let v): return ctorch_scalar(f: 0, i: Int64(v), kind: CTORCH_SCALAR_INT)
+        case .bool(let v): return ctorch_scalar(f: 0, i: v ? 1 : 0, kind: CTORCH_SCALAR_BOOL)
         }
     }
 
     init(_ c: ctorch_scalar) {
         switch c.kind {
-        case 1: self = .int(Int(c.i))
-        case 2: self = .bool(c.i != 0)
+        case CTORCH_SCALAR_INT: self = .int(Int(c.i))
+        case CTORCH_SCALAR_BOOL: self = .bool(c.i != 0)
         default: self = .double(c.f)
         }
     }

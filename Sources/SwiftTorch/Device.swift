@@ -59,13 +59,26 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
 public enum Torch {
     /// The libtorch version the shim was compiled against, e.g. "2.13.0".
     public static var version: String { String(cString: ctorch_torch_version()) }
-    public static var cudaDeviceCount: Int { Int(ctorch_cuda_device_count()) }
+    public static var cudaDeviceCount: Int { Int(ctorch_cuda_device_count()) }  // total: 0 when CUDA is unusable
     public static var isCUDAAvailable: Bool { cudaDeviceCount > 0 }
 
-    /// Intra-op threads libtorch uses on CPU (torch.set_num_threads / get_num_threads).
+    /// Intra-op threads libtorch uses on CPU (torch.get_num_threads).
     public static var numThreads: Int {
-        get { Int(ctorch_get_num_threads()) }
-        set { ctorch_set_num_threads(Int32(newValue)) }
+        get throws {
+            var n: Int32 = 0
+            try check(ctorch_get_num_threads(&n))
+            return Int(n)
+        }
+    }
+
+    /// Sets the intra-op threads (torch.set_num_threads); libtorch refuses n ≤ 0, and that
+    /// arrives here as a thrown error, not a crash. A method rather than a setter because
+    /// property setters cannot throw.
+    public static func setNumThreads(_ n: Int) throws {
+        guard let count = Int32(exactly: n) else {
+            throw TorchError.invalidArgument("\(n) threads is out of range: give a positive thread count")
+        }
+        try check(ctorch_set_num_threads(count))
     }
 
     /// Waits for queued work on a CUDA device (for timing).

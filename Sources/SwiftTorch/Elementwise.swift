@@ -3,24 +3,24 @@ import CTorchShim
 /// Elementwise math: PyTorch's names, broadcasting and type promotion (libtorch's own).
 extension Tensor {
     @inline(__always)
-    func unary(_ op: Int) throws -> Tensor {
-        try makeTensor { ctorch_unary(Int32(op), handle, $0) }
+    func unary(_ op: ctorch_unary_op) throws -> Tensor {
+        try makeTensor { ctorch_unary(op, handle, $0) }
     }
 
     @inline(__always)
-    func unary_(_ op: Int) throws -> Tensor {
-        try check(ctorch_unary_(Int32(op), handle))
+    func unary_(_ op: ctorch_unary_op) throws -> Tensor {
+        try check(ctorch_unary_(op, handle))
         return self
     }
 
     @inline(__always)
-    func binary(_ op: Int, _ other: Tensor) throws -> Tensor {
-        try makeTensor { ctorch_binary(Int32(op), handle, other.handle, $0) }
+    func binary(_ op: ctorch_binary_op, _ other: Tensor) throws -> Tensor {
+        try makeTensor { ctorch_binary(op, handle, other.handle, $0) }
     }
 
     @inline(__always)
-    func binary(_ op: Int, _ other: Scalar) throws -> Tensor {
-        try makeTensor { ctorch_binary_scalar(Int32(op), handle, other.c, $0) }
+    func binary(_ op: ctorch_binary_op, _ other: Scalar) throws -> Tensor {
+        try makeTensor { ctorch_binary_scalar(op, handle, other.c, $0) }
     }
 
     public func neg() throws -> Tensor { try unary(CTORCH_NEG) }
@@ -147,15 +147,15 @@ extension Tensor {
 // MARK: In place
 
 extension Tensor {
-    @discardableResult public func add_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(Int32(CTORCH_ADD), handle, other.handle)); return self }
-    @discardableResult public func sub_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(Int32(CTORCH_SUB), handle, other.handle)); return self }
-    @discardableResult public func mul_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(Int32(CTORCH_MUL), handle, other.handle)); return self }
-    @discardableResult public func div_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(Int32(CTORCH_DIV), handle, other.handle)); return self }
-    @discardableResult public func add_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(Int32(CTORCH_ADD), handle, other.c)); return self }
-    @discardableResult public func sub_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(Int32(CTORCH_SUB), handle, other.c)); return self }
-    @discardableResult public func mul_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(Int32(CTORCH_MUL), handle, other.c)); return self }
-    @discardableResult public func div_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(Int32(CTORCH_DIV), handle, other.c)); return self }
-    @discardableResult public func pow_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(Int32(CTORCH_POW), handle, other.c)); return self }
+    @discardableResult public func add_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(CTORCH_ADD, handle, other.handle)); return self }
+    @discardableResult public func sub_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(CTORCH_SUB, handle, other.handle)); return self }
+    @discardableResult public func mul_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(CTORCH_MUL, handle, other.handle)); return self }
+    @discardableResult public func div_(_ other: Tensor) throws -> Tensor { try check(ctorch_binary_(CTORCH_DIV, handle, other.handle)); return self }
+    @discardableResult public func add_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(CTORCH_ADD, handle, other.c)); return self }
+    @discardableResult public func sub_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(CTORCH_SUB, handle, other.c)); return self }
+    @discardableResult public func mul_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(CTORCH_MUL, handle, other.c)); return self }
+    @discardableResult public func div_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(CTORCH_DIV, handle, other.c)); return self }
+    @discardableResult public func pow_(_ other: Scalar) throws -> Tensor { try check(ctorch_binary_scalar_(CTORCH_POW, handle, other.c)); return self }
 
     @discardableResult public func neg_() throws -> Tensor { try unary_(CTORCH_NEG) }
     @discardableResult public func exp_() throws -> Tensor { try unary_(CTORCH_EXP) }

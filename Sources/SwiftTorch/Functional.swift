@@ -82,15 +82,15 @@ extension Tensor {
     public enum InterpolationMode: String, CaseIterable, Sendable {
         case nearest, nearestExact = "nearest-exact", linear, bilinear, bicubic, trilinear, area
 
-        var code: Int32 {
+        var code: ctorch_interpolate_mode {
             switch self {
-            case .nearest: return Int32(CTORCH_NEAREST)
-            case .nearestExact: return Int32(CTORCH_NEAREST_EXACT)
-            case .linear: return Int32(CTORCH_LINEAR)
-            case .bilinear: return Int32(CTORCH_BILINEAR)
-            case .bicubic: return Int32(CTORCH_BICUBIC)
-            case .trilinear: return Int32(CTORCH_TRILINEAR)
-            case .area: return Int32(CTORCH_AREA)
+            case .nearest: return CTORCH_NEAREST
+            case .nearestExact: return CTORCH_NEAREST_EXACT
+            case .linear: return CTORCH_LINEAR
+            case .bilinear: return CTORCH_BILINEAR
+            case .bicubic: return CTORCH_BICUBIC
+            case .trilinear: return CTORCH_TRILINEAR
+            case .area: return CTORCH_AREA
             }
         }
     }

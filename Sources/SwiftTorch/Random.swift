@@ -45,23 +45,23 @@ public final class Generator {
 }
 
 extension Tensor {
-    private static func random(_ op: Int32, _ shape: [Int], _ dtype: DType, _ device: Device, _ generator: Generator?) throws -> Tensor {
+    private static func random(_ distribution: ctorch_distribution, _ shape: [Int], _ dtype: DType, _ device: Device, _ generator: Generator?) throws -> Tensor {
         try device.ensureAvailable()
         return try makeTensor { out in
             withInt64Pointer(shape) {
-                ctorch_random(op, $0, Int32(shape.count), dtype.rawValue, device.typeCode, device.index, generator?.handle, out)
+                ctorch_random(distribution, $0, Int32(shape.count), dtype.rawValue, device.typeCode, device.index, generator?.handle, out)
             }
         }
     }
 
     /// Standard normal samples (`torch.randn`).
     public static func randn(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu, generator: Generator? = nil) throws -> Tensor {
-        try random(0, shape, dtype, device, generator)
+        try random(CTORCH_DIST_NORMAL, shape, dtype, device, generator)
     }
 
     /// Uniform samples on [0, 1) (`torch.rand`).
     public static func rand(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu, generator: Generator? = nil) throws -> Tensor {
-        try random(1, shape, dtype, device, generator)
+        try random(CTORCH_DIST_UNIFORM, shape, dtype, device, generator)
     }
 
     /// Integers uniform on [low, high) (`torch.randint`).
@@ -87,14 +87,14 @@ extension Tensor {
     /// Fills in place with U(low, high) (`Tensor.uniform_`).
     @discardableResult
     public func uniform_(_ low: Double = 0, _ high: Double = 1, generator: Generator? = nil) throws -> Tensor {
-        try check(ctorch_random_(0, handle, low, high, generator?.handle))
+        try check(ctorch_random_(CTORCH_DIST_UNIFORM, handle, low, high, generator?.handle))
         return self
     }
 
     /// Fills in place with N(mean, std²) (`Tensor.normal_`).
     @discardableResult
     public func normal_(mean: Double = 0, std: Double = 1, generator: Generator? = nil) throws -> Tensor {
-        try check(ctorch_random_(1, handle, mean, std, generator?.handle))
+        try check(ctorch_random_(CTORCH_DIST_NORMAL, handle, mean, std, generator?.handle))
         return self
     }
 }

@@ -2,10 +2,10 @@ import CTorchShim
 
 /// Reductions. `dims: nil` reduces over every dimension, as in PyTorch.
 extension Tensor {
-    private func reduce(_ op: Int, _ dims: [Int]?, _ keepdim: Bool) throws -> Tensor {
+    private func reduce(_ op: ctorch_reduce_op, _ dims: [Int]?, _ keepdim: Bool) throws -> Tensor {
         let d = dims ?? []
         return try makeTensor { out in
-            withInt64Pointer(d) { ctorch_reduce(Int32(op), handle, $0, dims == nil ? -1 : Int32(d.count), keepdim, out) }
+            withInt64Pointer(d) { ctorch_reduce(op, handle, $0, dims == nil ? -1 : Int32(d.count), keepdim, out) }
         }
     }
 
@@ -26,26 +26,26 @@ extension Tensor {
 
     /// Values and indices of the largest entries along one dimension (`torch.max(t, dim)`).
     public func max(dim: Int, keepdim: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        try extreme(0, dim, keepdim)
+        try extreme(CTORCH_EXTREME_MAX, dim, keepdim)
     }
 
     public func min(dim: Int, keepdim: Bool = false) throws -> (values: Tensor, indices: Tensor) {
-        try extreme(1, dim, keepdim)
+        try extreme(CTORCH_EXTREME_MIN, dim, keepdim)
     }
 
-    private func extreme(_ op: Int32, _ dim: Int, _ keepdim: Bool) throws -> (values: Tensor, indices: Tensor) {
+    private func extreme(_ which: ctorch_extreme, _ dim: Int, _ keepdim: Bool) throws -> (values: Tensor, indices: Tensor) {
         var values: OpaquePointer?
         var indices: OpaquePointer?
-        try check(ctorch_extreme_dim(op, handle, Int64(dim), keepdim, &values, &indices))
+        try check(ctorch_extreme_dim(which, handle, Int64(dim), keepdim, &values, &indices))
         return (Tensor(owning: values!), Tensor(owning: indices!))
     }
 
     public func argmax(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
-        try makeTensor { ctorch_arg_extreme(0, handle, dim != nil, Int64(dim ?? 0), keepdim, $0) }
+        try makeTensor { ctorch_arg_extreme(CTORCH_EXTREME_MAX, handle, dim != nil, Int64(dim ?? 0), keepdim, $0) }
     }
 
     public func argmin(dim: Int? = nil, keepdim: Bool = false) throws -> Tensor {
-        try makeTensor { ctorch_arg_extreme(1, handle, dim != nil, Int64(dim ?? 0), keepdim, $0) }
+        try makeTensor { ctorch_arg_extreme(CTORCH_EXTREME_MIN, handle, dim != nil, Int64(dim ?? 0), keepdim, $0) }
     }
 
     /// Variance with Bessel's correction by default (`correction: 1`), as `torch.var`.

@@ -110,8 +110,8 @@ extension Tensor {
         try makeTensor { ctorch_scatter(handle, Int64(dim), index.handle, source.handle, $0) }
     }
 
-    public func tril(_ diagonal: Int = 0) throws -> Tensor { try makeTensor { ctorch_triangle(0, handle, Int64(diagonal), $0) } }
-    public func triu(_ diagonal: Int = 0) throws -> Tensor { try makeTensor { ctorch_triangle(1, handle, Int64(diagonal), $0) } }
+    public func tril(_ diagonal: Int = 0) throws -> Tensor { try makeTensor { ctorch_triangle(CTORCH_TRIANGLE_LOWER, handle, Int64(diagonal), $0) } }
+    public func triu(_ diagonal: Int = 0) throws -> Tensor { try makeTensor { ctorch_triangle(CTORCH_TRIANGLE_UPPER, handle, Int64(diagonal), $0) } }
 
     public func roll(shifts: [Int], dims: [Int]) throws -> Tensor {
         guard shifts.count == dims.count else { throw TorchError.invalidArgument("roll: \(shifts.count) shifts for \(dims.count) dims") }

@@ -5,6 +5,12 @@ import CTorchShim
 /// `Tensor` is a reference type, like PyTorch's: two variables can name the same storage,
 /// and in-place operations (methods ending in `_`) are seen through both. The handle is
 /// released when the last Swift reference goes away.
+///
+/// Invariant: `handle` is non-NULL and names a defined libtorch tensor. It is only ever a
+/// handle the shim just produced from a libtorch result (an absent gradient comes back as
+/// NULL and becomes `nil`, never a Tensor). The shim reports metadata queries on undefined
+/// tensors as errors, but none can reach it from here, so the metadata properties below
+/// stay non-throwing and stop the process with libtorch's message if the invariant breaks.
 public final class Tensor {
     let handle: OpaquePointer
 
@@ -19,26 +25,24 @@ public final class Tensor {
 
     // MARK: Metadata
 
-    public var rank: Int { Int(ctorch_tensor_dim(handle)) }
+    public var rank: Int { Int(metadata(Int64(0)) { ctorch_tensor_dim(handle, $0) }) }
 
-    public var shape: [Int] {
-        let n = rank
-        return [Int](unsafeUninitializedCapacity: n) { buffer, count in
-            buffer.baseAddress!.withMemoryRebound(to: Int64.self, capacity: Swift.max(n, 1)) {
-                ctorch_tensor_sizes(handle, $0)
-            }
-            count = n
-        }
-    }
+    public var shape: [Int] { dimensions { ctorch_tensor_sizes(handle, $0, $1) } }
 
-    public var strides: [Int] {
+    public var strides: [Int] { dimensions { ctorch_tensor_strides(handle, $0, $1) } }
+
+    /// One value per dimension, filled by the shim into a buffer of `rank` slots.
+    private func dimensions(_ fill: (UnsafeMutablePointer<Int64>, Int64) -> Int32) -> [Int] {
         let n = rank
-        return [Int](unsafeUninitializedCapacity: n) { buffer, count in
-            buffer.baseAddress!.withMemoryRebound(to: Int64.self, capacity: Swift.max(n, 1)) {
-                ctorch_tensor_strides(handle, $0)
+        var status: Int32 = 0
+        let values = [Int](unsafeUninitializedCapacity: n) { buffer, count in
+            status = buffer.baseAddress!.withMemoryRebound(to: Int64.self, capacity: Swift.max(n, 1)) {
+                fill($0, Int64(n))
             }
-            count = n
+            count = status == 0 ? n : 0
         }
+        requireMetadata(status)
+        return values
     }
 
     /// Size of one dimension; negative indices count from the end.
@@ -47,18 +51,31 @@ public final class Tensor {
         return s[dim < 0 ? dim + s.count : dim]
     }
 
-    public var count: Int { Int(ctorch_tensor_numel(handle)) }
-    public var dtype: DType { DType(rawValue: Int32(ctorch_tensor_dtype(handle)))! }
-    public var isContiguous: Bool { ctorch_tensor_is_contiguous(handle) }
-    public var storageOffset: Int { Int(ctorch_tensor_storage_offset(handle)) }
+    public var count: Int { Int(metadata(Int64(0)) { ctorch_tensor_numel(handle, $0) }) }
+
+    public var dtype: DType {
+        let code = metadata(Int32(0)) { ctorch_tensor_dtype(handle, $0) }
+        guard let dtype = DType(rawValue: code) else {
+            preconditionFailure("libtorch returned element type \(code), which SwiftTorch does not know")
+        }
+        return dtype
+    }
+
+    public var isContiguous: Bool { metadata(false) { ctorch_tensor_is_contiguous(handle, $0) } }
+    public var storageOffset: Int { Int(metadata(Int64(0)) { ctorch_tensor_storage_offset(handle, $0) }) }
 
     /// The address of the first element, for readers that fill a fresh CPU tensor in place.
-    var unsafeDataPointer: UnsafeMutableRawPointer? { ctorch_tensor_data_ptr(handle) }
+    /// Throws for a tensor without storage, which libtorch refuses to expose.
+    func unsafeDataPointer() throws -> UnsafeMutableRawPointer? {
+        var pointer: UnsafeMutableRawPointer?
+        try check(ctorch_tensor_data_ptr(handle, &pointer))
+        return pointer
+    }
 
     public var device: Device {
         var type: Int32 = 0
         var index: Int32 = 0
-        ctorch_tensor_device(handle, &type, &index)
+        requireMetadata(ctorch_tensor_device(handle, &type, &index))
         return Device(typeCode: type, index: index)
     }
 
@@ -143,6 +160,21 @@ extension Tensor: CustomStringConvertible {
     public var description: String {
         "Tensor(shape: \(shape), dtype: \(dtype), device: \(device))"
     }
+}
+
+/// Reads one fact about a live tensor (see `Tensor`'s invariant for why it cannot fail).
+@inline(__always)
+func metadata<T>(_ initial: T, _ read: (UnsafeMutablePointer<T>) -> Int32) -> T {
+    var value = initial
+    requireMetadata(read(&value))
+    return value
+}
+
+/// Stops with libtorch's message when a query the `Tensor` invariant guarantees has failed:
+/// carrying on with a made-up shape or dtype would corrupt results silently.
+@inline(__always)
+func requireMetadata(_ status: Int32) {
+    if status != 0 { preconditionFailure("tensor metadata query failed: \(TorchError.lastShimError())") }
 }
 
 /// Passes Swift `Int`s to the shim as `int64_t` without copying (both are 64-bit here).

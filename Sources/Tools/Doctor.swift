@@ -10,7 +10,7 @@ struct Doctor: ParsableCommand {
     func run() throws {
         print("nanowm \(NanoWMInfo.version)")
         print("libtorch \(Torch.version) (reference PyTorch \(NanoWMInfo.referenceTorchVersion))")
-        print("intra-op threads: \(Torch.numThreads)")
+        print("intra-op threads: \(try Torch.numThreads)")
         let count = Torch.cudaDeviceCount
         print(count > 0 ? "CUDA devices: \(count)"
                         : "CUDA devices: none (CPU only; rebuild with LIBTORCH=<a CUDA libtorch> for GPUs)")

@@ -16,11 +16,11 @@ final class DiffusionParityTests: XCTestCase {
     ///
     /// The fixtures were computed on one thread; CPU reductions round differently with more.
     private var savedThreads = 1
-    override func setUp() {
-        savedThreads = Torch.numThreads
-        Torch.numThreads = 1
+    override func setUpWithError() throws {
+        savedThreads = try Torch.numThreads
+        try Torch.setNumThreads(1)
     }
-    override func tearDown() { Torch.numThreads = savedThreads }
+    override func tearDownWithError() throws { try Torch.setNumThreads(savedThreads) }
 
     // MARK: - Schedules
 

@@ -41,9 +41,9 @@ final class NanoWMModelTests: XCTestCase {
     /// small multiple of the reference's own float32 error, measured against its float64 replay.
     static func forward(_ model: NanoWMModel, _ fixture: Fixture) throws -> Tensor {
         model.eval()
-        let threads = Torch.numThreads
-        Torch.numThreads = 1
-        defer { Torch.numThreads = threads }
+        let threads = try Torch.numThreads
+        try Torch.setNumThreads(1)
+        defer { try? Torch.setNumThreads(threads) }
         return try withNoGrad {
             try model(fixture.tensors["x"]!, t: fixture.tensors["t"]!, action: fixture.tensors["action"])
         }

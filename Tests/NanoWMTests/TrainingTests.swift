@@ -154,6 +154,25 @@ final class TrainingTests: XCTestCase {
         return false
     }
 
+    /// A kill while saving leaves `.NAME.tmp-PID` behind; the next run in that folder removes
+    /// it with one warning line, and keeps the temporary of a writer that is still alive.
+    func testStartingARunRemovesTemporariesOfKilledWrites() throws {
+        let folder = directory.appendingPathComponent("stale")
+        let latest = folder.appendingPathComponent("checkpoints/latest")
+        try FileManager.default.createDirectory(at: latest, withIntermediateDirectories: true)
+        let stale = latest.appendingPathComponent(".latest-epoch=0-step=3.ckpt.tmp-\(try deadProcessID())")
+        let live = latest.appendingPathComponent(".latest-epoch=0-step=3.ckpt.tmp-\(getpid())")
+        for url in [stale, live] { try Data("partial".utf8).write(to: url) }
+        var lines: [String] = []
+        let composition = try ConfigComposer.locate().composition(overrides: overrides())
+        _ = try TrainingJob(composition: composition, runDirectory: folder, log: { lines.append($0) })
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale.path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live.path))
+        let warnings = lines.filter { $0.hasPrefix("warning:") }
+        XCTAssertEqual(warnings.count, 1, "\(lines)")
+        XCTAssertTrue(warnings.first?.contains(stale.path) ?? false, "\(warnings)")
+    }
+
     /// Ctrl-C stops after the current step, saves, and exits cleanly.
     func testInterruptSavesAndExits() throws {
         let runFolder = directory.appendingPathComponent("interrupted")

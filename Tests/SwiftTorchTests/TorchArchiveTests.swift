@@ -1,5 +1,5 @@
 import Foundation
-import SwiftTorch
+@testable import SwiftTorch
 import TestSupport
 import XCTest
 
@@ -262,6 +262,58 @@ final class TorchArchiveTests: XCTestCase {
         }
         // The list chain is legal pickle: it loads (no tensors in it), and freeing it must not recurse.
         XCTAssertNoThrow(try { _ = try TorchArchive.read(lists) }())
+    }
+
+    /// A pickle that appends 10⁸ items one at a time (`]` then `N a` × 10⁸: the stack never
+    /// holds more than two) is refused once its containers hold 10⁷ elements, instead of
+    /// growing a list to gigabytes.
+    func testAppendingWithoutEndIsRefusedAtTheContainerBound() throws {
+        let appends = 100_000_000
+        var body: [UInt8] = [0x4e, 0x61]  // NONE, APPEND
+        while body.count < 2 * appends { body += body }  // doubling: memcpy speed, even unoptimised
+        let pickle = [0x80, 0x02, 0x5d] + body.prefix(2 * appends) + [0x2e]  // PROTO 2, EMPTY_LIST … STOP
+        XCTAssertThrowsError(try Unpickler.load(pickle)) { error in
+            XCTAssertTrue("\(error)".contains("containers grow beyond 10000000 elements"), "\(error)")
+        }
+    }
+
+    /// Moving the stack's contents into lists again and again (MARK, 10⁶ × NONE, LIST, POP,
+    /// eleven times) never overflows the stack but is refused by the same bound, with one
+    /// line naming the file and the fix.
+    func testRefillingTheStackIntoContainersIsRefused() throws {
+        let batch: [UInt8] = [0x28] + [UInt8](repeating: 0x4e, count: 1_000_000) + [0x6c, 0x30]
+        let pickle: [UInt8] = [0x80, 0x02] + (0..<11).flatMap { _ in batch } + [0x4e, 0x2e]
+        let file = try writeArchive(pickle: pickle, "refill.pt")
+        assertOneLineError(file, mentions: "re-save it with torch.save")
+    }
+
+    /// A zip whose entries are deflated (here by Python's zipfile) is refused by name, not
+    /// reported as truncated: the 4 MB of zeros compress to far less than their plain size.
+    func testCompressedEntriesAreRefusedByName() throws {
+        let file = path("deflated.pt")
+        _ = try PyTorchBaseline.shared.run("""
+        import io, zipfile
+        buffer = io.BytesIO()
+        torch.save({'w': torch.zeros(1000000)}, buffer)
+        with zipfile.ZipFile(io.BytesIO(buffer.getvalue())) as src, zipfile.ZipFile(\(pythonString(file)), 'w', zipfile.ZIP_DEFLATED) as dst:
+            for info in src.infolist():
+                dst.writestr(info.filename, src.read(info))
+        """)
+        assertOneLineError(file, mentions: "is compressed (deflate)")
+        XCTAssertThrowsError(try Checkpoint.open(file)) { error in
+            XCTAssertFalse("\(error)".contains("truncated"), "\(error)")
+            XCTAssertTrue("\(error)".contains("re-save the checkpoint with torch.save"), "\(error)")
+        }
+    }
+
+    private func writeArchive(pickle: [UInt8], _ name: String) throws -> String {
+        let file = path(name)
+        try AtomicFile.stream(to: file) { output in
+            let zip = ZipWriter(output)
+            try zip.add("archive/data.pkl", pickle)
+            try zip.finish()
+        }
+        return file
     }
 
     /// 10⁴ random corruptions of a valid checkpoint: each either loads or throws; none crashes.

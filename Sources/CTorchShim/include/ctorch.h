@@ -4,9 +4,15 @@
  * Rules of this boundary:
  *  - Handles are opaque. Every handle a call hands out is owned by the caller and is
  *    released with its matching *_free function exactly once.
- *  - No C++ exception crosses this header. A fallible call returns 0 on success and a
- *    non-zero status on failure; ctorch_last_error() then holds libtorch's message for the
- *    calling thread until that thread's next failing call.
+ *  - No C++ exception crosses this header. Every call that reaches into libtorch returns
+ *    0 on success and a non-zero status on failure; ctorch_last_error() then holds
+ *    libtorch's message for the calling thread until that thread's next failing call.
+ *    That includes metadata getters and runtime knobs: libtorch throws from them too (an
+ *    undefined tensor, at::set_num_threads(0)). The only calls without a status are total:
+ *    ctorch_last_error, ctorch_torch_version, the *_free functions (destructors do not
+ *    throw) and ctorch_cuda_device_count (no usable CUDA means zero devices).
+ *  - A NULL tensor handle where a tensor is required is reported, not dereferenced.
+ *  - Operations are selected by the named enums below, never by bare integers.
  *  - Results come back through out-parameters; arrays of results go into caller-owned
  *    buffers whose capacity the caller states.
  *  - No model logic lives here: only libtorch operations, one call each.
@@ -25,14 +31,16 @@ extern "C" {
 typedef struct ctorch_tensor_s *ctorch_tensor;
 typedef struct ctorch_generator_s *ctorch_generator;
 
-/* A Python-like scalar: kind 0 = floating (f), 1 = integer (i), 2 = boolean (i != 0). */
+/* A Python-like scalar: floating uses f, integer uses i, boolean is i != 0. */
+typedef enum { CTORCH_SCALAR_FLOAT, CTORCH_SCALAR_INT, CTORCH_SCALAR_BOOL } ctorch_scalar_kind;
 typedef struct {
   double f;
   int64_t i;
-  int32_t kind;
+  ctorch_scalar_kind kind;
 } ctorch_scalar;
 
-/* Element types use c10::ScalarType's numbering. */
+/* Element types use c10::ScalarType's numbering. dtype and device_type are values passed
+   through to libtorch (with -1 meaning "keep" where stated), not operation selectors. */
 enum {
   CTORCH_U8 = 0, CTORCH_I8 = 1, CTORCH_I16 = 2, CTORCH_I32 = 3, CTORCH_I64 = 4,
   CTORCH_F16 = 5, CTORCH_F32 = 6, CTORCH_F64 = 7, CTORCH_BOOL = 11, CTORCH_BF16 = 15
@@ -46,23 +54,22 @@ const char *ctorch_last_error(void);
 const char *ctorch_torch_version(void);  /* the libtorch version the shim was compiled against */
 int ctorch_cuda_device_count(void);
 int ctorch_cuda_synchronize(int device_index);
-void ctorch_set_num_threads(int n);
-int ctorch_get_num_threads(void);
+int ctorch_set_num_threads(int n); /* libtorch refuses n <= 0 */
+int ctorch_get_num_threads(int *out);
 
 /* ---- lifecycle and metadata -------------------------------------------------------- */
 void ctorch_tensor_free(ctorch_tensor t);
 int ctorch_tensor_alias(ctorch_tensor t, ctorch_tensor *out); /* new handle, same tensor */
-int64_t ctorch_tensor_dim(ctorch_tensor t);
-void ctorch_tensor_sizes(ctorch_tensor t, int64_t *out); /* out has dim() slots */
-void ctorch_tensor_strides(ctorch_tensor t, int64_t *out);
-int64_t ctorch_tensor_numel(ctorch_tensor t);
-int ctorch_tensor_dtype(ctorch_tensor t);
-void ctorch_tensor_device(ctorch_tensor t, int *type, int *index);
-bool ctorch_tensor_is_defined(ctorch_tensor t);
-bool ctorch_tensor_is_contiguous(ctorch_tensor t);
-int64_t ctorch_tensor_storage_offset(ctorch_tensor t);
-int64_t ctorch_tensor_element_size(ctorch_tensor t);
-void *ctorch_tensor_data_ptr(ctorch_tensor t);
+int ctorch_tensor_dim(ctorch_tensor t, int64_t *out);
+/* out has `capacity` slots; fails unless capacity >= dim */
+int ctorch_tensor_sizes(ctorch_tensor t, int64_t *out, int64_t capacity);
+int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t capacity);
+int ctorch_tensor_numel(ctorch_tensor t, int64_t *out);
+int ctorch_tensor_dtype(ctorch_tensor t, int *out);
+int ctorch_tensor_device(ctorch_tensor t, int *type, int *index);
+int ctorch_tensor_is_contiguous(ctorch_tensor t, bool *out);
+int ctorch_tensor_storage_offset(ctorch_tensor t, int64_t *out);
+int ctorch_tensor_data_ptr(ctorch_tensor t, void **out);
 
 /* Copies `nbytes` bytes of a dense, row-major buffer into a new CPU tensor. */
 int ctorch_tensor_from_bytes(const void *data, const int64_t *sizes, int ndim, int dtype,
@@ -72,8 +79,8 @@ int ctorch_tensor_to_bytes(ctorch_tensor t, void *dst, size_t nbytes);
 int ctorch_tensor_item(ctorch_tensor t, ctorch_scalar *out);
 
 /* ---- creation ------------------------------------------------------------------------ */
-/* op: 0 empty, 1 zeros, 2 ones */
-int ctorch_filled(int op, const int64_t *sizes, int ndim, int dtype, int device_type,
+typedef enum { CTORCH_FILL_EMPTY, CTORCH_FILL_ZEROS, CTORCH_FILL_ONES } ctorch_fill_op;
+int ctorch_filled(ctorch_fill_op op, const int64_t *sizes, int ndim, int dtype, int device_type,
                   int device_index, ctorch_tensor *out);
 int ctorch_full(const int64_t *sizes, int ndim, ctorch_scalar value, int dtype,
                 int device_type, int device_index, ctorch_tensor *out);
@@ -81,15 +88,17 @@ int ctorch_arange(ctorch_scalar start, ctorch_scalar end, ctorch_scalar step, in
                   int device_type, int device_index, ctorch_tensor *out);
 int ctorch_linspace(double start, double end, int64_t steps, int dtype, int device_type,
                     int device_index, ctorch_tensor *out);
-/* op: 0 randn, 1 rand; gen may be NULL for the default generator of the device */
-int ctorch_random(int op, const int64_t *sizes, int ndim, int dtype, int device_type,
+/* The distributions random sampling draws from: rand/uniform_ and randn/normal_. */
+typedef enum { CTORCH_DIST_UNIFORM, CTORCH_DIST_NORMAL } ctorch_distribution;
+/* U[0, 1) or N(0, 1); gen may be NULL for the default generator of the device */
+int ctorch_random(ctorch_distribution dist, const int64_t *sizes, int ndim, int dtype, int device_type,
                   int device_index, ctorch_generator gen, ctorch_tensor *out);
 int ctorch_randint(int64_t low, int64_t high, const int64_t *sizes, int ndim, int dtype,
                    int device_type, int device_index, ctorch_generator gen, ctorch_tensor *out);
 int ctorch_randperm(int64_t n, int dtype, int device_type, int device_index,
                     ctorch_generator gen, ctorch_tensor *out);
-/* In place: op 0 uniform_(a, b), 1 normal_(mean a, std b) */
-int ctorch_random_(int op, ctorch_tensor t, double a, double b, ctorch_generator gen);
+/* In place: uniform_(low a, high b) or normal_(mean a, std b) */
+int ctorch_random_(ctorch_distribution dist, ctorch_tensor t, double a, double b, ctorch_generator gen);
 
 /* ---- random generators --------------------------------------------------------------- */
 int ctorch_manual_seed(uint64_t seed); /* every device's default generator, like torch.manual_seed */
@@ -101,27 +110,27 @@ int ctorch_generator_set_state(ctorch_generator g, ctorch_tensor state);
 int ctorch_generator_seed(ctorch_generator g, uint64_t *out);
 
 /* ---- elementwise ------------------------------------------------------------------------ */
-enum {
+typedef enum {
   CTORCH_NEG, CTORCH_ABS, CTORCH_EXP, CTORCH_LOG, CTORCH_SQRT, CTORCH_RSQRT, CTORCH_SIN,
   CTORCH_COS, CTORCH_TANH, CTORCH_SIGMOID, CTORCH_SILU, CTORCH_GELU, CTORCH_GELU_TANH,
   CTORCH_RELU, CTORCH_FLOOR, CTORCH_CEIL, CTORCH_ROUND, CTORCH_SIGN, CTORCH_RECIPROCAL,
   CTORCH_SQUARE, CTORCH_LOG1P, CTORCH_EXPM1, CTORCH_ERF, CTORCH_LOGICAL_NOT, CTORCH_ISNAN,
   CTORCH_ISINF, CTORCH_ISFINITE, CTORCH_TRUNC, CTORCH_LOG2, CTORCH_LOG10, CTORCH_ATAN,
   CTORCH_ASIN, CTORCH_ACOS, CTORCH_TAN, CTORCH_SINH, CTORCH_COSH
-};
-int ctorch_unary(int op, ctorch_tensor t, ctorch_tensor *out);
-int ctorch_unary_(int op, ctorch_tensor t);
+} ctorch_unary_op;
+int ctorch_unary(ctorch_unary_op op, ctorch_tensor t, ctorch_tensor *out);
+int ctorch_unary_(ctorch_unary_op op, ctorch_tensor t);
 
-enum {
+typedef enum {
   CTORCH_ADD, CTORCH_SUB, CTORCH_MUL, CTORCH_DIV, CTORCH_POW, CTORCH_REMAINDER,
   CTORCH_MAXIMUM, CTORCH_MINIMUM, CTORCH_EQ, CTORCH_NE, CTORCH_LT, CTORCH_LE, CTORCH_GT,
   CTORCH_GE, CTORCH_LOGICAL_AND, CTORCH_LOGICAL_OR, CTORCH_LOGICAL_XOR, CTORCH_ATAN2,
   CTORCH_FLOOR_DIVIDE, CTORCH_RSUB
-};
-int ctorch_binary(int op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
-int ctorch_binary_scalar(int op, ctorch_tensor a, ctorch_scalar b, ctorch_tensor *out);
-int ctorch_binary_(int op, ctorch_tensor a, ctorch_tensor b);
-int ctorch_binary_scalar_(int op, ctorch_tensor a, ctorch_scalar b);
+} ctorch_binary_op;
+int ctorch_binary(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
+int ctorch_binary_scalar(ctorch_binary_op op, ctorch_tensor a, ctorch_scalar b, ctorch_tensor *out);
+int ctorch_binary_(ctorch_binary_op op, ctorch_tensor a, ctorch_tensor b);
+int ctorch_binary_scalar_(ctorch_binary_op op, ctorch_tensor a, ctorch_scalar b);
 /* has_min / has_max select which bounds apply */
 int ctorch_clamp(ctorch_tensor t, bool has_min, double min, bool has_max, double max,
                  ctorch_tensor *out);
@@ -136,22 +145,23 @@ int ctorch_fill_(ctorch_tensor t, ctorch_scalar value);
 int ctorch_copy_(ctorch_tensor dst, ctorch_tensor src);
 
 /* ---- reductions ------------------------------------------------------------------------- */
-enum {
+typedef enum {
   CTORCH_SUM, CTORCH_MEAN, CTORCH_AMAX, CTORCH_AMIN, CTORCH_PROD, CTORCH_ALL, CTORCH_ANY,
   CTORCH_LOGSUMEXP
-};
+} ctorch_reduce_op;
 /* ndims < 0 reduces over every dimension */
-int ctorch_reduce(int op, ctorch_tensor t, const int64_t *dims, int ndims, bool keepdim,
+int ctorch_reduce(ctorch_reduce_op op, ctorch_tensor t, const int64_t *dims, int ndims, bool keepdim,
                   ctorch_tensor *out);
 int ctorch_var(ctorch_tensor t, const int64_t *dims, int ndims, double correction,
                bool keepdim, bool take_sqrt, ctorch_tensor *out);
 int ctorch_vector_norm(ctorch_tensor t, double ord, const int64_t *dims, int ndims,
                        bool keepdim, ctorch_tensor *out);
-/* op: 0 max, 1 min — values and indices along one dimension */
-int ctorch_extreme_dim(int op, ctorch_tensor t, int64_t dim, bool keepdim,
+typedef enum { CTORCH_EXTREME_MAX, CTORCH_EXTREME_MIN } ctorch_extreme;
+/* values and indices of the max or min along one dimension */
+int ctorch_extreme_dim(ctorch_extreme which, ctorch_tensor t, int64_t dim, bool keepdim,
                        ctorch_tensor *values, ctorch_tensor *indices);
-/* op: 0 argmax, 1 argmin; has_dim false = over the flattened tensor */
-int ctorch_arg_extreme(int op, ctorch_tensor t, bool has_dim, int64_t dim, bool keepdim,
+/* argmax or argmin; has_dim false = over the flattened tensor */
+int ctorch_arg_extreme(ctorch_extreme which, ctorch_tensor t, bool has_dim, int64_t dim, bool keepdim,
                        ctorch_tensor *out);
 int ctorch_cumsum(ctorch_tensor t, int64_t dim, ctorch_tensor *out);
 
@@ -188,8 +198,8 @@ int ctorch_index_select(ctorch_tensor t, int64_t dim, ctorch_tensor index, ctorc
 int ctorch_gather(ctorch_tensor t, int64_t dim, ctorch_tensor index, ctorch_tensor *out);
 int ctorch_scatter(ctorch_tensor t, int64_t dim, ctorch_tensor index, ctorch_tensor src,
                    ctorch_tensor *out);
-/* op: 0 tril, 1 triu */
-int ctorch_triangle(int op, ctorch_tensor t, int64_t diagonal, ctorch_tensor *out);
+typedef enum { CTORCH_TRIANGLE_LOWER, CTORCH_TRIANGLE_UPPER } ctorch_triangle_part; /* tril, triu */
+int ctorch_triangle(ctorch_triangle_part part, ctorch_tensor t, int64_t diagonal, ctorch_tensor *out);
 int ctorch_roll(ctorch_tensor t, const int64_t *shifts, const int64_t *dims, int n,
                 ctorch_tensor *out);
 int ctorch_repeat_interleave(ctorch_tensor t, int64_t repeats, bool has_dim, int64_t dim,
@@ -219,13 +229,13 @@ int ctorch_sdpa(ctorch_tensor q, ctorch_tensor k, ctorch_tensor v,
 int ctorch_conv(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b /* nullable */, int spatial,
                 const int64_t *stride, const int64_t *padding, const int64_t *dilation,
                 int64_t groups, ctorch_tensor *out);
-enum {
+typedef enum {
   CTORCH_NEAREST, CTORCH_NEAREST_EXACT, CTORCH_LINEAR, CTORCH_BILINEAR, CTORCH_BICUBIC,
   CTORCH_TRILINEAR, CTORCH_AREA
-};
+} ctorch_interpolate_mode;
 /* sizes: the output's spatial sizes; scales (nullable) as passed by F.interpolate when the
    caller gave a scale factor. align_corners < 0 = not given. */
-int ctorch_interpolate(ctorch_tensor x, int mode, const int64_t *sizes, int n,
+int ctorch_interpolate(ctorch_tensor x, ctorch_interpolate_mode mode, const int64_t *sizes, int n,
                        const double *scales, int align_corners, ctorch_tensor *out);
 int ctorch_dropout(ctorch_tensor x, double p, bool train, ctorch_tensor *out);
 int ctorch_embedding(ctorch_tensor weight, ctorch_tensor indices, ctorch_tensor *out);
@@ -237,7 +247,7 @@ int ctorch_to(ctorch_tensor t, int dtype, int device_type, int device_index, boo
 
 /* ---- autograd ---------------------------------------------------------------------------- */
 int ctorch_set_requires_grad(ctorch_tensor t, bool requires_grad);
-bool ctorch_requires_grad(ctorch_tensor t);
+int ctorch_requires_grad(ctorch_tensor t, bool *out);
 int ctorch_backward(ctorch_tensor t, ctorch_tensor grad /* nullable */, bool retain_graph,
                     bool create_graph);
 /* *out is NULL when the tensor has no gradient */
@@ -245,16 +255,17 @@ int ctorch_grad(ctorch_tensor t, ctorch_tensor *out);
 int ctorch_set_grad(ctorch_tensor t, ctorch_tensor grad /* nullable: drop the gradient */);
 int ctorch_detach(ctorch_tensor t, ctorch_tensor *out);
 int ctorch_detach_(ctorch_tensor t);
-bool ctorch_is_grad_enabled(void);
-void ctorch_set_grad_enabled(bool enabled);
+int ctorch_is_grad_enabled(bool *out);
+int ctorch_set_grad_enabled(bool enabled);
 
 /* ---- autocast (thread-local, as torch.autocast) ---------------------------------------- */
-bool ctorch_autocast_is_enabled(int device_type);
+/* device_type must be one autocast supports (cpu, cuda, ...); others are reported. */
+int ctorch_autocast_is_enabled(int device_type, bool *out);
 int ctorch_autocast_set_enabled(int device_type, bool enabled);
-int ctorch_autocast_get_dtype(int device_type);
+int ctorch_autocast_get_dtype(int device_type, int *out);
 int ctorch_autocast_set_dtype(int device_type, int dtype);
-int ctorch_autocast_enter(void); /* returns the new nesting depth */
-int ctorch_autocast_exit(void);  /* clears the cast cache when the outermost scope ends */
+int ctorch_autocast_enter(int *depth); /* *depth: the new nesting depth */
+int ctorch_autocast_exit(int *depth);  /* clears the cast cache when the outermost scope ends */
 
 /* ---- TorchScript --------------------------------------------------------------------------
  * A scripted or traced module saved by torch.jit.save, and the values its methods take and

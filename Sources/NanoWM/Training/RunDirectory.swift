@@ -1,4 +1,5 @@
 import Foundation
+import SwiftTorch
 
 /// A run's folder, laid out as upstream's: `checkpoints/latest/` (only the newest kept),
 /// `checkpoints/across_timesteps/` (periodic, all kept), `tensorboard/`, the composed
@@ -35,6 +36,14 @@ public struct RunDirectory {
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path)
         where name.hasSuffix(".ckpt") && name != newest.lastPathComponent {
             try? FileManager.default.removeItem(at: directory.appendingPathComponent(name))
+        }
+    }
+
+    /// Removes the partial checkpoints a run killed while saving left behind (temporaries of
+    /// processes that are gone) and returns their paths.
+    public func removeStaleTemporaries() -> [String] {
+        ["latest", "across_timesteps"].flatMap {
+            AtomicFile.removeStaleTemporaries(in: checkpoints.appendingPathComponent($0).path)
         }
     }
 

@@ -49,6 +49,9 @@ public final class TrainingJob {
         let run = try RunDirectory(folder)
         try plan.composition.saveRunFiles(in: folder)
         log("run folder: \(folder.path)")
+        for path in run.removeStaleTemporaries() {
+            log("warning: removed \(path), a partial checkpoint left by a run killed while saving")
+        }
         log("model: \(configuration.model.summary)")
 
         var generated: ProgressBar?

@@ -21,7 +21,7 @@ public enum SafeTensors {
         for entry in entries {
             let tensor = try Tensor.empty(entry.shape, dtype: entry.dtype)
             if entry.end > entry.begin {
-                try file.read(into: tensor.unsafeDataPointer!, count: entry.end - entry.begin, at: payloadStart + entry.begin)
+                try file.read(into: tensor.unsafeDataPointer()!, count: entry.end - entry.begin, at: payloadStart + entry.begin)
             }
             tensors[entry.name] = tensor
         }
@@ -99,7 +99,7 @@ public enum SafeTensors {
             try output.write(length)
             try output.write(json)
             for tensor in ordered where tensor.count > 0 {
-                try output.write(UnsafeRawBufferPointer(start: tensor.unsafeDataPointer, count: tensor.count * tensor.dtype.byteSize))
+                try output.write(UnsafeRawBufferPointer(start: tensor.unsafeDataPointer(), count: tensor.count * tensor.dtype.byteSize))
             }
         }
     }

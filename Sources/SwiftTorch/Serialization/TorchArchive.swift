@@ -87,7 +87,7 @@ public final class TorchArchive {
             try zip.add(prefix + ".storage_alignment", Array("64".utf8))
             try zip.add(prefix + "byteorder", Array("little".utf8))
             for (key, tensor) in storages.enumerated() {
-                let bytes = UnsafeRawBufferPointer(start: tensor.count > 0 ? tensor.unsafeDataPointer : nil,
+                let bytes = try UnsafeRawBufferPointer(start: tensor.count > 0 ? tensor.unsafeDataPointer() : nil,
                                                    count: tensor.count * tensor.dtype.byteSize)
                 try zip.add(prefix + "data/\(key)", bytes)
             }
@@ -147,6 +147,6 @@ private final class ArchiveStorages: StorageSource {
         guard let entry = zip.entry(named: prefix + "data/" + storage.key) else {
             throw PickleError("archive has no \(prefix)data/\(storage.key) record")
         }
-        if entry.size > 0 { try zip.read(entry, into: tensor.unsafeDataPointer!) }
+        if entry.size > 0 { try zip.read(entry, into: tensor.unsafeDataPointer()!) }
     }
 }

@@ -14,11 +14,23 @@ struct Unpickler {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Elements placed into containers so far, over the whole load.
+    private var containerElements = 0
 
-    /// Bounds that keep a hostile pickle from exhausting memory through the stack or memo
-    /// (lengths of strings and bytes are already bounded by the input itself).
-    private static let maximumStackDepth = 10_000_000
-    private static let maximumMemoSize = 10_000_000
+    /// Bounds that keep a hostile pickle from exhausting memory through the stack, the memo
+    /// or containers (lengths of strings and bytes are already bounded by the input itself).
+    ///
+    /// Containers are bounded by the total number of elements ever placed into tuples,
+    /// lists, dicts, sets and objects, with the same limit as the stack. Bounding the stack
+    /// alone is not enough: APPEND grows a list one item at a time without the stack ever
+    /// holding more than two, and LIST/TUPLE/DICT move the stack's contents into a container
+    /// and so make room for the next batch. Relative to the input this is no bound at all
+    /// (every element costs at least one opcode byte), so the limit is absolute: 10^7
+    /// elements is orders of magnitude above what a checkpoint holds (a few per tensor and
+    /// per key) and keeps the worst case to a few hundred megabytes.
+    static let maximumStackDepth = 10_000_000
+    static let maximumMemoSize = 10_000_000
+    static let maximumContainerElements = 10_000_000
 
     init(_ bytes: [UInt8], persistentLoad: PersistentLoader? = nil) {
         cursor = ByteCursor(bytes)
@@ -103,15 +115,15 @@ struct Unpickler {
         case 0x87: try push(try tuple(try popCount(3))) // TUPLE3
         case 0x74: try push(try tuple(try popMark())) // TUPLE
         case 0x5d: try push(.list(PickleList())) // EMPTY_LIST
-        case 0x6c: try push(.list(PickleList(try popMark()))) // LIST
+        case 0x6c: try push(.list(PickleList(try contained(try popMark())))) // LIST
         case 0x7d: try push(.dict(PickleDict())) // EMPTY_DICT
-        case 0x64: try push(.dict(try dictionary(from: try popMark()))) // DICT
+        case 0x64: try push(.dict(try dictionary(from: try contained(try popMark())))) // DICT
         case 0x8f: try push(.list(PickleList())) // EMPTY_SET
-        case 0x91: try push(.list(PickleList(try popMark()))) // FROZENSET
-        case 0x61: try append(try popCount(1)) // APPEND
-        case 0x65, 0x90: try append(try popMark()) // APPENDS, ADDITEMS
-        case 0x73: try setItems(try popCount(2)) // SETITEM
-        case 0x75: try setItems(try popMark()) // SETITEMS
+        case 0x91: try push(.list(PickleList(try contained(try popMark())))) // FROZENSET
+        case 0x61: try append(try pop()) // APPEND
+        case 0x65, 0x90: try append(try contained(try popMark())) // APPENDS, ADDITEMS
+        case 0x73: try setItems(try contained(try popCount(2))) // SETITEM
+        case 0x75: try setItems(try contained(try popMark())) // SETITEMS
 
         // Memo
         case 0x70: try remember(try textIndex(try line())) // PUT
@@ -212,7 +224,22 @@ struct Unpickler {
     /// recursion (`PickleTeardown`); tuples are plain values, so their depth is bounded here.
     static let maximumTupleNesting = 1000
 
-    private func tuple(_ items: [PickleValue]) throws -> PickleValue {
+    /// Counts `items` against the container bound before they are placed into a container.
+    private mutating func contained(_ items: [PickleValue]) throws -> [PickleValue] {
+        try admit(items.count)
+        return items
+    }
+
+    private mutating func admit(_ count: Int) throws {
+        containerElements += count
+        guard containerElements <= Self.maximumContainerElements else {
+            throw PickleError("pickle containers grow beyond \(Self.maximumContainerElements) elements in all; "
+                + "no checkpoint holds that many, so the file is damaged or hostile: re-save it with torch.save")
+        }
+    }
+
+    private mutating func tuple(_ items: [PickleValue]) throws -> PickleValue {
+        let items = try contained(items)
         // Shared sub-tuples (DUP, memo) could make the walk exponential, so it has a budget too.
         var budget = 10_000
         guard Self.tupleNesting(items, limit: Self.maximumTupleNesting, budget: &budget) < Self.maximumTupleNesting,
@@ -239,6 +266,16 @@ struct Unpickler {
         let dict = PickleDict()
         for i in stride(from: 0, to: items.count, by: 2) { dict.set(items[i], items[i + 1]) }
         return dict
+    }
+
+    /// APPEND, the one-item case, without building an array: hostile pickles repeat it.
+    private mutating func append(_ item: PickleValue) throws {
+        try admit(1)
+        switch try top() {
+        case .list(let list): list.items.append(item)
+        case .object(let object): object.listItems.append(item)
+        default: throw PickleError("APPEND to something that is not a list")
+        }
     }
 
     private mutating func append(_ items: [PickleValue]) throws {

@@ -1,12 +1,11 @@
 /// A read-only index of a zip archive's stored (uncompressed) entries, which is all that
-/// `torch.save` writes. Parsing is defensive: every offset and length read from the file is
+/// `torch.save` writes; an archive with a compressed entry is refused by name. Parsing is defensive: every offset and length read from the file is
 /// checked against the file before use, so a damaged archive is an error, never a crash.
 final class ZipArchive {
     struct Entry {
         var name: String
         var size: Int
         var crc32: UInt32
-        var method: UInt16
         var localHeaderOffset: Int
     }
 
@@ -43,13 +42,23 @@ final class ZipArchive {
         _ = header.skip(22)
         let nameLength = Int(header.uint(2)!), extraLength = Int(header.uint(2)!)
         let start = entry.localHeaderOffset + 30 + nameLength + extraLength
-        guard entry.method == 0 else {
-            throw fail("zip entry '\(entry.name)' is compressed (method \(entry.method)); torch.save archives store entries uncompressed")
-        }
         guard start <= file.size, entry.size <= file.size - start else {
             throw fail("entry '\(entry.name)' needs bytes \(start)..<\(start + entry.size) but the file has \(file.size) (truncated?)")
         }
         return start
+    }
+
+    /// The zip specification's names for the compression methods one meets in practice.
+    static func methodName(_ method: UInt16) -> String {
+        switch method {
+        case 8: return "deflate"
+        case 9: return "deflate64"
+        case 12: return "bzip2"
+        case 14: return "lzma"
+        case 93: return "zstd"
+        case 95: return "xz"
+        default: return "method \(method)"
+        }
     }
 
     func bytes(of entry: Entry) throws -> [UInt8] {
@@ -148,14 +157,20 @@ final class ZipArchive {
                 if compressedSize == 0xFFFF_FFFF { compressedSize = values.uint(8) ?? compressedSize }
                 if offset == 0xFFFF_FFFF { offset = values.uint(8) ?? offset }
             }
+            // Checked before the sizes: a compressed entry's plain size may well exceed the
+            // file, and "truncated" would send the user looking for the wrong problem.
+            guard method == 0 else {
+                throw CheckpointError(file.path, "zip entry '\(name)' is compressed (\(methodName(method))), but torch.save writes "
+                    + "stored entries and only those are read: re-save the checkpoint with torch.save, or re-zip it uncompressed (zip -0)")
+            }
             let limit = UInt64(file.size)
             guard size <= limit, offset <= limit else {
                 throw fail("entry '\(name)' claims \(size) bytes at \(offset), beyond the \(file.size)-byte file (truncated?)")
             }
-            guard method != 0 || compressedSize == size else {
+            guard compressedSize == size else {
                 throw fail("stored entry '\(name)' has different compressed and plain sizes")
             }
-            entries.append(Entry(name: name, size: Int(size), crc32: crc, method: method, localHeaderOffset: Int(offset)))
+            entries.append(Entry(name: name, size: Int(size), crc32: crc, localHeaderOffset: Int(offset)))
         }
         return entries
     }
