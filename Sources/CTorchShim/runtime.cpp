@@ -68,6 +68,12 @@ void ctorch_tensor_strides(ctorch_tensor t, int64_t *out) {
 int64_t ctorch_tensor_numel(ctorch_tensor t) { return T(t).numel(); }
 int ctorch_tensor_dtype(ctorch_tensor t) { return static_cast<int>(T(t).scalar_type()); }
 
+// The header's device codes are c10::DeviceType values, passed through unconverted.
+static_assert(CTORCH_CPU == static_cast<int>(c10::DeviceType::CPU) &&
+                  CTORCH_CUDA == static_cast<int>(c10::DeviceType::CUDA) &&
+                  CTORCH_META == static_cast<int>(c10::DeviceType::Meta),
+              "ctorch.h device codes must match c10::DeviceType");
+
 void ctorch_tensor_device(ctorch_tensor t, int *type, int *index) {
   auto device = T(t).device();
   *type = static_cast<int>(device.type());
