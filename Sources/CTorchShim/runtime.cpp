@@ -83,6 +83,12 @@ int ctorch_tensor_sizes(ctorch_tensor t, int64_t *out, int64_t capacity) {
   GUARD(copy_dims(T(t).sizes(), out, capacity))
 }
 
+// The header's device codes are c10::DeviceType values, passed through unconverted.
+static_assert(CTORCH_CPU == static_cast<int>(c10::DeviceType::CPU) &&
+                  CTORCH_CUDA == static_cast<int>(c10::DeviceType::CUDA) &&
+                  CTORCH_META == static_cast<int>(c10::DeviceType::Meta),
+              "ctorch.h device codes must match c10::DeviceType");
+
 int ctorch_tensor_strides(ctorch_tensor t, int64_t *out, int64_t capacity) {
   GUARD(copy_dims(T(t).strides(), out, capacity))
 }

@@ -5,6 +5,9 @@ import CTorchShim
 public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
     case cpu
     case cuda(Int)
+    /// Shapes and dtypes without storage: shows where code would put its tensors (e.g. that a
+    /// sampler follows the requested device) on a machine without that device.
+    case meta
 
     public static let cuda = Device.cuda(0)
 
@@ -12,6 +15,7 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
         switch self {
         case .cpu: return Int32(CTORCH_CPU)
         case .cuda: return Int32(CTORCH_CUDA)
+        case .meta: return Int32(CTORCH_META)
         }
     }
 
@@ -19,11 +23,16 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
         switch self {
         case .cpu: return 0
         case .cuda(let i): return Int32(i)
+        case .meta: return -1
         }
     }
 
     init(typeCode: Int32, index: Int32) {
-        self = typeCode == Int32(CTORCH_CUDA) ? .cuda(Int(index)) : .cpu
+        switch typeCode {
+        case Int32(CTORCH_CUDA): self = .cuda(Int(index))
+        case Int32(CTORCH_META): self = .meta
+        default: self = .cpu
+        }
     }
 
     /// Parses PyTorch's spellings: `cpu`, `cuda`, `cuda:1`.
@@ -39,6 +48,7 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
         switch self {
         case .cpu: return "cpu"
         case .cuda(let i): return "cuda:\(i)"
+        case .meta: return "meta"
         }
     }
 

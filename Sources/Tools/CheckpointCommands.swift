@@ -16,7 +16,7 @@ extension CheckpointCommands {
         static let configuration = CommandConfiguration(
             abstract: "Print a checkpoint's tensors, parameter count and the NanoWM configuration its keys imply.",
             discussion: """
-            Reads only the archive's index and pickle: no weights are loaded, so this is fast even
+            Reads only the archive's index and pickle: no weights are loaded, so this is fast even \
             for multi-gigabyte files. Nothing inside the file is executed.
             """)
 
@@ -68,10 +68,10 @@ extension CheckpointCommands {
         static let configuration = CommandConfiguration(
             abstract: "Convert a checkpoint's weights between .ckpt/.pt/.pth and .safetensors.",
             discussion: """
-            The output format follows OUT's extension: .safetensors, or a torch.save archive
-            (a plain state dict, readable by torch.load(weights_only=True)) for anything else.
-            Lightning checkpoints are reduced to the world model's weights (`model.` and
-            `_orig_mod.` stripped, codec weights dropped) unless --keep-keys is given.
+            The output format follows OUT's extension: .safetensors, or a torch.save archive \
+            (a plain state dict, readable by torch.load(weights_only=True)) for anything else. \
+            Lightning checkpoints are reduced to the world model's weights (`model.` and \
+            `_orig_mod.` stripped, codec weights dropped) unless --keep-keys is given. \
             The output is written to a temporary file and renamed, so it is never half-written.
             """)
 

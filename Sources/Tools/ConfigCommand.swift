@@ -8,7 +8,7 @@ struct ConfigCommand: ParsableCommand {
         commandName: "config",
         abstract: "Print the composed configuration (configs/ plus overrides) as YAML.",
         discussion: """
-        Composes configs/ the way the reference project's Hydra setup composes
+        Composes configs/ the way the reference project's Hydra setup composes \
         src/configs, so its command lines work unchanged.
 
         Overrides:
@@ -20,19 +20,20 @@ struct ConfigCommand: ParsableCommand {
           ++key=value      set a key, adding it when missing: ++wandb.enabled=false
           ~key             delete a key, or drop a group: ~logger
 
-        Values are typed like Hydra's: 42, 1e-4, true, null, [1,2], {a: 1},
-        'quoted text'. ${a.b} refers to another key, ${oc.env:VAR,default} to an
-        environment variable. Unknown keys and options are errors that name the
+        Values are typed like Hydra's: 42, 1e-4, true, null, [1,2], {a: 1}, \
+        'quoted text'. ${a.b} refers to another key, ${oc.env:VAR,default} to an \
+        environment variable. Unknown keys and options are errors that name the \
         closest valid ones.
 
         Examples:
           nanowm config
           nanowm config experiment=quickstart
-          nanowm config experiment=dino_wm_pusht dataset=dino_wm/pusht \\
-              model=nanowm_b2 experiment.diffusion.pred_name=x
+          nanowm config experiment=dino_wm_pusht \\
+              dataset=dino_wm/pusht model=nanowm_b2 \\
+              experiment.diffusion.pred_name=x
           nanowm config --groups
 
-        The config folder is --config-dir, else $NANOWM_CONFIG_DIR, else the
+        The config folder is --config-dir, else $NANOWM_CONFIG_DIR, else the \
         configs/ folder above the current directory or the nanowm binary.
         """)
 

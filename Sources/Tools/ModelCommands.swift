@@ -32,9 +32,9 @@ struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the model once: x [B,F,C,H,W], t [B] or [B,F], action [B,F,A] in; out [B,F,C,H,W] out.",
         discussion: """
-        The architecture is inferred from the checkpoint. The input file holds float32 `x`, int64 `t`
-        and, for action models, `action`; the output file holds `out`. This contract is stable: it is
-        how NanoWM in Swift is compared with PyTorch from outside.
+        The architecture is inferred from the checkpoint. The input file holds `x` and, for action models, \
+        `action` (floating point, converted to float32) and integer `t`; the output file holds `out`. This \
+        contract is stable: it is how NanoWM in Swift is compared with PyTorch from outside.
         """)
 
     @OptionGroup var model: CheckpointOptions
@@ -43,15 +43,8 @@ struct Forward: ParsableCommand {
 
     func run() throws {
         let (network, device) = try model.load()
-        let tensors = try SafeTensors.read(input).tensors
-        func required(_ key: String) throws -> Tensor {
-            guard let value = tensors[key] else { throw ValidationError("\(input): no tensor '\(key)'") }
-            return try value.to(device)
-        }
-        let action = network.config.useAction ? try required("action") : nil
-        let out = try withNoGrad { try network(try required("x"), t: try required("t"), action: action) }
-        try SafeTensors.write(["out": try out.to(.cpu)], to: output)
-        print("wrote out \(out.shape) to \(output)")
+        let shape = try ForwardPass.run(network, device: device, input: input, output: output)
+        print("wrote out \(shape) to \(output)")
     }
 }
 

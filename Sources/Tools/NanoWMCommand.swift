@@ -10,9 +10,9 @@ struct NanoWMCommand: ParsableCommand {
         commandName: "nanowm",
         abstract: "Video world models trained with diffusion forcing, on libtorch, in one binary.",
         discussion: """
-        Loads released PyTorch checkpoints, trains and fine-tunes, rolls models out and
-        evaluates them. New here? `nanowm quickstart` generates data, trains a small model,
-        evaluates it and writes videos and plots, in minutes on a CPU. `nanowm doctor` shows
+        Loads released PyTorch checkpoints, trains and fine-tunes, rolls models out and \
+        evaluates them. New here? `nanowm quickstart` generates data, trains a small model, \
+        evaluates it and writes videos and plots, in minutes on a CPU. `nanowm doctor` shows \
         which libtorch this binary uses.
         """,
         version: NanoWMInfo.version,

@@ -8,10 +8,11 @@ struct QuickstartCommand: ParsableCommand {
         commandName: "quickstart",
         abstract: "Generate data, train a small world model, evaluate it, roll it out and show the results.",
         discussion: """
-        Runs entirely on this machine with nothing to download: the built-in wall environment (a point
-        agent, a wall with a door, 2-D actions) provides the data, pixels are the latent space. The run
-        folder receives the checkpoint, metrics.json, TensorBoard logs, rollout.mp4 and rollout.gif
+        Runs entirely on this machine with nothing to download: the built-in wall environment (a point \
+        agent, a wall with a door, 2-D actions) provides the data, pixels are the latent space. The run \
+        folder receives the checkpoint, metrics.json, TensorBoard logs, rollout.mp4 and rollout.gif \
         (ground truth beside prediction), rollout_psnr.png and samples.png.
+
         Any configuration can be changed with overrides, e.g. `nanowm quickstart experiment.training.max_steps=2000`.
         """)
 

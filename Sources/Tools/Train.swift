@@ -10,12 +10,15 @@ struct Train: ParsableCommand {
         discussion: """
         Examples:
           nanowm train experiment=quickstart
-          nanowm train experiment=quickstart experiment.training.max_steps=1000 model.causal=false
-          nanowm train experiment=quickstart experiment.pretrained=path/to/upstream.ckpt
-          nanowm train experiment=quickstart experiment.resume_from_checkpoint=RUN/checkpoints/latest/latest-epoch=0-step=100.ckpt
+          nanowm train experiment=quickstart \\
+              experiment.training.max_steps=1000 model.causal=false
+          nanowm train experiment=quickstart \\
+              experiment.pretrained=path/to/upstream.ckpt
+          nanowm train experiment=quickstart \\
+              experiment.resume_from_checkpoint=path/to/latest.ckpt
 
-        The run folder (hydra.run.dir, or --run-dir) receives config.yaml, checkpoints/latest and
-        checkpoints/across_timesteps (Lightning-compatible .ckpt), and tensorboard/. Ctrl-C saves a
+        The run folder (hydra.run.dir, or --run-dir) receives config.yaml, checkpoints/latest and \
+        checkpoints/across_timesteps (Lightning-compatible .ckpt), and tensorboard/. Ctrl-C saves a \
         checkpoint and exits. `nanowm config OVERRIDES…` shows what a command line composes to.
         Everything is checked before the run folder is created: an experiment that does not
         train (experiment=evaluate_only, planning), a dataset or codec this build lacks, shapes

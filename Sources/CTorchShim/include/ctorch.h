@@ -47,7 +47,7 @@ enum {
 };
 
 /* Device kinds use c10::DeviceType's numbering. */
-enum { CTORCH_CPU = 0, CTORCH_CUDA = 1 };
+enum { CTORCH_CPU = 0, CTORCH_CUDA = 1, CTORCH_META = 14 };
 
 /* ---- errors and runtime ------------------------------------------------------------ */
 const char *ctorch_last_error(void);

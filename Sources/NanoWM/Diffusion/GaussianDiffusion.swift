@@ -16,6 +16,8 @@ public final class GaussianDiffusion: DiffusionProcess {
     private let mapTensor: Tensor
     private let alphaBar: Tensor, sqrtAlphaBar: Tensor, sqrtOneMinusAlphaBar: Tensor
     private let sqrtRecipAlphaBar: Tensor, sqrtRecipM1AlphaBar: Tensor
+    /// Every lookup table, for checks of where they live.
+    var tables: [Tensor] { [mapTensor, alphaBar, sqrtAlphaBar, sqrtOneMinusAlphaBar, sqrtRecipAlphaBar, sqrtRecipM1AlphaBar] }
 
     /// - Parameters:
     ///   - keeping: the original timesteps to keep (all when nil), as `spacedTimesteps` gives.

@@ -51,7 +51,7 @@ public enum Quickstart {
         model.eval()
 
         let settings = job.configuration.settings
-        let (process, options) = try settings.evaluationSampler()
+        let (process, options) = try settings.evaluationSampler(device: job.trainer.device)
         let codec = try job.configuration.codec()
         let evaluation = WorldModelEvaluation(model: model, codec: codec, process: process, options: options,
                                               contextFrames: settings.contextFrames, seed: 0)

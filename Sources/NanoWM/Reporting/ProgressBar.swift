@@ -6,15 +6,18 @@ import Foundation
 public final class ProgressBar {
     private let label: String
     private let total: Int
+    /// Where this process began (a resumed run's step): rate and ETA count only steps done here.
+    private let first: Int
     private let start = Date()
     private var lastDraw = Date.distantPast
     private var lastPercentPrinted = -1
     private let interactive = isatty(STDERR_FILENO) != 0
     private var finished = false
 
-    public init(_ label: String, total: Int) {
+    public init(_ label: String, total: Int, startingAt first: Int = 0) {
         self.label = label
         self.total = Swift.max(total, 1)
+        self.first = first
     }
 
     /// Reports `done` of `total`; `status` is appended (e.g. the current loss).
@@ -24,11 +27,11 @@ public final class ProgressBar {
         if interactive {
             guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
             lastDraw = now
-            FileHandle.standardError.write(Data(("\r" + line(done, now, status) + "\u{1B}[K").utf8))
+            FileHandle.standardError.write(Data(("\r" + line(done, elapsed: now.timeIntervalSince(start), status) + "\u{1B}[K").utf8))
         } else {
             guard percent / 10 != lastPercentPrinted / 10 || done >= total else { return }
             lastPercentPrinted = percent
-            FileHandle.standardError.write(Data((line(done, now, status) + "\n").utf8))
+            FileHandle.standardError.write(Data((line(done, elapsed: now.timeIntervalSince(start), status) + "\n").utf8))
         }
         if done >= total { finish() }
     }
@@ -39,14 +42,15 @@ public final class ProgressBar {
         if interactive { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    private func line(_ done: Int, _ now: Date, _ status: String) -> String {
-        let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+    func line(_ done: Int, elapsed: TimeInterval, _ status: String) -> String {
+        let rate = elapsed > 0 ? Double(done - first) / elapsed : 0
         let width = 24, filled = Swift.min(width, done * width / total)
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let remaining = rate > 0 ? Double(total - done) / rate : 0
-        let speed = rate >= 1 ? String(format: "%.1f it/s", rate) : String(format: "%.1f s/it", rate > 0 ? 1 / rate : 0)
-        return "\(label) [\(bar)] \(done)/\(total) \(speed) ETA \(Self.clock(remaining))" + (status.isEmpty ? "" : " " + status)
+        // No rate before the first step done here (not "0.0 s/it").
+        let speed = rate >= 1 ? String(format: "%.1f it/s", rate) : rate > 0 ? String(format: "%.1f s/it", 1 / rate) : "-- it/s"
+        let eta = rate > 0 ? Self.clock(remaining) : "--"
+        return "\(label) [\(bar)] \(done)/\(total) \(speed) ETA \(eta)" + (status.isEmpty ? "" : " " + status)
     }
 
     static func clock(_ seconds: Double) -> String {

@@ -128,7 +128,7 @@ public final class Trainer {
             signalSource = nil
             signal(SIGINT, SIG_DFL)
         }
-        let bar = showProgress ? ProgressBar("train", total: end) : nil
+        let bar = showProgress ? ProgressBar("train", total: end, startingAt: step) : nil
         var recent: [Double] = []
         while step < end && !interrupted {
             let metrics = try trainStep()

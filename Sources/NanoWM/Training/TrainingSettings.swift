@@ -47,21 +47,19 @@ public struct TrainingSettings: Sendable {
                                      zeroTerminalSNR: zeroTerminalSNR, snrGamma: snrGamma, device: device)
     }
 
-    /// The sampling process: respaced to `steps`, as upstream's sampling scripts build it.
-    public func makeSamplingProcess(steps: Int, device: Device = .cpu) throws -> DiffusionProcess {
-        if target == .flow { return FlowMatching(steps: diffusionSteps) }
-        return try GaussianDiffusion(schedule: schedule, target: target, steps: diffusionSteps, zeroTerminalSNR: zeroTerminalSNR,
-                                     snrGamma: snrGamma, samplingSteps: steps, device: device)
-    }
-
     /// How evaluation samples: the model's scheduling mode and history stabilisation, with
     /// `evaluation.num_sampling_steps` (else the model's) steps on the matching respaced process.
     public func evaluationSampler(device: Device = .cpu) throws -> (process: DiffusionProcess, options: SamplingOptions) {
-        var options = SamplingOptions()
-        options.mode = schedulingMode
-        options.steps = evaluationSamplingSteps ?? samplingSteps
-        options.historyStabilization = historyStabilization
-        return (try makeSamplingProcess(steps: options.steps, device: device), options)
+        var setup = SamplingSetup()
+        (setup.target, setup.schedule, setup.zeroTerminalSNR) = (target, schedule, zeroTerminalSNR)
+        setup.diffusionSteps = diffusionSteps
+        setup.options.mode = schedulingMode
+        setup.options.steps = evaluationSamplingSteps ?? samplingSteps
+        setup.options.historyStabilization = historyStabilization
+        setup.names = SamplingSetup.Names(
+            steps: evaluationSamplingSteps == nil ? "model.num_sampling_steps" : "experiment.evaluation.num_sampling_steps",
+            eta: "eta", historyStabilization: "experiment.diffusion.history_stabilization_level")
+        return try setup.make(device: device)
     }
 
     public func validate() throws {
