@@ -20,10 +20,11 @@ struct Train: ParsableCommand {
         The run folder (hydra.run.dir, or --run-dir) receives config.yaml, checkpoints/latest and \
         checkpoints/across_timesteps (Lightning-compatible .ckpt), and tensorboard/. Ctrl-C saves a \
         checkpoint and exits. `nanowm config OVERRIDES…` shows what a command line composes to.
-        Everything is checked before the run folder is created: an experiment that does not
-        train (experiment=evaluate_only, planning), a dataset or codec this build lacks, shapes
-        that do not fit, or a key value this build cannot honour stops with one line. Keys that
-        cannot apply here are named once (`nanowm config --keys` says why). `nanowm run` runs
+
+        Everything is checked before the run folder is created: an experiment that does not \
+        train (experiment=evaluate_only, planning), a dataset or codec this build lacks, shapes \
+        that do not fit, or a key value this build cannot honour stops with one line. Keys that \
+        cannot apply here are named once (`nanowm config --keys` says why). `nanowm run` runs \
         whatever experiment.tasks lists.
         """)
 

@@ -137,6 +137,31 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// Training on the built-in data in SD-VAE latents (the tiny VAE halves 16×16 frames to
+    /// 4×8×8), and a model whose latent size does not fit is refused before anything is written.
+    func testTrainingRunsOnSDVAELatentsAndAMismatchIsOneLine() throws {
+        let scratch = try TemporaryDirectory("codec-training")
+        defer { scratch.remove() }
+        func overrides(_ size: Int) -> [String] {
+            TinyTraining.overrides(dataDirectory: scratch.url.appendingPathComponent("data"), [
+                "latent_codec=sd_vae", "latent_codec.torchscript=\(try! path("vae.pt"))", "model.latent_channels=4",
+                "model.latent_size=\(size)", "model.patch_size=2", "experiment.training.max_steps=2"])
+        }
+        var losses: [Double] = []
+        let job = try TrainingJob(composition: try ConfigComposer.locate().composition(overrides: overrides(8)),
+                                  runDirectory: scratch.url.appendingPathComponent("run"), log: { _ in })
+        job.trainer.onStep = { _, metrics in losses.append(metrics.loss) }
+        try job.trainer.fit(showProgress: false)
+        XCTAssertEqual(losses.count, 2)
+        XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
+        XCTAssertThrowsError(try RunPlan(composition: try ConfigComposer.locate().composition(overrides: overrides(16)),
+                                         runDirectory: scratch.url.appendingPathComponent("wrong"))) { error in
+            XCTAssertTrue("\(error)".contains("4×8×8") && "\(error)".contains("4×16×16"), "\(error)")
+            XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.path("wrong")))
+    }
+
     func testWrongFilesAreRefusedWithOneLine() throws {
         let notScript = try path("weights.bin")
         try Data(repeating: 1, count: 64).write(to: URL(fileURLWithPath: notScript))

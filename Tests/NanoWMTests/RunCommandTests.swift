@@ -51,7 +51,9 @@ final class RunCommandTests: XCTestCase {
     func testUnavailableDatasetOrCodecAndMismatchedShapesLeaveNothing() throws {
         try assertRefusedBeforeWriting(["train", "experiment=dino_wm_pusht"], "has no reader in this build yet", "dataset=builtin/wall")
         try assertRefusedBeforeWriting(["train", "experiment=dino_wm_pusht", "dataset=dino_wm/pusht"], "dataset 'pusht'")
-        try assertRefusedBeforeWriting(["train", "dataset=builtin/wall"], "latent_codec 'sd_vae'")
+        try assertRefusedBeforeWriting(["train", "dataset=builtin/wall", "latent_codec.torchscript=/nonexistent/sd_vae.pt"],
+                                       "latent_codec=sd_vae needs its network exported to TorchScript at /nonexistent/sd_vae.pt",
+                                       "scripts/export_codec.py sd_vae")
         // The B/2 model takes 4×32×32 latents; the pixel codec makes 3×64×64 of 64×64 frames.
         try assertRefusedBeforeWriting(["train", "dataset=builtin/wall", "latent_codec=pixel"], "3×64×64", "4×32×32")
     }

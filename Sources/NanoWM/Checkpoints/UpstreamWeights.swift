@@ -30,6 +30,21 @@ public enum UpstreamWeights {
         return clean
     }
 
+    /// Upstream registers the SD-VAE as the training module's `vae`, so its Lightning
+    /// checkpoints carry `vae.*` weights, which its evaluation uses: puts them into `codec`.
+    /// Returns how many tensors were set, or nil when the checkpoint has none.
+    public static func loadCodecWeights(_ checkpoint: Checkpoint, into codec: SDVAECodec) throws -> Int? {
+        let entries = try checkpoint.stateDict().filter { $0.0.hasPrefix("vae.") }
+        guard !entries.isEmpty else { return nil }
+        var weights: [String: Tensor] = [:]
+        for (key, tensor) in entries { weights[key] = try tensor.load() }
+        do {
+            return try codec.loadWeights(weights)
+        } catch let error as TorchError {
+            throw CheckpointError(checkpoint.path, "its vae.* weights do not fit \(codec.file.module.path): \(error)")
+        }
+    }
+
     /// Loads a checkpoint into `model`. Strict by default: one error names every missing,
     /// unexpected and mis-shaped key, and nothing is loaded.
     @discardableResult

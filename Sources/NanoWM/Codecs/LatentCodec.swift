@@ -7,9 +7,11 @@ public protocol LatentCodec {
     func latentShape(forFrame frame: [Int]) -> [Int]
     /// Frames `[N, 3, H, W]` in [0, 1] to latents `[N, C, h, w]`.
     func encode(_ frames: Tensor) throws -> Tensor
-    /// Latents back to frames in [0, 1]; nil when the codec has no decoder.
+    /// Latents back to frames in [0, 1]; throws when the codec has no decoder.
     func decode(_ latents: Tensor) throws -> Tensor
     var hasDecoder: Bool { get }
+    /// Moves the codec's network (if any) to `device`.
+    func to(_ device: Device) throws
 }
 
 /// The identity on normalised pixels: [0, 1] ↦ [−1, 1]. Needs no pretrained encoder, so the
@@ -20,4 +22,5 @@ public struct PixelCodec: LatentCodec {
     public func encode(_ frames: Tensor) throws -> Tensor { try frames * 2.0 - 1.0 }
     public func decode(_ latents: Tensor) throws -> Tensor { try ((latents + 1.0) * 0.5).clamp(min: 0, max: 1) }
     public var hasDecoder: Bool { true }
+    public func to(_ device: Device) throws {}
 }

@@ -14,6 +14,8 @@ public final class SDVAECodec: LatentCodec {
         file = try ExportedCodec(contentsOf: path, kind: "sd_vae", device: device)
     }
 
+    public func to(_ device: Device) throws { try file.module.to(device) }
+
     public func latentShape(forFrame frame: [Int]) -> [Int] {
         [file.latentChannels, frame[1] / file.downsample, frame[2] / file.downsample]
     }

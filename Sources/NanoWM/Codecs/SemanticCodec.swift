@@ -23,6 +23,8 @@ public final class SemanticCodec: LatentCodec {
 
     public func latentShape(forFrame frame: [Int]) -> [Int] { [file.latentChannels, grid, grid] }
 
+    public func to(_ device: Device) throws { try file.module.to(device) }
+
     /// Upstream's preprocessing of frames `[N, 3, H, W]` in [−1, 1].
     public func preprocess(signed frames: Tensor) throws -> Tensor {
         guard frames.shape.count == 4, frames.shape[1] == 3 else {

@@ -142,8 +142,10 @@ public struct KeyPolicy: Sendable {
         + ignored("no data-loading worker processes here", "experiment.infra.num_workers")
         + ignored("no torch.compile here; it does not change results", "experiment.infra.compile")
         + ignored("activations are kept; it does not change results", "experiment.infra.gradient_checkpointing")
-        + ignored("the only codec here is the pixel codec, which has no weights", "experiment.infra.vae_precision",
-                  "latent_codec.model_path", "latent_codec.precision")
+        + [refused("experiment.infra.vae_precision", unless: "fp32", instead: "codecs run in float32, upstream's default"),
+           refused("latent_codec.precision", unless: "fp32", nil, instead: "codecs run in float32, upstream's default")]
+        + ignored("the codec's weights come from its exported file, latent_codec.torchscript (scripts/export_codec.py reads these)",
+                  "latent_codec.model_path", "latent_codec.checkpoint_key", "latent_codec.repo_path")
         // The model.
         + honoured("model.name", "model.arch", "model.num_frames", "model.n_context_frames", "model.scheduling_mode",
                    "model.num_sampling_steps", "model.use_action", "model.action_injection.*", "model.causal",
@@ -151,10 +153,9 @@ public struct KeyPolicy: Sendable {
                    "model.hidden_size", "model.depth", "model.num_heads", "model.mlp_ratio")
         + [refused("model.extras", unless: 1, instead: "class conditioning (extras=2) is not implemented")]
         + inert("read only when model.extras is 2, which is refused", "model.num_classes")
-        // The latent codec: only the pixel codec exists; the others are refused by kind.
-        + honoured("latent_codec.kind", "latent_codec.latent_channels")
-        + ignored("read only by the semantic encoders, which this build lacks",
-                  "latent_codec.checkpoint_key", "latent_codec.input_size", "latent_codec.patch_size", "latent_codec.repo_path")
+        // The latent codec: pixels, or a network exported to TorchScript.
+        + honoured("latent_codec.kind", "latent_codec.name", "latent_codec.latent_channels", "latent_codec.torchscript",
+                   "latent_codec.input_size", "latent_codec.patch_size")
         // The dataset: only the built-in one has a reader; the others are refused by name.
         + honoured("dataset.name", "dataset.frame_interval", "dataset.spec.*", "dataset.data_dir", "dataset.num_trajectories",
                    "dataset.trajectory_length", "dataset.resolution", "dataset.seed",

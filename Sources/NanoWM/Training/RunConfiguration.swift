@@ -109,15 +109,36 @@ public struct RunConfiguration {
         }
     }
 
-    /// The latent codec `latent_codec.kind` names (pixel here; the pretrained encoders load
-    /// as TorchScript once exported).
-    public func codec() throws -> LatentCodec {
-        let kind = try config.optionalString("latent_codec.kind") ?? "sd_vae"
+    /// The latent codec `latent_codec.kind` names (upstream's default and legacy names
+    /// included): the pixel codec, or a network exported once with scripts/export_codec.py and
+    /// loaded from `latent_codec.torchscript`.
+    public func codec(device: Device = .cpu) throws -> LatentCodec {
+        let kind = try codecKind()
         switch kind {
         case "pixel": return PixelCodec()
+        case "sd_vae": return try SDVAECodec(contentsOf: try codecFile(kind), device: device)
+        case "webdino", "vjepa2_1": return try SemanticCodec(contentsOf: try codecFile(kind), kind: kind, device: device)
         default:
-            throw ConfigError(.missingConfig, "latent_codec '\(kind)' is not available in this build yet (only 'pixel'); use latent_codec=pixel, or export the encoder to TorchScript first")
+            throw ConfigError(.invalidValue, "latent_codec.kind '\(kind)' is unknown; use sd_vae, webdino, vjepa2_1 or pixel")
         }
+    }
+
+    /// `latent_codec.kind`, else the legacy `latent_codec.name`, else `sd_vae`; `vae` means `sd_vae`.
+    func codecKind() throws -> String {
+        let named = config.contains("latent_codec.name") ? try config.optionalString("latent_codec.name") : nil
+        let kind = try config.optionalString("latent_codec.kind") ?? named ?? "sd_vae"
+        return kind == "vae" ? "sd_vae" : kind
+    }
+
+    /// The exported network of a TorchScript codec: `latent_codec.torchscript`, by default
+    /// `checkpoints/KIND.pt`.
+    func codecFile(_ kind: String) throws -> String {
+        let key = "latent_codec.torchscript"
+        let path = (config.contains(key) ? try config.optionalString(key) : nil) ?? "checkpoints/\(kind).pt"
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError(.missingConfig, "latent_codec=\(kind) needs its network exported to TorchScript at \(path) (\(key)); make it once with `scripts/export_codec.py \(kind) SRC \(path)` (checkpoints/README.md says where the weights come from), or use latent_codec=pixel")
+        }
+        return path
     }
 
     /// The datasets this build can read.
@@ -150,10 +171,12 @@ public struct RunConfiguration {
 
     func frameInterval() throws -> Int { try config.optionalInt("dataset.frame_interval") ?? 1 }
 
-    /// Checks, from the configuration alone, that the dataset, codec and model fit together:
+    /// Checks, before anything is written, that the dataset, codec and model fit together:
     /// a reader and a codec exist, the codec turns the dataset's frames into the latents the
-    /// model takes, clips fit in an episode and the actions have the model's width.
-    public func checkParts() throws {
+    /// model takes (probed on a random frame, as upstream probes it), clips fit in an episode
+    /// and the actions have the model's width. Returns the loaded codec.
+    @discardableResult
+    public func checkParts() throws -> LatentCodec {
         try requireDatasetReader()
         let codec = try self.codec()
         let resolution = try config.int("dataset.resolution")
@@ -167,6 +190,8 @@ public struct RunConfiguration {
         if let channels = try optional("latent_codec.latent_channels").map(Int.init), channels != latent[0] {
             throw ConfigError(.invalidValue, "latent_codec.latent_channels is \(channels) but latent_codec=\(codecName) gives \(latent[0]) channels; set latent_codec.latent_channels=\(latent[0])")
         }
+        try checkExportedSettings(codec)
+        try probe(codec, frame: frame, latent: latent)
         if let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
             throw ConfigError(.invalidValue, "model.image_size is \(imageSize) but the dataset's frames are \(resolution)×\(resolution) (dataset.resolution); set model.image_size=\(resolution) or dataset.resolution=\(imageSize)")
         }
@@ -183,8 +208,38 @@ public struct RunConfiguration {
         if model.useAction, let declared = try optional("dataset.spec.action_dim").map(Int.init), declared != WallEnvironment.actionDimension {
             throw ConfigError(.invalidValue, "dataset.spec.action_dim is \(declared) but the built-in wall environment has \(WallEnvironment.actionDimension)-D actions; set dataset.spec.action_dim=\(WallEnvironment.actionDimension)")
         }
+        return codec
     }
 
     /// `3×64×64`.
     static func shapeText(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "×") }
+
+    /// `latent_codec.input_size`/`patch_size` (when set) must be what the exported file was made with.
+    func checkExportedSettings(_ codec: LatentCodec) throws {
+        guard let semantic = codec as? SemanticCodec else { return }
+        let exported = ["input_size": semantic.file.inputSize ?? 0, "patch_size": semantic.file.downsample]
+        for (name, value) in exported.sorted(by: { $0.key < $1.key }) {
+            if let configured = try optional("latent_codec.\(name)").map(Int.init), configured != value {
+                throw ConfigError(.invalidValue, "latent_codec.\(name) is \(configured) but \(semantic.file.module.path) was exported with \(value); set latent_codec.\(name)=\(value) or export the encoder again")
+            }
+        }
+    }
+
+    /// Upstream's codec probe: a random frame is encoded (and decoded when the codec can),
+    /// and the shapes and values must be what the model expects. The global generator is
+    /// restored afterwards, so the probe never changes a seeded run.
+    func probe(_ codec: LatentCodec, frame: [Int], latent: [Int]) throws {
+        let state = try Generator.defaultCPU.state()
+        defer { try? Generator.defaultCPU.setState(state) }
+        let name = try codecKind()
+        let encoded = try withNoGrad { try codec.encode(try Tensor.rand([1] + frame)) }
+        guard encoded.shape == [1] + latent, try encoded.isfinite().all().item(Bool.self) else {
+            throw ConfigError(.invalidValue, "latent_codec=\(name) probe: a \(Self.shapeText(frame)) frame gave latents \(encoded.shape) (finite: \(try encoded.isfinite().all().item(Bool.self))), expected \(Self.shapeText(latent))")
+        }
+        guard codec.hasDecoder else { return }
+        let decoded = try withNoGrad { try codec.decode(encoded) }
+        guard decoded.shape == [1] + frame, try decoded.isfinite().all().item(Bool.self) else {
+            throw ConfigError(.invalidValue, "latent_codec=\(name) probe: decoding gave \(decoded.shape), expected \(Self.shapeText(frame))")
+        }
+    }
 }

@@ -15,6 +15,8 @@ public struct RunPlan {
     public let ignoredKeys: [String]
     /// Tasks of experiment.tasks that this run leaves out (`nanowm train` runs training only).
     public let tasksNotRun: [ExperimentTasks.Task]
+    /// The latent codec, loaded and probed (on the CPU).
+    public let codec: LatentCodec
 
     /// - Parameters:
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
@@ -35,7 +37,7 @@ public struct RunPlan {
                 throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
             }
         }
-        try configuration.checkParts()
+        codec = try configuration.checkParts()
         ignoredKeys = try KeyPolicy.review(resolved)
         try configuration.settings.validate()
     }

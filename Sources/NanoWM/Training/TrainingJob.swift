@@ -65,17 +65,27 @@ public final class TrainingJob {
         try manualSeed(configuration.settings.seed)
         let model = try NanoWMModel(configuration.model)
         if device != .cpu { try model.to(device) }
+        let codec = plan.codec
+        try codec.to(device)
         let trainer = try Trainer(model: model, settings: configuration.settings, train: train, validation: validation,
-                                  codec: try configuration.codec(), run: run, device: device)
+                                  codec: codec, run: run, device: device)
         trainer.logger = try TensorBoardWriter(runDirectory: folder)
         if configuration.settings.sampledClipMetrics {
-            trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: try configuration.codec(),
-                                                           settings: configuration.settings)
+            if codec.hasDecoder {
+                trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: codec,
+                                                               settings: configuration.settings)
+            } else {
+                log("validation: no PSNR/SSIM of sampled clips (latent_codec=\(try configuration.codecKind()) has no decoder)")
+            }
         }
 
         if let pretrained = try resolved.optionalString("experiment.pretrained") {
-            let report = try UpstreamWeights.load(pretrained, into: model)
+            let checkpoint = try Checkpoint.open(pretrained)
+            let report = try UpstreamWeights.load(checkpoint, into: model)
             log("pretrained: loaded \(pretrained) (\(report))")
+            if let vae = codec as? SDVAECodec, let count = try UpstreamWeights.loadCodecWeights(checkpoint, into: vae) {
+                log("pretrained: the VAE takes the checkpoint's \(count) vae.* tensors")
+            }
         }
         if let resume = try resolved.optionalString("experiment.resume_from_checkpoint") {
             try trainer.resume(from: resume)
