@@ -17,5 +17,6 @@ struct NanoWMCommand: ParsableCommand {
         """,
         version: NanoWMInfo.version,
         subcommands: [QuickstartCommand.self, RunCommand.self, Train.self, Sample.self, Rollout.self, Forward.self,
-                      CheckpointCommands.self, ConfigCommand.self, ModelCommands.self, Doctor.self, Smoke.self])
+                      CheckpointCommands.self, CodecCommands.self, ConfigCommand.self, ModelCommands.self, Doctor.self,
+                      Smoke.self])
 }

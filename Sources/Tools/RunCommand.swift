@@ -8,8 +8,8 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run what the configuration's experiment.tasks list, as upstream's main.py does.",
         discussion: """
-        experiment.name picks the experiment (train, evaluate or planning) and experiment.tasks
-        the tasks it runs, in order. This build can run the training task; any other task
+        experiment.name picks the experiment (train, evaluate or planning) and experiment.tasks \
+        the tasks it runs, in order. This build can run the training task; any other task \
         (evaluate, planning) stops with one line before anything is written.
 
         Examples:

@@ -60,7 +60,7 @@ final class CodecTests: XCTestCase {
         try manualSeed(11)
         let sampled = try codec.encode(signed: frames)
         let mean = try codec.encode(signed: frames, draw: .mean)
-        let decoded = try codec.decodeRaw(sampled)
+        let decoded = try codec.decodeToSigned(sampled)
         let torch = try PyTorchBaseline.shared.run("""
         from diffusers.models import AutoencoderKL
         vae = AutoencoderKL.from_pretrained(\(pythonString(try path("vae")))).eval()
@@ -98,7 +98,7 @@ final class CodecTests: XCTestCase {
         var weights = torch
         let expected = weights.removeValue(forKey: "x")
         XCTAssertGreaterThan(try codec.loadWeights(weights), weights.count, "both halves take the shared weights")
-        try assertClose(try codec.decodeRaw(latents), expected, atol: 1e-6, "decode with checkpoint weights")
+        try assertClose(try codec.decodeToSigned(latents), expected, atol: 1e-6, "decode with checkpoint weights")
     }
 
     /// Upstream's DensePatchLatentCodec.encode, written out in PyTorch on the original model.
@@ -160,6 +160,41 @@ final class CodecTests: XCTestCase {
             XCTAssertFalse("\(error)".contains("\n"), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.path("wrong")))
+    }
+
+    /// `nanowm codec encode --seed S` is upstream's seeded posterior sample; decode is its decode.
+    func testCodecCommandsEqualDiffusers() throws {
+        let frames = try Tensor.rand([2, 3, 32, 32]) * 2.0 - 1.0
+        try SafeTensors.write(["frames": frames], to: try path("frames.safetensors"))
+        let select = ["latent_codec=sd_vae", "latent_codec.torchscript=\(try path("vae.pt"))"]
+        for (mode, extra) in [("sample", ["--seed", "7"]), ("mean", ["--mode", "mean"])] {
+            let encoded = try NanoWMExecutable.run(["codec", "encode"] + select + ["--input", try path("frames.safetensors"),
+                                                   "--output", try path("latents-\(mode).safetensors")] + extra)
+            XCTAssertEqual(encoded.status, 0, encoded.error)
+        }
+        let decoded = try NanoWMExecutable.run(["codec", "decode"] + select + ["--input", try path("latents-sample.safetensors"),
+                                               "--output", try path("decoded.safetensors")])
+        XCTAssertEqual(decoded.status, 0, decoded.error)
+        let torch = try PyTorchBaseline.shared.run("""
+        from diffusers.models import AutoencoderKL
+        vae = AutoencoderKL.from_pretrained(\(pythonString(try path("vae")))).eval()
+        with torch.no_grad():
+            posterior = vae.encode(I['x']).latent_dist
+            torch.manual_seed(7)
+            O['sample'] = posterior.sample() * vae.config.scaling_factor
+            O['mean'] = posterior.mode() * vae.config.scaling_factor
+            O['frames'] = vae.decode(I['z'] / vae.config.scaling_factor).sample
+        """, inputs: ["x": frames, "z": try XCTUnwrap(SafeTensors.read(try path("latents-sample.safetensors")).tensors["latents"])])
+        for mode in ["sample", "mean"] {
+            let ours = try XCTUnwrap(SafeTensors.read(try path("latents-\(mode).safetensors")).tensors["latents"])
+            try assertClose(ours, torch[mode], atol: 1e-6, "nanowm codec encode --mode \(mode)")
+        }
+        try assertClose(try XCTUnwrap(SafeTensors.read(try path("decoded.safetensors")).tensors["frames"]), torch["frames"],
+                        atol: 1e-6, "nanowm codec decode")
+        let encoderOnly = try NanoWMExecutable.run(["codec", "decode", "latent_codec=webdino", "latent_codec.torchscript=\(try path("dino.pt"))",
+                                                    "--input", try path("latents-sample.safetensors"), "--output", try path("none.safetensors")])
+        XCTAssertNotEqual(encoderOnly.status, 0)
+        XCTAssertTrue(encoderOnly.error.contains("encoder-only"), encoderOnly.error)
     }
 
     func testWrongFilesAreRefusedWithOneLine() throws {

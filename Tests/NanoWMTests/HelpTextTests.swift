@@ -5,8 +5,8 @@ import XCTest
 /// paragraph shows as a broken line on any terminal wider than the source.
 final class HelpTextTests: XCTestCase {
     func testParagraphsAreNotBrokenMidSentence() throws {
-        let commands = [[], ["quickstart"], ["train"], ["sample"], ["rollout"], ["forward"], ["ckpt", "inspect"],
-                        ["ckpt", "convert"], ["config"], ["model", "info"], ["doctor"], ["smoke"]]
+        let commands = [[], ["quickstart"], ["run"], ["train"], ["sample"], ["rollout"], ["forward"], ["ckpt", "inspect"],
+                        ["ckpt", "convert"], ["codec", "encode"], ["codec", "decode"], ["config"], ["model", "info"], ["doctor"], ["smoke"]]
         for command in commands {
             let result = try NanoWMExecutable.run(command + ["--help"], environment: ["COLUMNS": "1000"])
             XCTAssertEqual(result.status, 0, "\(command): \(result.error)")

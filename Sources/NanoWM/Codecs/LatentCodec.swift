@@ -9,6 +9,10 @@ public protocol LatentCodec {
     func encode(_ frames: Tensor) throws -> Tensor
     /// Latents back to frames in [0, 1]; throws when the codec has no decoder.
     func decode(_ latents: Tensor) throws -> Tensor
+    /// Frames `[N, 3, H, W]` in [−1, 1], as upstream's codecs take them, to latents.
+    func encode(signed frames: Tensor) throws -> Tensor
+    /// Latents to the decoder's raw output (nominally [−1, 1], unclamped), as upstream returns it.
+    func decodeToSigned(_ latents: Tensor) throws -> Tensor
     var hasDecoder: Bool { get }
     /// Moves the codec's network (if any) to `device`.
     func to(_ device: Device) throws
@@ -23,4 +27,6 @@ public struct PixelCodec: LatentCodec {
     public func decode(_ latents: Tensor) throws -> Tensor { try ((latents + 1.0) * 0.5).clamp(min: 0, max: 1) }
     public var hasDecoder: Bool { true }
     public func to(_ device: Device) throws {}
+    public func encode(signed frames: Tensor) throws -> Tensor { frames }
+    public func decodeToSigned(_ latents: Tensor) throws -> Tensor { latents }
 }

@@ -35,7 +35,7 @@ public final class SDVAECodec: LatentCodec {
 
     /// Latents of frames `[N, 3, H, W]` in [−1, 1]: a posterior sample (upstream's choice
     /// everywhere) or its mean, times the scaling factor.
-    public func encode(signed frames: Tensor, draw: Draw = .sample) throws -> Tensor {
+    public func encode(signed frames: Tensor, draw: Draw) throws -> Tensor {
         let (mean, logVariance) = try moments(signed: frames)
         switch draw {
         case .sample: return try scaledSample(mean: mean, logVariance: logVariance)
@@ -43,8 +43,11 @@ public final class SDVAECodec: LatentCodec {
         }
     }
 
+    /// Upstream's encode: a posterior sample.
+    public func encode(signed frames: Tensor) throws -> Tensor { try encode(signed: frames, draw: .sample) }
+
     /// The VAE's raw output (nominally [−1, 1], not clamped) for scaled latents.
-    public func decodeRaw(_ latents: Tensor) throws -> Tensor {
+    public func decodeToSigned(_ latents: Tensor) throws -> Tensor {
         try file.module.run("decode", [.tensor(try latents / file.scalingFactor)]).tensor()
     }
 
@@ -53,7 +56,7 @@ public final class SDVAECodec: LatentCodec {
 
     /// Frames in [0, 1]: the decoded frames clamped to [−1, 1], as upstream's metrics take them.
     public func decode(_ latents: Tensor) throws -> Tensor {
-        try (try decodeRaw(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
+        try (try decodeToSigned(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
     }
 
     /// Puts a Lightning checkpoint's `vae.*` weights (upstream registers the VAE as `vae`)
