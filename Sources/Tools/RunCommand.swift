@@ -19,14 +19,10 @@ struct RunCommand: ParsableCommand {
         `nanowm train` runs the training task alone; its options are the same.
         """)
 
-    @Argument(help: "Overrides: group=option, key=value, +key=value, ++key=value, ~key.") var overrides: [String] = []
-    @Option(name: .customLong("config-dir"), help: "The folder holding config.yaml (default: the repository's configs/).")
-    var configDir: String?
-    @Option(name: .customLong("run-dir"), help: "Run folder (default: the configuration's hydra.run.dir).") var runDir: String?
-    @Option(help: ArgumentHelp("Where to run.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
+    @OptionGroup var options: RunOptions
 
     func run() throws {
         // Training is the only task this build has, so a checked plan is a training run.
-        try Train.execute(overrides: overrides, configDir: configDir, runDir: runDir, device: device, allTasks: true)
+        try options.execute(allTasks: true)
     }
 }

@@ -28,18 +28,21 @@ struct Train: ParsableCommand {
         whatever experiment.tasks lists.
         """)
 
+    @OptionGroup var options: RunOptions
+
+    func run() throws { try options.execute(allTasks: false) }
+}
+
+/// What `nanowm train` and `nanowm run` take: the overrides and where the run goes.
+struct RunOptions: ParsableArguments {
     @Argument(help: "Overrides: group=option, key=value, +key=value, ++key=value, ~key.") var overrides: [String] = []
     @Option(name: .customLong("config-dir"), help: "The folder holding config.yaml (default: the repository's configs/).")
     var configDir: String?
     @Option(name: .customLong("run-dir"), help: "Run folder (default: the configuration's hydra.run.dir).") var runDir: String?
-    @Option(help: ArgumentHelp("Where to train.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
-
-    func run() throws {
-        try Self.execute(overrides: overrides, configDir: configDir, runDir: runDir, device: device, allTasks: false)
-    }
+    @Option(help: ArgumentHelp("Where to run.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
 
     /// Checks the run (every task with `allTasks`, else the training task), then trains.
-    static func execute(overrides: [String], configDir: String?, runDir: String?, device: String, allTasks: Bool) throws {
+    func execute(allTasks: Bool) throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
         let target = try Device(parsing: device)
         try target.ensureAvailable()
