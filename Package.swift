@@ -50,9 +50,10 @@ let package = Package(
     targets: [
         .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
         .target(name: "SwiftTorch", dependencies: ["CTorchShim"]),
-        // MP4 output through OpenCV (libopencv-dev), in its own shim: CTorchShim stays libtorch only.
+        // MP4 and PNG output through OpenCV (libopencv-dev), in its own shim: CTorchShim stays libtorch only.
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
-                linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
+                linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
+                                 .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
         .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
