@@ -314,7 +314,7 @@ final class InterpolationResolver {
             if let value = context.environment[variable] { return .string(value) }
             guard args.count == 2 else {
                 throw ConfigError(.missingEnvironmentVariable,
-                                  "environment variable '\(variable)' is not set (needed by '\(ConfigLimits.excerpt(source))' at '\(where_)'); set it or give a default: ${oc.env:\(variable),default}")
+                                  "environment variable '\(ConfigLimits.excerpt(variable))' is not set (needed by '\(ConfigLimits.excerpt(source))' at '\(where_)'); set it or give a default: ${oc.env:\(ConfigLimits.excerpt(variable)),default}")
             }
             let fallback = try argument(args[1], at: path, source: source)
             switch fallback {
@@ -336,7 +336,7 @@ final class InterpolationResolver {
             let key = try text(of: trim(args[0]), at: path, source: source)
             return try hydraValue(key, at: path, source: source)
         default:
-            var message = "unknown resolver '\(name)' in '\(ConfigLimits.excerpt(source))' at '\(where_)'"
+            var message = "unknown resolver '\(ConfigLimits.excerpt(name))' in '\(ConfigLimits.excerpt(source))' at '\(where_)'"
             let close = Suggestions.closest(to: name, among: Self.resolverNames)
             message += close.isEmpty ? " (available: \(Self.resolverNames.joined(separator: ", ")))" : "; did you mean \(Suggestions.list(close))?"
             throw ConfigError(.interpolation, message)
@@ -362,7 +362,7 @@ final class InterpolationResolver {
             let target = ["hydra"] + (try ConfigPath.parse(key))
             guard try locate(target) != nil else {
                 throw ConfigError(.interpolation,
-                                  "interpolation '\(ConfigLimits.excerpt(source))' at '\(ConfigPath.join(path))' reads hydra key '\(key)', which this configuration does not have")
+                                  "interpolation '\(ConfigLimits.excerpt(source))' at '\(ConfigPath.join(path))' reads hydra key '\(ConfigLimits.excerpt(key))', which this configuration does not have")
             }
             return try resolved(target)
         }
