@@ -72,3 +72,12 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// In-process fuzz targets (libFuzzer), built only by scripts/fuzz with NANOWM_FUZZ=1 and
+// `--sanitize fuzzer`: a normal build or test run never compiles them.
+if Context.environment["NANOWM_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
+        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWM"], path: "Fuzz/ConfigFuzz"),
+    ]
+}
