@@ -50,9 +50,10 @@ let package = Package(
     targets: [
         .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
         .target(name: "SwiftTorch", dependencies: ["CTorchShim"]),
-        // MP4 output through OpenCV (libopencv-dev), in its own shim: CTorchShim stays libtorch only.
+        // MP4 and PNG output through OpenCV (libopencv-dev), in its own shim: CTorchShim stays libtorch only.
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
-                linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
+                linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
+                                 .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
         .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
@@ -71,3 +72,12 @@ let package = Package(
     ],
     cxxLanguageStandard: .cxx17
 )
+
+// In-process fuzz targets (libFuzzer), built only by scripts/fuzz with NANOWM_FUZZ=1 and
+// `--sanitize fuzzer`: a normal build or test run never compiles them.
+if Context.environment["NANOWM_FUZZ"] == "1" {
+    package.targets += [
+        .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
+        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWM"], path: "Fuzz/ConfigFuzz"),
+    ]
+}

@@ -1,9 +1,12 @@
-// OpenCV video I/O behind cvideo.h.
+// OpenCV video I/O and PNG encoding behind cvideo.h.
 #include "cvideo.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <vector>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/videoio.hpp>
 
@@ -72,3 +75,28 @@ extern "C" int cvideo_probe(const char *path, int *frames, int *width, int *heig
     return 1;
   }
 }
+
+extern "C" int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,
+                                 char *error, size_t error_size) {
+  try {
+    *png = nullptr;
+    *png_size = 0;
+    if (width <= 0 || height <= 0) { report(error, error_size, "a PNG needs at least one pixel"); return 1; }
+    cv::Mat frame(height, width, CV_8UC3, const_cast<uint8_t *>(rgb));
+    cv::Mat bgr;  // OpenCV's images are BGR
+    cv::cvtColor(frame, bgr, cv::COLOR_RGB2BGR);
+    std::vector<uint8_t> bytes;
+    if (!cv::imencode(".png", bgr, bytes)) { report(error, error_size, "OpenCV could not encode the PNG"); return 1; }
+    auto *out = static_cast<uint8_t *>(std::malloc(bytes.size()));
+    if (!out) { report(error, error_size, "out of memory for the PNG"); return 1; }
+    std::memcpy(out, bytes.data(), bytes.size());
+    *png = out;
+    *png_size = bytes.size();
+    return 0;
+  } catch (const std::exception &e) {
+    report(error, error_size, e.what());
+    return 1;
+  }
+}
+
+extern "C" void cvideo_free(void *buffer) { std::free(buffer); }

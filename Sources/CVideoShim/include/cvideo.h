@@ -1,4 +1,4 @@
-// A flat C API over OpenCV's video writer and reader, for NanoWM's MP4 output. Like
+// A flat C API over OpenCV's video writer and reader and its PNG encoder, for NanoWM's media output. Like
 // CTorchShim, no C++ exception crosses it: failures return NULL or non-zero and fill `error`.
 #ifndef CVIDEO_H
 #define CVIDEO_H
@@ -23,6 +23,13 @@ void cvideo_writer_close(cvideo_writer_t writer);
 
 /// Decodes a whole video and reports its frame count and size. Returns 0 on success.
 int cvideo_probe(const char *path, int *frames, int *width, int *height, char *error, size_t error_size);
+
+/// Encodes `height`×`width`×3 RGB bytes as a PNG file's bytes (OpenCV's imgcodecs). Returns 0 and
+/// a buffer in `*png` (free it with `cvideo_free`) of `*png_size` bytes, or non-zero and `error`.
+int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,
+                      char *error, size_t error_size);
+/// Frees a buffer this API returned.
+void cvideo_free(void *buffer);
 
 #ifdef __cplusplus
 }

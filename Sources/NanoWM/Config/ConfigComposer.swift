@@ -135,7 +135,7 @@ public struct ConfigComposer: Sendable {
             if isGroup(o.key) {
                 switch o.action {
                 case .forceAdd:
-                    throw ConfigError(.invalidOverride, "invalid override '\(o.text)': '++' does not apply to config groups (as in Hydra); write \(o.text.dropFirst(2)) or +\(o.text.dropFirst(2))")
+                    throw ConfigError(.invalidOverride, "invalid override '\(o.shown)': '++' does not apply to config groups (as in Hydra); write \(o.shown.dropFirst(2)) or +\(o.shown.dropFirst(2))")
                 case .change:
                     guard let option = groupOption(o) else { continue }
                     cliChoices[o.key] = option
@@ -147,7 +147,7 @@ public struct ConfigComposer: Sendable {
                 }
             } else {
                 if o.package != nil {
-                    throw ConfigError(.invalidOverride, "invalid override '\(o.text)': '@package' applies only to config groups, and '\(o.key)' is not one")
+                    throw ConfigError(.invalidOverride, "invalid override '\(o.shown)': '@package' applies only to config groups, and '\(ConfigLimits.excerpt(o.key))' is not one")
                 }
                 valueOverrides.append(o)
             }
@@ -199,13 +199,13 @@ public struct ConfigComposer: Sendable {
         case .change:
             guard exists else {
                 var e = ConfigError.unknownKey(o.key, in: config)
-                e = ConfigError(.unknownKey, e.message + " (in override '\(o.text)'; use +\(o.text) to add a new key)")
+                e = ConfigError(.unknownKey, e.message + " (in override '\(o.shown)'; use +\(o.shown) to add a new key)")
                 throw e
             }
             try setMerging(o.value ?? .null, at: path, in: &config)
         case .add:
             guard !exists else {
-                throw ConfigError(.keyExists, "config key '\(o.key)' already exists (in override '\(o.text)'); write \(o.text.dropFirst()) to change it or +\(o.text) to set it either way")
+                throw ConfigError(.keyExists, "config key '\(ConfigLimits.excerpt(o.key))' already exists (in override '\(o.shown)'); write \(o.shown.dropFirst()) to change it or +\(o.shown) to set it either way")
             }
             try config.set(o.value ?? .null, at: path, create: true)
         case .forceAdd:
@@ -213,10 +213,10 @@ public struct ConfigComposer: Sendable {
         case .delete:
             guard let current = config.node(at: path) else {
                 let e = ConfigError.unknownKey(o.key, in: config)
-                throw ConfigError(.unknownKey, e.message + " (in override '\(o.text)')")
+                throw ConfigError(.unknownKey, e.message + " (in override '\(o.shown)')")
             }
             if let expected = o.value, expected != current {
-                throw ConfigError(.invalidOverride, "override '\(o.text)': '\(o.key)' is \(ConfigYAML.flowText(current)), not \(ConfigYAML.flowText(expected))")
+                throw ConfigError(.invalidOverride, "override '\(o.shown)': '\(ConfigLimits.excerpt(o.key))' is \(ConfigLimits.excerpt(ConfigYAML.flowText(current))), not \(ConfigLimits.excerpt(ConfigYAML.flowText(expected)))")
             }
             try config.remove(at: path)
         }
@@ -424,7 +424,7 @@ private struct TreeBuilder {
         for entry in entries {
             switch entry.kind {
             case .selfContent:
-                merge(content, at: finalPackage)
+                try merge(content, at: finalPackage, source: source)
             case .group(let group, let declared, let optional, let isOverride):
                 if isOverride { continue }
                 let full = Self.groupPath(group, base: groupBase)
@@ -471,10 +471,16 @@ private struct TreeBuilder {
         return ConfigError(.unknownOption, text)
     }
 
-    private mutating func merge(_ content: ConfigNode, at package: String) {
+    private mutating func merge(_ content: ConfigNode, at package: String, source: String) throws {
         var wrapped = content
         if !package.isEmpty {
-            for key in package.split(separator: ".").reversed() {
+            let keys = package.split(separator: ".")
+            // Merging recurses once per level: a hostile package path must not exhaust the stack.
+            guard keys.count <= ConfigLimits.maxDepth else {
+                throw ConfigError(.defaultsList,
+                                  "the package of \(source) has \(keys.count) parts, over the nesting limit of \(ConfigLimits.maxDepth) levels; use a shorter '# @package' path")
+            }
+            for key in keys.reversed() {
                 wrapped = .mapping(ConfigMapping([(String(key), wrapped)]))
             }
         }

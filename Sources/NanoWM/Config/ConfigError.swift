@@ -28,8 +28,9 @@ public struct ConfigError: Error, Equatable, CustomStringConvertible, LocalizedE
     public var errorDescription: String? { message }
 
     static func unknownKey(_ path: String, in config: ConfigNode, context: String = "") -> ConfigError {
-        var text = "unknown config key '\(path)'\(context)"
-        let hints = Suggestions.paths(near: path, in: config)
+        var text = "unknown config key '\(ConfigLimits.excerpt(path))'\(context)"
+        // No suggestions for an over-long (hostile) path: they would cost its length times the tree's.
+        let hints = path.utf8.count <= ConfigLimits.maxKeyLength ? Suggestions.paths(near: path, in: config) : []
         if !hints.isEmpty { text += "; did you mean \(Suggestions.list(hints))?" }
         return ConfigError(.unknownKey, text)
     }
@@ -66,7 +67,9 @@ enum Suggestions {
         let threshold = max(2, name.count / 3)
         let lowered = name.lowercased()
         var scored: [(name: String, distance: Int)] = []
-        for candidate in candidates where candidate != name {
+        // Lengths that differ by more than the threshold cannot be within it: skipping them keeps
+        // a huge hostile name from costing length × length work per candidate.
+        for candidate in candidates where candidate != name && abs(candidate.count - name.count) <= threshold {
             let d = distance(lowered, candidate.lowercased())
             if d <= threshold { scored.append((candidate, d)) }
         }

@@ -406,18 +406,18 @@ enum ConfigPath {
         if path.isEmpty { return [] }
         var components: [String] = []
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
-            var text = String(part)
-            // a[0][1] → a, 0, 1
+            // a[0][1] → a, 0, 1. Substrings and appending keep this linear in the path's length.
+            var text = part
             var indices: [String] = []
             while text.hasSuffix("]"), let open = text.lastIndex(of: "[") {
-                indices.insert(String(text[text.index(after: open)..<text.index(before: text.endIndex)]), at: 0)
-                text = String(text[..<open])
+                indices.append(String(text[text.index(after: open)..<text.index(before: text.endIndex)]))
+                text = text[..<open]
             }
             if text.isEmpty && indices.isEmpty {
-                throw ConfigError(.invalidOverride, "invalid config path '\(path)' (empty component)")
+                throw ConfigError(.invalidOverride, "invalid config path '\(ConfigLimits.excerpt(path))' (empty component)")
             }
-            if !text.isEmpty { components.append(text) }
-            components += indices
+            if !text.isEmpty { components.append(String(text)) }
+            components += indices.reversed()
         }
         return components
     }

@@ -36,6 +36,8 @@ public struct ConfigOverride: Equatable, Sendable {
     public var valueText: String?
     /// The override as given on the command line.
     public var text: String
+    /// `text` for messages: cut short when it is long (a hostile override may be megabytes).
+    var shown: String { ConfigLimits.excerpt(text) }
 
     public init(parsing text: String) throws {
         self.text = text
@@ -53,19 +55,16 @@ public struct ConfigOverride: Equatable, Sendable {
             action = .change
         }
         let keyPart: Substring
+        var valuePart: String?
         if let eq = rest.firstIndex(of: "=") {
             keyPart = rest[..<eq]
-            let valuePart = String(rest[rest.index(after: eq)...])
-            valueText = valuePart.trimmingCharacters(in: .whitespaces)
-            value = try OverrideValueParser.parse(valuePart, override: text)
+            valuePart = String(rest[rest.index(after: eq)...])
         } else {
             guard action == .delete else {
                 throw ConfigError(.invalidOverride,
-                                  "invalid override '\(text)': expected key=value (or ~key to delete); see `nanowm config --help`")
+                                  "invalid override '\(ConfigLimits.excerpt(text))': expected key=value (or ~key to delete); see `nanowm config --help`")
             }
             keyPart = rest
-            value = nil
-            valueText = nil
         }
         var k = keyPart.trimmingCharacters(in: .whitespaces)
         if let at = k.firstIndex(of: "@") {
@@ -74,17 +73,41 @@ public struct ConfigOverride: Equatable, Sendable {
         } else {
             package = nil
         }
-        guard !k.isEmpty, k.allSatisfy({ $0.isLetter || $0.isNumber || "_-./[]".contains($0) }) else {
-            throw ConfigError(.invalidOverride, "invalid override '\(text)': bad key '\(k)'")
-        }
+        let keyDepth = try Self.checkedKeyDepth(k, override: text)
         key = k
+        valueText = valuePart?.trimmingCharacters(in: .whitespaces)
+        value = try valuePart.map {
+            try OverrideValueParser.parse($0, override: text, depthLimit: ConfigLimits.maxDepth - keyDepth)
+        }
+    }
+
+    /// The number of levels a key's parts add to the tree (`a.b[0]` → 3), after checking that
+    /// the key is well formed and within the limits (a 65,000-part key would otherwise cost
+    /// quadratic time and deep recursion further on).
+    private static func checkedKeyDepth(_ k: String, override text: String) throws -> Int {
+        let shown = ConfigLimits.excerpt(text)
+        guard k.utf8.count <= ConfigLimits.maxKeyLength else {
+            throw ConfigError(.invalidOverride,
+                              "invalid override '\(shown)': the key is \(k.utf8.count) bytes long, over the limit of \(ConfigLimits.maxKeyLength); use a shorter key")
+        }
+        guard !k.isEmpty, k.allSatisfy({ $0.isLetter || $0.isNumber || "_-./[]".contains($0) }) else {
+            throw ConfigError(.invalidOverride, "invalid override '\(shown)': bad key '\(ConfigLimits.excerpt(k))'")
+        }
+        let depth = 1 + k.reduce(0) { $0 + ($1 == "." || $1 == "[" ? 1 : 0) }
+        guard depth <= ConfigLimits.maxDepth else {
+            throw ConfigError(.invalidOverride,
+                              "invalid override '\(shown)': the key has \(depth) parts, over the nesting limit of \(ConfigLimits.maxDepth) levels; use a shorter key")
+        }
+        return depth
     }
 }
 
 /// Hydra's override value grammar (the parts that make sense without sweeps).
 enum OverrideValueParser {
-    static func parse(_ text: String, override: String) throws -> ConfigNode {
-        var state = State(chars: Array(text), override: override)
+    /// `depthLimit`: how many levels of lists and mappings the value may nest (what the
+    /// key's parts leave of `ConfigLimits.maxDepth`).
+    static func parse(_ text: String, override: String, depthLimit: Int = ConfigLimits.maxDepth) throws -> ConfigNode {
+        var state = State(chars: Array(text), override: override, depthLimit: depthLimit)
         state.skipSpaces()
         if state.atEnd { return .string("") }  // `key=` is the empty string
         let value = try state.element(topLevel: true)
@@ -92,7 +115,7 @@ enum OverrideValueParser {
         if !state.atEnd {
             if state.chars[state.i] == "," {
                 throw ConfigError(.invalidOverride,
-                                  "invalid override '\(override)': a comma makes a sweep, which `nanowm` does not run; quote the value ('a,b') or write a list ([a,b])")
+                                  "invalid override '\(ConfigLimits.excerpt(override))': a comma makes a sweep, which `nanowm` does not run; quote the value ('a,b') or write a list ([a,b])")
             }
             throw state.fail("unexpected '\(state.chars[state.i])'")
         }
@@ -126,16 +149,28 @@ enum OverrideValueParser {
         let chars: [Character]
         var i = 0
         let override: String
+        let depthLimit: Int
+        /// Lists and mappings open at `i`; bounded so that deep nesting cannot exhaust the stack.
+        var depth = 0
 
-        init(chars: [Character], override: String) {
+        init(chars: [Character], override: String, depthLimit: Int) {
             self.chars = chars
             self.override = override
+            self.depthLimit = depthLimit
         }
 
         var atEnd: Bool { i >= chars.count }
 
         func fail(_ why: String) -> ConfigError {
-            ConfigError(.invalidOverride, "invalid override '\(override)': \(why)")
+            ConfigError(.invalidOverride, "invalid override '\(ConfigLimits.excerpt(override))': \(why)")
+        }
+
+        /// Enters one list or mapping level.
+        mutating func descend() throws {
+            depth += 1
+            guard depth <= depthLimit else {
+                throw fail("the value nests deeper than \(depthLimit) levels (the limit is \(ConfigLimits.maxDepth) levels, the key's parts included); write a shallower value")
+            }
         }
 
         mutating func skipSpaces() { while i < chars.count, chars[i] == " " || chars[i] == "\t" { i += 1 } }
@@ -172,30 +207,35 @@ enum OverrideValueParser {
         /// Text up to an unnested stop character; `${…}` may contain anything; `\x` escapes x.
         mutating func word(stops: Set<Character>) throws -> String {
             var out = ""
-            var depth = 0
+            var braces = 0
             while i < chars.count {
                 let c = chars[i]
-                if depth == 0, stops.contains(c) { break }
+                if braces == 0, stops.contains(c) { break }
                 if c == "\\", i + 1 < chars.count {
                     out.append(chars[i + 1])
                     i += 2
                     continue
                 }
                 if c == "$", i + 1 < chars.count, chars[i + 1] == "{" {
-                    depth += 1
+                    braces += 1
+                    guard braces <= ConfigLimits.maxInterpolationDepth else {
+                        throw fail("'${' nests deeper than \(ConfigLimits.maxInterpolationDepth) levels; write a shallower interpolation")
+                    }
                     out += "${"
                     i += 2
                     continue
                 }
-                if c == "}", depth > 0 { depth -= 1 }
+                if c == "}", braces > 0 { braces -= 1 }
                 out.append(c)
                 i += 1
             }
-            if depth > 0 { throw fail("unterminated '${'") }
+            if braces > 0 { throw fail("unterminated '${'") }
             return out.trimmingCharacters(in: .whitespaces)
         }
 
         mutating func list() throws -> ConfigNode {
+            try descend()
+            defer { depth -= 1 }
             i += 1
             var items: [ConfigNode] = []
             skipSpaces()
@@ -211,12 +251,15 @@ enum OverrideValueParser {
         }
 
         mutating func dict() throws -> ConfigNode {
+            try descend()
+            defer { depth -= 1 }
             i += 1
             var m = ConfigMapping()
             skipSpaces()
             if i < chars.count, chars[i] == "}" { i += 1; return .mapping(m) }
             while true {
                 skipSpaces()
+                guard i < chars.count else { throw fail("missing '}'") }
                 let key = chars[i] == "'" || chars[i] == "\"" ? try quoted() : try word(stops: [":", ",", "}"])
                 skipSpaces()
                 guard i < chars.count, chars[i] == ":" else { throw fail("expected ':' after '\(key)' in a mapping") }

@@ -8,6 +8,7 @@ import Yams
 public enum ConfigYAML {
     /// Parses one YAML document. `source` names the file in error messages.
     public static func parse(_ text: String, source: String = "<string>") throws -> ConfigNode {
+        try YAMLShapeCheck.check(text, source: source)
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)

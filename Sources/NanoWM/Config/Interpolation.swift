@@ -68,6 +68,8 @@ enum TemplateParser {
         var i = 0
         let path: String
         let source: String
+        /// `${` open at `i`; bounded so that deep nesting cannot exhaust the stack.
+        var nesting = 0
 
         init(chars: [Character], path: String, source: String) {
             self.chars = chars
@@ -76,7 +78,7 @@ enum TemplateParser {
         }
 
         func fail(_ why: String) -> ConfigError {
-            ConfigError(.interpolation, "invalid interpolation '\(source)' at '\(path)': \(why)")
+            ConfigError(.interpolation, "invalid interpolation '\(ConfigLimits.excerpt(source))' at '\(path)': \(why)")
         }
 
         func peek(_ offset: Int = 0) -> Character? { i + offset < chars.count ? chars[i + offset] : nil }
@@ -118,6 +120,11 @@ enum TemplateParser {
         }
 
         mutating func interpolation() throws -> TemplatePiece {
+            nesting += 1
+            defer { nesting -= 1 }
+            guard nesting <= ConfigLimits.maxInterpolationDepth else {
+                throw fail("'${' nests deeper than \(ConfigLimits.maxInterpolationDepth) levels; write a shallower interpolation")
+            }
             // Resolver name: [A-Za-z_][A-Za-z0-9_.]* followed by ':'.
             var j = i
             while j < chars.count, chars[j].isLetter || chars[j].isNumber || chars[j] == "_" || chars[j] == "." { j += 1 }
@@ -165,6 +172,10 @@ final class InterpolationResolver {
         if let start = stack.firstIndex(of: key) {
             let chain = (stack[start...] + [key]).map { $0.isEmpty ? "<root>" : $0 }
             throw ConfigError(.interpolationCycle, "interpolation cycle: \(chain.joined(separator: " -> "))")
+        }
+        guard stack.count < ConfigLimits.maxResolveDepth else {
+            throw ConfigError(.interpolation,
+                              "resolving '\(ConfigLimits.excerpt(key))' needs more than \(ConfigLimits.maxResolveDepth) nested keys and interpolations (a very long chain of interpolations that refer to further interpolations); shorten the chain")
         }
         stack.append(key)
         defer { stack.removeLast() }
@@ -256,7 +267,7 @@ final class InterpolationResolver {
             var base = Array(path.dropLast())
             for _ in 1..<dots {
                 guard !base.isEmpty else {
-                    throw ConfigError(.interpolation, "interpolation '\(source)' at '\(ConfigPath.join(path))' climbs above the root")
+                    throw ConfigError(.interpolation, "interpolation '\(ConfigLimits.excerpt(source))' at '\(ConfigPath.join(path))' climbs above the root")
                 }
                 base.removeLast()
             }
@@ -267,7 +278,7 @@ final class InterpolationResolver {
         }
         guard try locate(target) != nil else {
             throw ConfigError.unknownKey(ConfigPath.join(target), in: root,
-                                         context: " in interpolation '\(source)' at '\(ConfigPath.join(path))'")
+                                         context: " in interpolation '\(ConfigLimits.excerpt(source))' at '\(ConfigPath.join(path))'")
         }
         return try resolved(target)
     }
@@ -294,7 +305,7 @@ final class InterpolationResolver {
     private func call(_ name: String, _ args: [[TemplatePiece]], at path: [String], source: String) throws -> ConfigNode {
         let where_ = ConfigPath.join(path)
         func bad(_ why: String) -> ConfigError {
-            ConfigError(.interpolation, "interpolation '\(source)' at '\(where_)': \(why)")
+            ConfigError(.interpolation, "interpolation '\(ConfigLimits.excerpt(source))' at '\(where_)': \(why)")
         }
         switch name {
         case "oc.env":
@@ -303,7 +314,7 @@ final class InterpolationResolver {
             if let value = context.environment[variable] { return .string(value) }
             guard args.count == 2 else {
                 throw ConfigError(.missingEnvironmentVariable,
-                                  "environment variable '\(variable)' is not set (needed by '\(source)' at '\(where_)'); set it or give a default: ${oc.env:\(variable),default}")
+                                  "environment variable '\(ConfigLimits.excerpt(variable))' is not set (needed by '\(ConfigLimits.excerpt(source))' at '\(where_)'); set it or give a default: ${oc.env:\(ConfigLimits.excerpt(variable)),default}")
             }
             let fallback = try argument(args[1], at: path, source: source)
             switch fallback {
@@ -325,7 +336,7 @@ final class InterpolationResolver {
             let key = try text(of: trim(args[0]), at: path, source: source)
             return try hydraValue(key, at: path, source: source)
         default:
-            var message = "unknown resolver '\(name)' in '\(source)' at '\(where_)'"
+            var message = "unknown resolver '\(ConfigLimits.excerpt(name))' in '\(ConfigLimits.excerpt(source))' at '\(where_)'"
             let close = Suggestions.closest(to: name, among: Self.resolverNames)
             message += close.isEmpty ? " (available: \(Self.resolverNames.joined(separator: ", ")))" : "; did you mean \(Suggestions.list(close))?"
             throw ConfigError(.interpolation, message)
@@ -351,7 +362,7 @@ final class InterpolationResolver {
             let target = ["hydra"] + (try ConfigPath.parse(key))
             guard try locate(target) != nil else {
                 throw ConfigError(.interpolation,
-                                  "interpolation '\(source)' at '\(ConfigPath.join(path))' reads hydra key '\(key)', which this configuration does not have")
+                                  "interpolation '\(ConfigLimits.excerpt(source))' at '\(ConfigPath.join(path))' reads hydra key '\(ConfigLimits.excerpt(key))', which this configuration does not have")
             }
             return try resolved(target)
         }

@@ -1,3 +1,5 @@
+import SwiftTorch
+
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of TFRecord framing.
 public enum CRC32C {
     private static let table: [UInt32] = (0..<256).map { n -> UInt32 in
@@ -27,16 +29,10 @@ public enum TFRecord {
     public static func frame(_ data: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(data.count + 16)
-        var length = UInt64(data.count).littleEndian
-        let lengthBytes = withUnsafeBytes(of: &length) { Array($0) }
-        out += lengthBytes
-        appendLittleEndian(CRC32C.masked(lengthBytes), to: &out)
+        out.appendLittleEndian(UInt64(data.count))
+        out.appendLittleEndian(CRC32C.masked(out))
         out += data
-        appendLittleEndian(CRC32C.masked(data), to: &out)
+        out.appendLittleEndian(CRC32C.masked(data))
         return out
-    }
-
-    private static func appendLittleEndian(_ v: UInt32, to out: inout [UInt8]) {
-        for shift in stride(from: 0, to: 32, by: 8) { out.append(UInt8((v >> UInt32(shift)) & 0xFF)) }
     }
 }

@@ -39,7 +39,7 @@ public enum GIFEncoder {
             gif += [0, 0]
             // Image descriptor: the whole canvas, no local colour table, not interlaced.
             gif.append(0x2C)
-            gif.appendLittleEndian(0); gif.appendLittleEndian(0)
+            gif.appendLittleEndian(UInt16(0)); gif.appendLittleEndian(UInt16(0))
             gif.appendLittleEndian(UInt16(first.width)); gif.appendLittleEndian(UInt16(first.height))
             gif.append(0)
             gif.append(8)  // LZW minimum code size

@@ -1,9 +1,30 @@
-/// CRC-32 (IEEE 802.3, reflected, as zip uses) by slicing-by-8: fast enough that writing a
-/// checkpoint is bound by the disk, not the checksum.
-struct CRC32 {
-    private(set) var value: UInt32 = 0xFFFF_FFFF
+/// Byte-level helpers shared by every binary format the project writes (zip and pickle in
+/// checkpoints, safetensors, TFRecord, GIF): fixed-width integers in either byte order, and
+/// CRC-32. One copy, so that a fix or a speed-up reaches every format.
+extension Array where Element == UInt8 {
+    /// Appends `value`'s bytes, least significant first (zip, pickle, safetensors, GIF, TFRecord).
+    /// The width is the argument's type: pass `UInt16(0)`, not `0` (which is an 8-byte `Int`).
+    public mutating func appendLittleEndian<T: FixedWidthInteger>(_ value: T) {
+        var v = value.littleEndian
+        Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
+    }
 
-    var checksum: UInt32 { value ^ 0xFFFF_FFFF }
+    /// Appends `value`'s bytes, most significant first (network order).
+    public mutating func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
+        var v = value.bigEndian
+        Swift.withUnsafeBytes(of: &v) { append(contentsOf: $0) }
+    }
+}
+
+/// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320, as zip, zlib and PNG use it) by
+/// slicing-by-8: fast enough that writing a checkpoint is bound by the disk, not the checksum.
+public struct CRC32 {
+    public private(set) var value: UInt32 = 0xFFFF_FFFF
+
+    public init() {}
+
+    /// The checksum of everything passed to `update` so far ("123456789" gives 0xCBF43926).
+    public var checksum: UInt32 { value ^ 0xFFFF_FFFF }
 
     private static let tables: [[UInt32]] = {
         var tables = [[UInt32]](repeating: [UInt32](repeating: 0, count: 256), count: 8)
@@ -18,7 +39,7 @@ struct CRC32 {
         return tables
     }()
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         let t = Self.tables
         var c = value
         var i = 0
@@ -41,7 +62,8 @@ struct CRC32 {
         value = c
     }
 
-    static func of<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
+    /// The CRC-32 of `bytes` in one call.
+    public static func of<Bytes: Collection>(_ bytes: Bytes) -> UInt32 where Bytes.Element == UInt8 {
         var crc = CRC32()
         Array(bytes).withUnsafeBytes { crc.update($0) }
         return crc.checksum
