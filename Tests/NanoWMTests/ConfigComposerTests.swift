@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 @testable import NanoWM
 
@@ -32,12 +33,10 @@ final class ConfigComposerTests: XCTestCase {
 
     func assertError(_ kind: ConfigError.Kind, _ body: () throws -> Any, file: StaticString = #filePath, line: UInt = #line,
                      _ check: (String) -> Void = { _ in }) {
-        XCTAssertThrowsError(try body(), file: file, line: line) { error in
-            guard let e = error as? ConfigError else { return XCTFail("not a ConfigError: \(error)", file: file, line: line) }
-            XCTAssertEqual(e.kind, kind, e.message, file: file, line: line)
-            XCTAssertFalse(e.message.contains("\n"), "error should be one line: \(e.message)", file: file, line: line)
-            check(e.message)
-        }
+        guard let error = assertOneLineError(body, file: file, line: line) else { return }
+        guard let e = error as? ConfigError else { return XCTFail("not a ConfigError: \(error)", file: file, line: line) }
+        XCTAssertEqual(e.kind, kind, e.message, file: file, line: line)
+        check(e.message)
     }
 
     // MARK: Shipped configs

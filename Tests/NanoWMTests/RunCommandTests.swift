@@ -75,9 +75,7 @@ final class RunCommandTests: XCTestCase {
         for (overrides, expected) in refusals {
             let override = overrides.last!
             let composition = try composer.composition(overrides: overrides)
-            XCTAssertThrowsError(try RunPlan(composition: composition, runDirectory: runFolder), override) { error in
-                XCTAssertTrue("\(error)".contains(expected) && !"\(error)".contains("\n"), "\(override): \(error)")
-            }
+            assertOneLineError({ try RunPlan(composition: composition, runDirectory: runFolder) }, mentions: [expected])
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path), [])
     }
