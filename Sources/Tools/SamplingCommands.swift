@@ -34,6 +34,29 @@ struct DiffusionOptions: ParsableArguments {
     }
 }
 
+/// Pixels in and out through a latent codec (`--latent-codec`): a video or `frames` input,
+/// a video output.
+struct PixelOptions: ParsableArguments {
+    @Option(name: .customLong("latent-codec"),
+            help: ArgumentHelp("Encode pixel input and decode the output with this codec.", valueName: "sd_vae|pixel|webdino|vjepa2_1"))
+    var kind: String?
+    @Option(name: .customLong("codec-file"), help: "The codec's exported network (default: checkpoints/KIND.pt).") var file: String?
+    @Option(help: "Safetensors file with 'action' [B, F, A], for a video input.") var actions: String?
+    @Option(help: "Frames per second of a video output.") var fps = 8.0
+
+    /// The pixel space, on `device`, when a codec is chosen.
+    func space(checkpoint: String, device: Device) throws -> PixelSpace? {
+        guard let kind else {
+            if actions != nil { throw ValidationError("--actions goes with a video input, which needs --latent-codec") }
+            return nil
+        }
+        var space = try PixelSpace(kind: kind, file: file, checkpoint: checkpoint, device: device)
+        space.actionFile = actions
+        space.fps = fps
+        return space
+    }
+}
+
 /// `nanowm sample`: generate the frames after a context with diffusion forcing.
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,6 +68,10 @@ struct Sample: ParsableCommand {
 
         Defaults follow upstream (250 sequential DDIM steps, v-prediction, cosine schedule with zero terminal SNR, \
         history stabilisation 0.02).
+
+        In pixels, with --latent-codec: the input may be a video (MP4; actions from --actions FILE) or `frames` \
+        [B, K, 3, H, W] in [−1, 1], encoded by the codec (seeded by --seed); an .mp4 or .gif output shows the \
+        decoded samples, the batch side by side.
         """)
 
     @OptionGroup var model: CheckpointOptions
@@ -52,12 +79,14 @@ struct Sample: ParsableCommand {
     @Option(help: "Clip file with context (and action).") var input: String
     @Option(help: "Output safetensors with samples.") var output: String
     @Option(parsing: .unconditional, help: "Frames in the result, context included (default: the model's window).") var frames: Int?
+    @OptionGroup var pixels: PixelOptions
 
     func run() throws {
         let setup = try diffusion.setup()
         let (network, device) = try model.load()
-        let shape = try ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
-            .run(.window(frames: frames), input: input, output: output)
+        var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
+        generation.pixels = try pixels.space(checkpoint: model.checkpoint, device: device)
+        let shape = try generation.run(.window(frames: frames), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
     }
 }
@@ -70,7 +99,8 @@ struct Rollout: ParsableCommand {
         Input as for `sample`: `context` [B, K, C, H, W] (K ≥ --history) and, for action models, `action` \
         [B, N, A] with one action per frame (the last is repeated past the end). The model sees --window frames \
         at a time (its training window): the last --history generated frames and the new ones. Output: \
-        `samples` [B, --frames, C, H, W]. Defaults follow upstream's rollout script.
+        `samples` [B, --frames, C, H, W]. Defaults follow upstream's rollout script. With --latent-codec, pixels \
+        in and video out, as for `sample`.
 
         The memory the result needs is checked before any work; a run that cannot fit is refused.
         """)
@@ -82,12 +112,14 @@ struct Rollout: ParsableCommand {
     @Option(parsing: .unconditional, help: "Frames in the result, context included.") var frames = 50
     @Option(parsing: .unconditional, help: "Context frames kept (default: window − 1).") var history: Int?
     @Option(parsing: .unconditional, help: "Frames the model sees at once (default: the model's window).") var window: Int?
+    @OptionGroup var pixels: PixelOptions
 
     func run() throws {
         let setup = try diffusion.setup()
         let (network, device) = try model.load()
-        let shape = try ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
-            .run(.rollout(frames: frames, history: history, window: window), input: input, output: output)
+        var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
+        generation.pixels = try pixels.space(checkpoint: model.checkpoint, device: device)
+        let shape = try generation.run(.rollout(frames: frames, history: history, window: window), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
     }
 }

@@ -194,6 +194,59 @@ final class CodecTests: XCTestCase {
         XCTAssertTrue(encoderOnly.error.contains("encoder-only"), encoderOnly.error)
     }
 
+    /// `nanowm sample`/`rollout` in pixels: `frames` or a video in (encoded by the codec after
+    /// seeding), decoded frames or a video out; the samples equal the latent path's on the
+    /// context the codec gives for the same seed.
+    func testSampleAndRolloutInPixels() throws {
+        try manualSeed(5)
+        let model = try NanoWMModel(NanoWMConfig(inputSize: 16, patchSize: 4, inChannels: 4, hiddenSize: 16, depth: 2, numHeads: 2,
+                                                 numFrames: 3, useAction: true, actionDim: 2, causal: true))
+        let checkpoint = try path("world.safetensors")
+        try Checkpoint.save(try model.stateDict(), to: checkpoint)
+        let frames = try Tensor.rand([1, 2, 3, 32, 32]) * 2.0 - 1.0, action = try Tensor.randn([1, 6, 2])
+        try SafeTensors.write(["frames": frames, "action": action], to: try path("pixels.safetensors"))
+        let codec = try SDVAECodec(contentsOf: try path("vae.pt"))
+        try manualSeed(3)
+        let context = try codec.encode(signed: try frames.reshape([2, 3, 32, 32])).reshape([1, 2, 4, 16, 16])
+        try SafeTensors.write(["context": context, "action": action], to: try path("latents.safetensors"))
+        let common = ["--checkpoint", checkpoint, "--steps", "3", "--seed", "3"]
+        let pixelOptions = ["--latent-codec", "sd_vae", "--codec-file", try path("vae.pt")]
+        func sample(_ extra: [String]) throws {
+            let result = try NanoWMExecutable.run(["sample"] + common + extra)
+            XCTAssertEqual(result.status, 0, result.error)
+        }
+        try sample(["--input", try path("pixels.safetensors"), "--output", try path("out-pixels.safetensors")] + pixelOptions)
+        try sample(["--input", try path("latents.safetensors"), "--output", try path("out-latents.safetensors")])
+        try sample(["--input", try path("pixels.safetensors"), "--output", try path("out.mp4")] + pixelOptions)
+        let pixelRun = try SafeTensors.read(try path("out-pixels.safetensors")).tensors
+        let samples = try XCTUnwrap(pixelRun["samples"])
+        try assertExactlyEqual(samples, try SafeTensors.read(try path("out-latents.safetensors")).tensors["samples"], "pixel vs latent path")
+        try assertClose(try XCTUnwrap(pixelRun["frames"]), try codec.decodeToSigned(try samples.reshape([3, 4, 16, 16])).reshape([1, 3, 3, 32, 32]),
+                        atol: 1e-5, "decoded frames")
+        let video = try MP4Writer.probe(URL(fileURLWithPath: try path("out.mp4")))
+        XCTAssertEqual([video.frames, video.width, video.height], [3, 32, 32])
+
+        // A video in (actions beside it), a GIF out, through a rollout.
+        try MP4Writer.write(try RGBImage.frames(from: try ((frames.select(dim: 0, index: 0) + 1.0) * 0.5)), fps: 8,
+                            to: URL(fileURLWithPath: try path("clip.mp4")))
+        let rollout = try NanoWMExecutable.run(["rollout"] + common + pixelOptions + [
+            "--input", try path("clip.mp4"), "--actions", try path("pixels.safetensors"), "--frames", "5", "--history", "2",
+            "--output", try path("rollout.gif")])
+        XCTAssertEqual(rollout.status, 0, rollout.error)
+        XCTAssertEqual(Array(try Data(contentsOf: URL(fileURLWithPath: try path("rollout.gif"))).prefix(6)), Array("GIF89a".utf8))
+
+        for (arguments, expected) in [
+            (["--input", try path("clip.mp4")], "needs a codec"),
+            (["--input", try path("clip.mp4")] + pixelOptions, "--actions FILE"),
+        ] {
+            let result = try NanoWMExecutable.run(["sample"] + common + arguments + ["--output", try path("never.mp4")])
+            XCTAssertNotEqual(result.status, 0)
+            XCTAssertTrue(result.error.contains(expected), result.error)
+            XCTAssertEqual(result.error.split(separator: "\n").count, 1, result.error)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: try path("never.mp4")))
+        }
+    }
+
     func testWrongFilesAreRefusedWithOneLine() throws {
         let notScript = try path("weights.bin")
         try Data(repeating: 1, count: 64).write(to: URL(fileURLWithPath: notScript))

@@ -24,6 +24,10 @@ void cvideo_writer_close(cvideo_writer_t writer);
 /// Decodes a whole video and reports its frame count and size. Returns 0 on success.
 int cvideo_probe(const char *path, int *frames, int *width, int *height, char *error, size_t error_size);
 
+/// Decodes every frame of a video as RGB bytes, frame after frame (`frames`×`height`×`width`×3,
+/// the sizes `cvideo_probe` reports), into `rgb` of `capacity` bytes. Returns 0 on success.
+int cvideo_read_rgb(const char *path, uint8_t *rgb, size_t capacity, char *error, size_t error_size);
+
 /// Encodes `height`×`width`×3 RGB bytes as a PNG file's bytes (OpenCV's imgcodecs). Returns 0 and
 /// a buffer in `*png` (free it with `cvideo_free`) of `*png_size` bytes, or non-zero and `error`.
 int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,

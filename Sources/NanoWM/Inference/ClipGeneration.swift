@@ -19,6 +19,8 @@ public struct ClipGeneration {
     public let device: Device
     public let setup: SamplingSetup
     public let seed: Int
+    /// Pixel-space input and video output through a codec (nil: latents in, latents out).
+    public var pixels: PixelSpace?
     /// Where notes (a large run's memory estimate) go.
     public var note: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -32,7 +34,7 @@ public struct ClipGeneration {
     public func run(_ length: Length, input: String, output: String) throws -> [Int] {
         try setup.validate()
         guard seed >= 0 else { throw DiffusionError("--seed must be ≥ 0 (got \(seed))") }
-        let clip = try ContextClip(read: input, for: model.config, device: device)
+        let clip = try ContextClip(read: input, for: model.config, device: device, pixels: pixels, seed: seed)
         let samples: Tensor
         switch length {
         case .window(let frames): samples = try sample(clip, frames: frames ?? model.config.numFrames)
@@ -42,7 +44,11 @@ public struct ClipGeneration {
         guard bad == 0 else {
             throw DiffusionError("the samples hold \(bad) NaN/Inf value(s) of \(samples.count), so nothing was written to \(output); the checkpoint's weights are likely not finite")
         }
-        try SafeTensors.write(["samples": try samples.to(.cpu)], to: output)
+        if let pixels {
+            try pixels.write(samples, to: output)
+        } else {
+            try SafeTensors.write(["samples": try samples.to(.cpu)], to: output)
+        }
         return samples.shape
     }
 
@@ -108,18 +114,28 @@ public struct ClipGeneration {
     }
 }
 
-/// The clip `sample` and `rollout` start from: `context` [B, K ≥ 1, C, H, W] and, for action
-/// models, `action` [B, F, A], as float32 on the model's device.
+/// The clip `sample` and `rollout` start from: `context` [B, K ≥ 1, C, H, W] (or pixel frames
+/// the codec encodes to it, with the generator seeded first so the encoding is reproducible)
+/// and, for action models, `action` [B, F, A], as float32 on the model's device.
 private struct ContextClip {
     let path: String
     let context: Tensor
     let action: Tensor?
 
-    init(read path: String, for config: NanoWMConfig, device: Device) throws {
-        let file = try InputFile(path)
+    init(read path: String, for config: NanoWMConfig, device: Device, pixels: PixelSpace?, seed: Int) throws {
         let size = config.inputSize, channels = config.inChannels
         let layout = "[B, K, \(channels), \(size), \(size)]"
-        let context = try file.values("context", layout: layout)
+        let context: Tensor
+        if let pixels, let frames = try pixels.frames(of: path) {
+            try manualSeed(UInt64(seed))
+            context = try pixels.encode(try frames.to(device), for: config)
+        } else {
+            guard !PixelSpace.isVideo(path) else {
+                throw DataError("\(path): a video input needs a codec to turn its frames into latents; add --latent-codec KIND")
+            }
+            context = try InputFile(path).values("context", layout: layout)
+        }
+        let actionPath = pixels?.actionFile ?? (PixelSpace.isVideo(path) ? nil : path)
         guard context.shape.count == 5, context.shape[2] == channels, context.shape[3] == size, context.shape[4] == size else {
             throw DataError("\(path): context has shape \(context.shape); the model takes \(layout)")
         }
@@ -129,8 +145,12 @@ private struct ContextClip {
         var action: Tensor?
         if config.useAction {
             let width = config.actionDim ?? 0
+            guard let actionPath else {
+                throw DataError("\(path): the model uses actions and a video carries none; give them with --actions FILE ('action' [B, F, \(width)])")
+            }
+            let file = try InputFile(actionPath)
             guard file.contains("action") else {
-                throw DataError("\(path): the model uses actions but the file has no 'action' [B, F, \(width)]")
+                throw DataError("\(actionPath): the model uses actions but the file has no 'action' [B, F, \(width)]")
             }
             let a = try file.values("action", layout: "[B, F, \(width)]")
             guard a.shape.count == 3, a.shape[0] == context.shape[0], a.shape[1] >= 1, a.shape[2] == width else {

@@ -1,5 +1,6 @@
 import CVideoShim
 import Foundation
+import SwiftTorch
 
 /// MP4 (MPEG-4 Part 2, `mp4v`) through OpenCV's FFmpeg backend, written to a temporary file and
 /// renamed, so an interrupted run never leaves a half-written video.
@@ -37,6 +38,17 @@ public enum MP4Writer {
             throw MediaError("\(url.path): \(String(cString: error))")
         }
         return (Int(frames), Int(width), Int(height))
+    }
+
+    /// Every frame of a video (any format OpenCV's FFmpeg decodes: MP4 with H.264, AV1, …) as
+    /// uint8 `[T, 3, H, W]`, RGB.
+    public static func read(_ url: URL) throws -> Tensor {
+        let (frames, width, height) = try probe(url)
+        var bytes = [UInt8](repeating: 0, count: frames * height * width * 3)
+        var error = [CChar](repeating: 0, count: 512)
+        let status = bytes.withUnsafeMutableBufferPointer { cvideo_read_rgb(url.path, $0.baseAddress, $0.count, &error, error.count) }
+        guard status == 0 else { throw MediaError("\(url.path): \(String(cString: error))") }
+        return try Tensor(bytes, shape: [frames, height, width, 3]).permute(0, 3, 1, 2).contiguous()
     }
 
     private static func pad(_ frame: RGBImage, _ width: Int, _ height: Int) -> [UInt8] {

@@ -113,14 +113,9 @@ public struct RunConfiguration {
     /// included): the pixel codec, or a network exported once with scripts/export_codec.py and
     /// loaded from `latent_codec.torchscript`.
     public func codec(device: Device = .cpu) throws -> LatentCodec {
-        let kind = try codecKind()
-        switch kind {
-        case "pixel": return PixelCodec()
-        case "sd_vae": return try SDVAECodec(contentsOf: try codecFile(kind), device: device)
-        case "webdino", "vjepa2_1": return try SemanticCodec(contentsOf: try codecFile(kind), kind: kind, device: device)
-        default:
-            throw ConfigError(.invalidValue, "latent_codec.kind '\(kind)' is unknown; use sd_vae, webdino, vjepa2_1 or pixel")
-        }
+        let key = "latent_codec.torchscript"
+        return try CodecLoader.load(kind: try codecKind(), file: config.contains(key) ? try config.optionalString(key) : nil,
+                                    fileSetting: key, device: device)
     }
 
     /// `latent_codec.kind`, else the legacy `latent_codec.name`, else `sd_vae`; `vae` means `sd_vae`.
@@ -130,16 +125,6 @@ public struct RunConfiguration {
         return kind == "vae" ? "sd_vae" : kind
     }
 
-    /// The exported network of a TorchScript codec: `latent_codec.torchscript`, by default
-    /// `checkpoints/KIND.pt`.
-    func codecFile(_ kind: String) throws -> String {
-        let key = "latent_codec.torchscript"
-        let path = (config.contains(key) ? try config.optionalString(key) : nil) ?? "checkpoints/\(kind).pt"
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw ConfigError(.missingConfig, "latent_codec=\(kind) needs its network exported to TorchScript at \(path) (\(key)); make it once with `scripts/export_codec.py \(kind) SRC \(path)` (checkpoints/README.md says where the weights come from), or use latent_codec=pixel")
-        }
-        return path
-    }
 
     /// The datasets this build can read.
     public static let datasetReaders = ["builtin_wall"]
