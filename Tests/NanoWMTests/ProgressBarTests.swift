@@ -12,5 +12,7 @@ final class ProgressBarTests: XCTestCase {
 
         let fresh = ProgressBar("train", total: 100)
         XCTAssertTrue(fresh.line(20, elapsed: 4, "").contains("20/100 5.0 it/s ETA 0:16"))
+        // A bar created just before its first update shows no rate yet, not a huge one.
+        XCTAssertTrue(fresh.line(1, elapsed: 0.00001, "").contains("1/100 -- it/s ETA --"))
     }
 }

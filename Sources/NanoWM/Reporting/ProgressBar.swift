@@ -43,7 +43,9 @@ public final class ProgressBar {
     }
 
     func line(_ done: Int, elapsed: TimeInterval, _ status: String) -> String {
-        let rate = elapsed > 0 ? Double(done - first) / elapsed : 0
+        // A rate measured over less than a tenth of a second is noise ("98689.5 it/s" for a bar
+        // created just before its first update), so none is shown until then.
+        let rate = elapsed >= Self.shortestMeasurement ? Double(done - first) / elapsed : 0
         let width = 24, filled = Swift.min(width, done * width / total)
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
         let remaining = rate > 0 ? Double(total - done) / rate : 0
@@ -52,6 +54,8 @@ public final class ProgressBar {
         let eta = rate > 0 ? Self.clock(remaining) : "--"
         return "\(label) [\(bar)] \(done)/\(total) \(speed) ETA \(eta)" + (status.isEmpty ? "" : " " + status)
     }
+
+    static let shortestMeasurement: TimeInterval = 0.1
 
     static func clock(_ seconds: Double) -> String {
         let s = Int(seconds.rounded())
