@@ -62,6 +62,40 @@ func benchCodec(threads: Int) throws {
     let rows = cases.map { name, _ in (name, ours[name]! * 1e3, (torch[name] as? Double ?? .nan) * 1e3) }
     printComparison(title: "Codecs: exported TorchScript in nanowm vs PyTorch eager (\(threads) thread(s), best of 3)",
                     unit: "ms", rows: rows, goal: 1.05)
+    try benchLatentCache(vae: vae + ".pt", folder: folder)
+}
+
+/// Training steps per second on 128×128 built-in frames in SD-VAE latents, encoding every batch
+/// (upstream's way) against reading the latent cache (`nanowm encode-dataset`).
+private func benchLatentCache(vae: String, folder: URL) throws {
+    let steps = 10
+    let base = ["experiment=quickstart", "wandb.enabled=false", "dataset_dir=\(folder.path)/data", "dataset.resolution=128",
+                "model.image_size=128", "dataset.num_trajectories=8", "dataset.trajectory_length=12", "latent_codec=sd_vae",
+                "latent_codec.torchscript=\(vae)", "model.latent_channels=4", "model.latent_size=16", "model.patch_size=2",
+                "model.hidden_size=64", "model.depth=2", "model.num_heads=2", "model.num_frames=4",
+                "experiment.training.batch_size=4", "experiment.training.max_steps=\(steps)",
+                "experiment.training.val_every_n_steps=100000", "experiment.training.log_every=100000",
+                "experiment.training.checkpointing.latest.every_n_train_steps=100000",
+                "experiment.training.checkpointing.across_timesteps.every_n_train_steps=100000",
+                "dataset.loader.validation_size=1", "dataset.latent_cache=\(folder.path)/cache"]
+    let composer = try ConfigComposer.locate()
+    let started = Date()
+    try RunConfiguration(try composer.composition(overrides: base).resolved()).buildLatentCache()
+    let building = Date().timeIntervalSince(started)
+    var rates: [String: Double] = [:]
+    for (label, overrides) in [("encoder every batch", Array(base.dropLast()) + ["dataset.latent_cache=null"]), ("latent cache", base)] {
+        let job = try TrainingJob(composition: try composer.composition(overrides: overrides),
+                                  runDirectory: folder.appendingPathComponent("run-\(rates.count)"), log: { _ in })
+        let start = Date()
+        try job.trainer.fit(showProgress: false)
+        rates[label] = Double(steps) / Date().timeIntervalSince(start)
+    }
+    print("\nTraining in SD-VAE latents (128x128 frames, batch 4 x 4 frames, \(steps) steps, same model and seed)")
+    for label in ["encoder every batch", "latent cache"] {
+        print("  " + label.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%6.2f it/s", rates[label]!))
+    }
+    print(String(format: "  latent cache: %.1fx the steps per second; building it (8 episodes x 12 frames) took %.1f s",
+                 rates["latent cache"]! / rates["encoder every batch"]!, building))
 }
 
 /// Runs the project environment's Python on `code` (or on `arguments`), failing on a non-zero exit.

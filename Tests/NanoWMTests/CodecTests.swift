@@ -247,6 +247,51 @@ final class CodecTests: XCTestCase {
         }
     }
 
+    /// `nanowm encode-dataset` stores the SD-VAE's posterior moments; training through the cache
+    /// draws the same posterior samples as training through the encoder (the losses agree up to
+    /// the encoder's batch-size rounding), resume through the cache is exact, and a cache made
+    /// with another codec file or missing is refused in one line.
+    func testLatentCacheTrainsAsTheEncoderDoes() throws {
+        let scratch = try TemporaryDirectory("latent-cache")
+        defer { scratch.remove() }
+        let cache = scratch.path("cache")
+        func overrides(_ extra: [String]) -> [String] {
+            TinyTraining.overrides(dataDirectory: scratch.url.appendingPathComponent("data"), [
+                "latent_codec=sd_vae", "latent_codec.torchscript=\(try! path("vae.pt"))", "model.latent_channels=4",
+                "model.latent_size=8", "model.patch_size=2", "experiment.training.max_steps=4",
+                "experiment.training.checkpointing.latest.every_n_train_steps=2"] + extra)
+        }
+        let encoded = try NanoWMExecutable.run(["encode-dataset"] + overrides(["dataset.latent_cache=\(cache)"]))
+        XCTAssertEqual(encoded.status, 0, encoded.error)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: cache + "/latent_cache.json"), encoded.output)
+
+        func losses(_ name: String, _ extra: [String], until: Int? = nil) throws -> [Double] {
+            let job = try TrainingJob(composition: try ConfigComposer.locate().composition(overrides: overrides(extra)),
+                                      runDirectory: scratch.url.appendingPathComponent(name), log: { _ in })
+            var values: [Double] = []
+            job.trainer.onStep = { _, metrics in values.append(metrics.loss) }
+            try job.trainer.fit(until: until, showProgress: false)
+            return values
+        }
+        let direct = try losses("direct", [])
+        let cached = try losses("cached", ["dataset.latent_cache=\(cache)"])
+        XCTAssertEqual(direct.count, 4)
+        print("losses through the encoder \(direct), through the latent cache \(cached)")
+        for (a, b) in zip(direct, cached) { XCTAssertEqual(a, b, accuracy: 1e-4 * abs(a), "\(direct) vs \(cached)") }
+
+        _ = try losses("resumed", ["dataset.latent_cache=\(cache)"], until: 2)
+        let checkpoint = try XCTUnwrap(try RunDirectory(scratch.url.appendingPathComponent("resumed")).latestCheckpoint)
+        let resumed = try losses("resumed-2", ["dataset.latent_cache=\(cache)", "experiment.resume_from_checkpoint=\(checkpoint.path)"])
+        XCTAssertEqual(resumed, Array(cached.suffix(2)), "resume through the cache continues exactly")
+
+        let manifest = URL(fileURLWithPath: cache + "/latent_cache.json")
+        let text = try String(contentsOf: manifest, encoding: .utf8)
+        try text.replacingOccurrences(of: "crc32 ", with: "crc32 0").write(to: manifest, atomically: true, encoding: .utf8)
+        assertOneLineError({ try losses("other", ["dataset.latent_cache=\(cache)"]) }, mentions: ["made with another codec file", "nanowm encode-dataset"])
+        assertOneLineError({ try losses("none", ["dataset.latent_cache=\(scratch.path("nowhere"))"]) }, mentions: ["no latent cache", "nanowm encode-dataset"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.path("other")), "a failed start leaves no folder")
+    }
+
     func testWrongFilesAreRefusedWithOneLine() throws {
         let notScript = try path("weights.bin")
         try Data(repeating: 1, count: 64).write(to: URL(fileURLWithPath: notScript))

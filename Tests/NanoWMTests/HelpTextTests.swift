@@ -6,7 +6,7 @@ import XCTest
 final class HelpTextTests: XCTestCase {
     func testParagraphsAreNotBrokenMidSentence() throws {
         let commands = [[], ["quickstart"], ["run"], ["train"], ["sample"], ["rollout"], ["forward"], ["ckpt", "inspect"],
-                        ["ckpt", "convert"], ["codec", "encode"], ["codec", "decode"], ["config"], ["model", "info"], ["doctor"], ["smoke"]]
+                        ["ckpt", "convert"], ["codec", "encode"], ["codec", "decode"], ["encode-dataset"], ["config"], ["model", "info"], ["doctor"], ["smoke"]]
         for command in commands {
             let result = try NanoWMExecutable.run(command + ["--help"], environment: ["COLUMNS": "1000"])
             XCTAssertEqual(result.status, 0, "\(command): \(result.error)")

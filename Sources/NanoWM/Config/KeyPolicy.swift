@@ -157,7 +157,7 @@ public struct KeyPolicy: Sendable {
         + honoured("latent_codec.kind", "latent_codec.name", "latent_codec.latent_channels", "latent_codec.torchscript",
                    "latent_codec.input_size", "latent_codec.patch_size")
         // The dataset: only the built-in one has a reader; the others are refused by name.
-        + honoured("dataset.name", "dataset.frame_interval", "dataset.spec.*", "dataset.data_dir", "dataset.num_trajectories",
+        + honoured("dataset.name", "dataset.frame_interval", "dataset.spec.*", "dataset.data_dir", "dataset.num_trajectories", "dataset.latent_cache",
                    "dataset.trajectory_length", "dataset.resolution", "dataset.seed",
                    "dataset.loader.validation_size", "dataset.loader.split_ratio")
         + [refused("dataset.loader.normalize_action", unless: false, instead: "actions are used as recorded"),

@@ -9,10 +9,12 @@ public final class TrajectoryDataset: ClipDataset {
     public let clipLength: Int
     public let frameSkip: Int
     public let episodes: [Int]
+    /// When set, clips hold the codec's cached encoder output instead of pixel frames.
+    public let latents: LatentCache?
     private var cache: [Int: (frames: Tensor, actions: Tensor)] = [:]
 
     /// - Parameter episodes: which episodes belong to this split.
-    public init(store: TrajectoryStore, episodes: [Int], clipLength: Int, frameSkip: Int = 1) throws {
+    public init(store: TrajectoryStore, episodes: [Int], clipLength: Int, frameSkip: Int = 1, latents: LatentCache? = nil) throws {
         let span = (clipLength - 1) * frameSkip + frameSkip
         guard span <= store.manifest.episodeLength else {
             throw DataError("clips of \(clipLength) frames with skip \(frameSkip) need episodes of \(span) frames; this dataset has \(store.manifest.episodeLength)")
@@ -21,6 +23,12 @@ public final class TrajectoryDataset: ClipDataset {
         self.clipLength = clipLength
         self.frameSkip = frameSkip
         self.episodes = episodes
+        self.latents = latents
+    }
+
+    /// The same clips, holding the codec's cached encoder output `[F, K, h, w]` as their frames.
+    public func reading(_ latents: LatentCache) throws -> TrajectoryDataset {
+        try TrajectoryDataset(store: store, episodes: episodes, clipLength: clipLength, frameSkip: frameSkip, latents: latents)
     }
 
     /// Train/validation split by episode: the last `validationFraction` are held out.
@@ -42,16 +50,31 @@ public final class TrajectoryDataset: ClipDataset {
         let episode = episodes[index / startsPerEpisode], start = index % startsPerEpisode
         let data = try loaded(episode)
         let span = clipLength * frameSkip
-        let frames = try data.frames.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
-            .permute(0, 3, 1, 2).to(.float32) / 255.0
+        let frames: Tensor
+        if let cached = data.encoded {
+            frames = try cached.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
+        } else {
+            frames = try data.frames.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
+                .permute(0, 3, 1, 2).to(.float32) / 255.0
+        }
         let actions = try data.actions.narrow(dim: 0, start: start, length: span).reshape([clipLength, actionDimension])
         return Clip(frames: frames, actions: actions)
     }
 
-    private func loaded(_ episode: Int) throws -> (frames: Tensor, actions: Tensor) {
-        if let hit = cache[episode] { return hit }
+    private func loaded(_ episode: Int) throws -> (frames: Tensor, actions: Tensor, encoded: Tensor?) {
+        if let hit = cache[episode] { return (hit.frames, hit.actions, try encoded[episode] ?? cachedOutput(episode)) }
         let data = try store.episode(episode)
         cache[episode] = data
-        return data
+        return (data.frames, data.actions, try cachedOutput(episode))
+    }
+
+    private var encoded: [Int: Tensor] = [:]
+
+    private func cachedOutput(_ episode: Int) throws -> Tensor? {
+        guard let latents else { return nil }
+        if let hit = encoded[episode] { return hit }
+        let output = try latents.encoderOutput(episode: episode)
+        encoded[episode] = output
+        return output
     }
 }

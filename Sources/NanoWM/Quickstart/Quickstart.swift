@@ -52,7 +52,7 @@ public enum Quickstart {
 
         let settings = job.configuration.settings
         let (process, options) = try settings.evaluationSampler(device: job.trainer.device)
-        let codec = job.trainer.codec
+        let codec = job.codec
         let evaluation = WorldModelEvaluation(model: model, codec: codec, process: process, options: options,
                                               contextFrames: settings.contextFrames, seed: 0)
 

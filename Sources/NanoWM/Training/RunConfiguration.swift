@@ -151,6 +151,38 @@ public struct RunConfiguration {
         return (split.train, split.validation)
     }
 
+    /// `dataset.latent_cache`: the folder of the codec's cached encoder output, or nil.
+    public func latentCachePath() throws -> URL? {
+        let key = "dataset.latent_cache"
+        guard config.contains(key), let path = try config.optionalString(key) else { return nil }
+        return URL(fileURLWithPath: path)
+    }
+
+    /// The datasets' clips through the latent cache (when `dataset.latent_cache` is set), with
+    /// the codec training then uses; nil without a cache.
+    public func cachedTraining(_ train: ClipDataset, _ validation: ClipDataset, codec: LatentCodec) throws
+        -> (train: ClipDataset, validation: ClipDataset, codec: LatentCodec, cache: LatentCache)? {
+        guard let path = try latentCachePath() else { return nil }
+        guard let train = train as? TrajectoryDataset, let validation = validation as? TrajectoryDataset else {
+            throw ConfigError(.unsupported, "dataset.latent_cache: this dataset cannot read a latent cache")
+        }
+        let cache = try LatentCache(directory: path, codec: codec, store: train.store)
+        return (try train.reading(cache), try validation.reading(cache), CachedLatentCodec(codec), cache)
+    }
+
+    /// `nanowm encode-dataset`: encodes every episode of the configured dataset with the
+    /// configured codec into `dataset.latent_cache`.
+    public func buildLatentCache(progress: ((Int, Int) -> Void)? = nil) throws -> LatentCache {
+        guard let path = try latentCachePath() else {
+            throw ConfigError(.missingConfig, "set dataset.latent_cache=PATH: the folder the encoded dataset goes to")
+        }
+        let codec = try checkParts()
+        guard let train = try datasets().train as? TrajectoryDataset else {
+            throw ConfigError(.unsupported, "dataset.latent_cache: this dataset cannot be cached")
+        }
+        return try LatentCache.build(from: train.store, codec: codec, into: path, progress: progress)
+    }
+
     /// A number that may be missing or null (nil then).
     func optional(_ key: String) throws -> Double? { config.contains(key) ? try config.optionalDouble(key) : nil }
 

@@ -9,6 +9,8 @@ public final class TrainingJob {
     public let configuration: RunConfiguration
     public let trainer: Trainer
     public let validation: ClipDataset
+    /// The run's codec on pixel frames (training may read it through a latent cache).
+    public var codec: LatentCodec { (trainer.codec as? CachedLatentCodec)?.codec ?? trainer.codec }
 
     /// - Parameters:
     ///   - composition: the composed (unresolved) configuration; saved into the run folder.
@@ -67,8 +69,13 @@ public final class TrainingJob {
         if device != .cpu { try model.to(device) }
         let codec = plan.codec
         try codec.to(device)
-        let trainer = try Trainer(model: model, settings: configuration.settings, train: train, validation: validation,
-                                  codec: codec, run: run, device: device)
+        var training: (train: ClipDataset, validation: ClipDataset, codec: LatentCodec) = (train, validation, codec)
+        if let cached = try configuration.cachedTraining(train, validation, codec: codec) {
+            training = (cached.train, cached.validation, cached.codec)
+            log("latent cache: \(cached.cache.directory.path) (the encoder is skipped; posterior samples are drawn every step)")
+        }
+        let trainer = try Trainer(model: model, settings: configuration.settings, train: training.train,
+                                  validation: training.validation, codec: training.codec, run: run, device: device)
         trainer.logger = try TensorBoardWriter(runDirectory: folder)
         if configuration.settings.sampledClipMetrics {
             if codec.hasDecoder {
