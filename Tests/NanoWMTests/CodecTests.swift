@@ -301,6 +301,10 @@ final class CodecTests: XCTestCase {
             ("missing", "no such TorchScript file", { _ = try SemanticCodec(contentsOf: try self.path("none.pt"), kind: "webdino") }),
         ]
         for (_, expected, body) in cases { assertOneLineError(body, mentions: [expected]) }
+        // A network that raises inside TorchScript: its error, in one line.
+        let vae = try SDVAECodec(contentsOf: try path("vae.pt"))
+        assertOneLineError({ try vae.encode(signed: try Tensor.zeros([1, 4, 32, 32])) },
+                           mentions: ["the sd_vae codec's encode_moments failed on input [1, 4, 32, 32]", "channels"])
         let stderr = Pipe()
         XCTAssertNotEqual(try Self.runExport(["sd_vae", try path("nothing-here"), try path("x.pt")], stderr: stderr), 0)
         XCTAssertFalse(FileManager.default.fileExists(atPath: try path("x.pt")), "no output on failure")

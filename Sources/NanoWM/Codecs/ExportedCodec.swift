@@ -19,6 +19,17 @@ public struct ExportedCodec {
 
     public static let formatVersion = 1
 
+    /// Runs one of the network's methods. TorchScript reports a failure inside the network as
+    /// a traceback; the user gets its last line (the error itself), naming the file and method.
+    public func run(_ method: String, _ input: Tensor) throws -> ScriptValue {
+        do {
+            return try module.run(method, [.tensor(input)])
+        } catch let error as TorchError {
+            let lines = error.message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            throw TorchError.invalidArgument("\(module.path): the \(kind) codec's \(method) failed on input \(input.shape): \(lines.last ?? "")")
+        }
+    }
+
     /// Loads `path` onto `device` in eval mode and checks it was exported for `kind`.
     public init(contentsOf path: String, kind expected: String, device: Device = .cpu) throws {
         let loaded = try ScriptModule(contentsOf: path, device: device)

@@ -22,7 +22,7 @@ public final class SDVAECodec: LatentCodec {
 
     /// The posterior's mean and (clamped) log-variance for frames `[N, 3, H, W]` in [−1, 1].
     public func moments(signed frames: Tensor) throws -> (mean: Tensor, logVariance: Tensor) {
-        let parts = try file.module.run("encode_moments", [.tensor(frames)]).tensors()
+        let parts = try file.run("encode_moments", frames).tensors()
         return (parts[0], parts[1])
     }
 
@@ -48,7 +48,7 @@ public final class SDVAECodec: LatentCodec {
 
     /// The VAE's raw output (nominally [−1, 1], not clamped) for scaled latents.
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor {
-        try file.module.run("decode", [.tensor(try latents / file.scalingFactor)]).tensor()
+        try file.run("decode", try latents / file.scalingFactor).tensor()
     }
 
     /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 as upstream's dataset does.
