@@ -14,18 +14,26 @@ struct QuickstartCommand: ParsableCommand {
         (ground truth beside prediction), rollout_psnr.png and samples.png.
 
         Any configuration can be changed with overrides, e.g. `nanowm quickstart experiment.training.max_steps=2000`.
+
+        With --input CLIP (a video, or safetensors `frames` [1, K, 3, H, W] in [−1, 1]) and --actions FILE \
+        (safetensors `action` [1, N, 2], one 2-D action per frame), the trained model is also rolled out \
+        from your clip into input_rollout.mp4.
         """)
 
     @Argument(help: "Config overrides on top of experiment=quickstart.") var overrides: [String] = []
     @Option(name: .customLong("run-dir"), help: "Run folder (default: runs/quickstart-<time>).") var runDir: String?
     @Option(name: .customLong("config-dir"), help: "The folder holding config.yaml (default: the repository's configs/).")
     var configDir: String?
+    @Option(help: "A clip to roll the trained model out from: a video or safetensors `frames` in [−1, 1].") var input: String?
+    @Option(help: "Safetensors file with `action` [1, N, 2] for --input (when the clip has none).") var actions: String?
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let folder = URL(fileURLWithPath: runDir ?? "runs/quickstart-\(stamp)")
-        let (artifacts, metrics) = try Quickstart.run(overrides: overrides, runDirectory: folder, configDir: configDir)
+        let clip = input.map { Quickstart.UserClip(input: $0, actions: actions) }
+        if clip == nil, actions != nil { throw ValidationError("--actions goes with --input") }
+        let (artifacts, metrics) = try Quickstart.run(overrides: overrides, runDirectory: folder, configDir: configDir, clip: clip)
         print("")
         print(String(format: "done in %.0f s. The world model beats copying the last frame by %+.2f dB PSNR on held-out clips.",
                      metrics.seconds, metrics.evaluation.psnrGainOverCopyLast))
@@ -37,5 +45,6 @@ struct QuickstartCommand: ParsableCommand {
         print("  plot         \(artifacts.plot)  (PSNR per rollout frame)")
         print("  samples      \(artifacts.samples)  (held-out clips: truth above prediction)")
         print("  tensorboard  tensorboard --logdir \(artifacts.tensorboard)")
+        if let rollout = artifacts.inputRollout { print("  your clip    \(rollout)  (rolled out from --input)") }
     }
 }

@@ -14,7 +14,12 @@ final class QuickstartTests: XCTestCase {
                          "dataset.resolution=16", "dataset.num_trajectories=10", "dataset.trajectory_length=16",
                          "experiment.training.max_steps=4", "experiment.training.batch_size=2",
                          "dataset.loader.validation_size=2", "experiment.evaluation.num_sampling_steps=3"]
-        let (artifacts, metrics) = try Quickstart.run(overrides: overrides, runDirectory: directory.appendingPathComponent("run"), log: { _ in })
+        // A clip of the user's in pixels (with its actions), rolled out after training.
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let clip = directory.appendingPathComponent("clip.safetensors").path
+        try SafeTensors.write(["frames": try Tensor.rand([1, 2, 3, 16, 16]) * 2.0 - 1.0, "action": try Tensor.randn([1, 16, 2])], to: clip)
+        let (artifacts, metrics) = try Quickstart.run(overrides: overrides, runDirectory: directory.appendingPathComponent("run"),
+                                                      clip: Quickstart.UserClip(input: clip), log: { _ in })
 
         XCTAssertEqual(metrics.trainingSteps, 4)
         XCTAssertEqual(metrics.evaluation.generatedFrames, 3)
@@ -26,6 +31,8 @@ final class QuickstartTests: XCTestCase {
         let video = try MP4Writer.probe(URL(fileURLWithPath: artifacts.video))
         XCTAssertEqual(video.frames, 16)
         XCTAssertGreaterThan(video.width, video.height, "ground truth beside prediction")
+        let yours = try MP4Writer.probe(URL(fileURLWithPath: try XCTUnwrap(artifacts.inputRollout)))
+        XCTAssertEqual([yours.frames, yours.width, yours.height], [16, 16, 16], "the rollout from the user's clip")
 
         // GIF and PNGs parse with Pillow; the checkpoint loads with weights_only; metrics are JSON.
         let python = try PyTorchBaseline.shared.run("""

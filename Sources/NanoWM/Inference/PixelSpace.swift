@@ -13,6 +13,8 @@ public struct PixelSpace {
     /// Frames per second of a video output.
     public var fps = 8.0
 
+    public init(codec: LatentCodec) { self.codec = codec }
+
     /// The codec `kind` from its exported `file`; an SD-VAE also takes the `vae.*` weights of the
     /// model's Lightning checkpoint when it has them, as upstream's sampling does.
     public init(kind: String, file: String?, checkpoint: String?, device: Device) throws {

@@ -15,6 +15,8 @@ public enum Quickstart {
         public var gif: String
         public var plot: String
         public var samples: String
+        /// The rollout from the user's clip (`--input`), when one was given.
+        public var inputRollout: String?
     }
 
     public struct Metrics: Codable {
@@ -37,9 +39,22 @@ public enum Quickstart {
     /// The overrides that make the default configuration the quickstart's.
     public static let baseOverrides = ["experiment=quickstart", "wandb.enabled=false"]
 
-    public static func run(overrides: [String], runDirectory: URL?, configDir: String? = nil,
+    /// A clip of the user's to roll the trained model out from (`nanowm quickstart --input`):
+    /// a video or safetensors `frames` in [−1, 1] (or latent `context`), with `action` there or
+    /// in `actions`.
+    public struct UserClip {
+        public var input: String
+        public var actions: String?
+        public init(input: String, actions: String? = nil) { (self.input, self.actions) = (input, actions) }
+    }
+
+    public static func run(overrides: [String], runDirectory: URL?, configDir: String? = nil, clip: UserClip? = nil,
                            log: @escaping (String) -> Void = { print($0) }) throws -> (Artifacts, Metrics) {
         let started = Date()
+        // Checked before training, so a wrong path costs seconds, not the whole run.
+        for path in [clip?.input, clip?.actions].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
+            throw DataError("\(path): no such file (--input/--actions of nanowm quickstart)")
+        }
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: baseOverrides + overrides)
         let job = try TrainingJob(composition: composition, runDirectory: runDirectory, log: log)
         var lastLoss: Double?
@@ -65,7 +80,10 @@ public enum Quickstart {
         printReport(report, log: log)
 
         let rollout = try longRollout(job: job, model: model, process: process, options: options, codec: codec, log: log)
-        let artifacts = try writeArtifacts(job: job, video: video, prediction: prediction, rollout: rollout, logger: logger)
+        var artifacts = try writeArtifacts(job: job, video: video, prediction: prediction, rollout: rollout, logger: logger)
+        if let clip {
+            artifacts.inputRollout = try rolloutFromUserClip(clip, job: job, frames: rollout.report.frames, log: log)
+        }
         let metrics = Metrics(evaluation: report, rollout: rollout.report, trainingSteps: job.trainer.step,
                               finalTrainingLoss: lastLoss, seconds: Date().timeIntervalSince(started))
         let encoder = JSONEncoder()
@@ -134,6 +152,20 @@ public enum Quickstart {
         return RolloutResult(report: RolloutReport(frames: length, history: history, trainingWindow: window,
                                                    psnrPerFrame: ours, copyLastPSNRPerFrame: baseline),
                              truth: video, prediction: prediction)
+    }
+
+    /// The trained model rolled out from the user's clip, as `nanowm rollout` in pixels would,
+    /// decoded to `input_rollout.mp4` in the run folder.
+    static func rolloutFromUserClip(_ clip: UserClip, job: TrainingJob, frames: Int, log: (String) -> Void) throws -> String {
+        var generation = ClipGeneration(model: job.trainer.model, device: job.trainer.device,
+                                        setup: job.configuration.settings.evaluationSetup(), seed: 0)
+        var pixels = PixelSpace(codec: job.codec)
+        pixels.actionFile = clip.actions
+        generation.pixels = pixels
+        let output = job.run.url.appendingPathComponent("input_rollout.mp4").path
+        log("rolling out \(frames) frames from \(clip.input) …")
+        try generation.run(.rollout(frames: frames, history: nil, window: nil), input: clip.input, output: output)
+        return output
     }
 
     static func writeArtifacts(job: TrainingJob, video: Tensor, prediction: Tensor, rollout: RolloutResult,

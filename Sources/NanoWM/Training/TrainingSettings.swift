@@ -50,6 +50,11 @@ public struct TrainingSettings: Sendable {
     /// How evaluation samples: the model's scheduling mode and history stabilisation, with
     /// `evaluation.num_sampling_steps` (else the model's) steps on the matching respaced process.
     public func evaluationSampler(device: Device = .cpu) throws -> (process: DiffusionProcess, options: SamplingOptions) {
+        try evaluationSetup().make(device: device)
+    }
+
+    /// The sampling description behind `evaluationSampler`.
+    public func evaluationSetup() -> SamplingSetup {
         var setup = SamplingSetup()
         (setup.target, setup.schedule, setup.zeroTerminalSNR) = (target, schedule, zeroTerminalSNR)
         setup.diffusionSteps = diffusionSteps
@@ -59,7 +64,7 @@ public struct TrainingSettings: Sendable {
         setup.names = SamplingSetup.Names(
             steps: evaluationSamplingSteps == nil ? "model.num_sampling_steps" : "experiment.evaluation.num_sampling_steps",
             eta: "eta", historyStabilization: "experiment.diffusion.history_stabilization_level")
-        return try setup.make(device: device)
+        return setup
     }
 
     public func validate() throws {
