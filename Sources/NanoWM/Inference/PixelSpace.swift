@@ -19,7 +19,7 @@ public struct PixelSpace {
     /// model's Lightning checkpoint when it has them, as upstream's sampling does.
     public init(kind: String, file: String?, checkpoint: String?, device: Device) throws {
         codec = try CodecLoader.load(kind: kind, file: file, fileSetting: "--codec-file", device: device)
-        if let vae = codec as? SDVAECodec, let checkpoint, checkpoint.hasSuffix(".ckpt") || checkpoint.hasSuffix(".pt") {
+        if let vae = codec as? SDVAECodec, let checkpoint {
             _ = try UpstreamWeights.loadCodecWeights(try Checkpoint.open(checkpoint), into: vae)
         }
     }
