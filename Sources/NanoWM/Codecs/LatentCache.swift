@@ -125,6 +125,7 @@ public struct CachedLatentCodec: LatentCodec {
     public var hasDecoder: Bool { codec.hasDecoder }
     public func latentShape(forFrame frame: [Int]) -> [Int] { codec.latentShape(forFrame: frame) }
     public func to(_ device: Device) throws { try codec.to(device) }
+    /// Cached clips hold the encoder's output, not pixels: nothing to map.
     public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: frames) }
 
     public func encode(signed cached: Tensor) throws -> Tensor {
@@ -134,6 +135,5 @@ public struct CachedLatentCodec: LatentCodec {
                                     logVariance: try cached.narrow(dim: 1, start: channels, length: channels))
     }
 
-    public func decode(_ latents: Tensor) throws -> Tensor { try codec.decode(latents) }
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor { try codec.decodeToSigned(latents) }
 }

@@ -18,13 +18,22 @@ public protocol LatentCodec {
     func to(_ device: Device) throws
 }
 
+extension LatentCodec {
+    /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 first, as upstream's
+    /// dataset does, then encoded as upstream's codecs encode.
+    public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }
+
+    /// The decoded frames clamped to [−1, 1], as upstream's metrics take them, in [0, 1].
+    public func decode(_ latents: Tensor) throws -> Tensor {
+        try (try decodeToSigned(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
+    }
+}
+
 /// The identity on normalised pixels: [0, 1] ↦ [−1, 1]. Needs no pretrained encoder, so the
 /// quickstart runs anywhere.
 public struct PixelCodec: LatentCodec {
     public init() {}
     public func latentShape(forFrame frame: [Int]) -> [Int] { frame }
-    public func encode(_ frames: Tensor) throws -> Tensor { try frames * 2.0 - 1.0 }
-    public func decode(_ latents: Tensor) throws -> Tensor { try ((latents + 1.0) * 0.5).clamp(min: 0, max: 1) }
     public var hasDecoder: Bool { true }
     public func to(_ device: Device) throws {}
     public func encode(signed frames: Tensor) throws -> Tensor { frames }

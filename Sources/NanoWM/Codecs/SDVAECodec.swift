@@ -51,14 +51,6 @@ public final class SDVAECodec: LatentCodec {
         try file.run("decode", try latents / file.scalingFactor).tensor()
     }
 
-    /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 as upstream's dataset does.
-    public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }
-
-    /// Frames in [0, 1]: the decoded frames clamped to [−1, 1], as upstream's metrics take them.
-    public func decode(_ latents: Tensor) throws -> Tensor {
-        try (try decodeToSigned(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
-    }
-
     /// Puts a Lightning checkpoint's `vae.*` weights (upstream registers the VAE as `vae`)
     /// into the exported network, by name; returns how many tensors were set.
     @discardableResult

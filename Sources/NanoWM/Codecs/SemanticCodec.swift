@@ -49,11 +49,6 @@ public final class SemanticCodec: LatentCodec {
         return try tokens.to(.float32).reshape([n, grid, grid, width]).permute(0, 3, 1, 2).contiguous()
     }
 
-    /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 as upstream's dataset does.
-    public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }
-
-    public func decode(_ latents: Tensor) throws -> Tensor { try decodeToSigned(latents) }
-
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor {
         throw TorchError.invalidArgument("latent_codec=\(file.kind) is an encoder-only codec: it cannot decode latents to pixels")
     }

@@ -51,8 +51,8 @@ public final class TrajectoryDataset: ClipDataset {
         let data = try loaded(episode)
         let span = clipLength * frameSkip
         let frames: Tensor
-        if let cached = data.encoded {
-            frames = try cached.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
+        if let latents {
+            frames = try encoderOutput(episode, latents).narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
         } else {
             frames = try data.frames.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
                 .permute(0, 3, 1, 2).to(.float32) / 255.0
@@ -61,17 +61,16 @@ public final class TrajectoryDataset: ClipDataset {
         return Clip(frames: frames, actions: actions)
     }
 
-    private func loaded(_ episode: Int) throws -> (frames: Tensor, actions: Tensor, encoded: Tensor?) {
-        if let hit = cache[episode] { return (hit.frames, hit.actions, try encoded[episode] ?? cachedOutput(episode)) }
+    private func loaded(_ episode: Int) throws -> (frames: Tensor, actions: Tensor) {
+        if let hit = cache[episode] { return hit }
         let data = try store.episode(episode)
         cache[episode] = data
-        return (data.frames, data.actions, try cachedOutput(episode))
+        return data
     }
 
     private var encoded: [Int: Tensor] = [:]
 
-    private func cachedOutput(_ episode: Int) throws -> Tensor? {
-        guard let latents else { return nil }
+    private func encoderOutput(_ episode: Int, _ latents: LatentCache) throws -> Tensor {
         if let hit = encoded[episode] { return hit }
         let output = try latents.encoderOutput(episode: episode)
         encoded[episode] = output

@@ -125,7 +125,6 @@ public struct RunConfiguration {
         return kind == "vae" ? "sd_vae" : kind
     }
 
-
     /// The datasets this build can read.
     public static let datasetReaders = ["builtin_wall"]
 
