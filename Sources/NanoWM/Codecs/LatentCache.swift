@@ -86,8 +86,7 @@ public struct LatentCache {
         try? FileManager.default.removeItem(at: directory.appendingPathComponent(manifestName))
         var shape: [Int] = []
         for index in 0..<store.manifest.episodes {
-            // Frames as upstream's datasets give them: uint8 / 255, then · 2 − 1.
-            let frames = try store.episode(index).frames.permute(0, 3, 1, 2).to(.float32) / 255.0 * 2.0 - 1.0
+            let frames = try signedFrames(try store.episode(index).frames.permute(0, 3, 1, 2))
             var parts: [String: [Tensor]] = [:]
             for start in stride(from: 0, to: frames.shape[0], by: batch) {
                 let chunk = try frames.narrow(dim: 0, start: start, length: Swift.min(batch, frames.shape[0] - start))

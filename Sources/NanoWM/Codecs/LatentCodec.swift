@@ -18,6 +18,9 @@ public protocol LatentCodec {
     func to(_ device: Device) throws
 }
 
+/// Stored 8-bit frames as codecs take them, the way upstream's datasets make them: / 255, then · 2 − 1.
+public func signedFrames(_ bytes: Tensor) throws -> Tensor { try bytes.to(.float32) / 255.0 * 2.0 - 1.0 }
+
 extension LatentCodec {
     /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 first, as upstream's
     /// dataset does, then encoded as upstream's codecs encode.

@@ -35,7 +35,7 @@ public struct PixelSpace {
     func frames(of input: String) throws -> Tensor? {
         if Self.isVideo(input) {
             let video = try MP4Writer.read(URL(fileURLWithPath: input))
-            return try (video.to(.float32) / 255.0 * 2.0 - 1.0).unsqueeze(0)
+            return try signedFrames(video).unsqueeze(0)
         }
         let file = try InputFile(input)
         guard !file.contains("context"), file.contains("frames") else { return nil }
