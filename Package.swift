@@ -54,7 +54,9 @@ let package = Package(
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
                 linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
                                  .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", .product(name: "Yams", package: "Yams"),
+        // Chipmunk2D (libchipmunk-dev), the physics engine under pymunk, for the PushT environment.
+        .target(name: "CChipmunk", linkerSettings: [.linkedLibrary("chipmunk")]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CChipmunk", .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nanowm",
