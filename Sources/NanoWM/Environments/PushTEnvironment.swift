@@ -39,6 +39,8 @@ public final class PushTEnvironment: PlanningEnvironment {
     public private(set) var options: Options
     private var scene: PushTScene
     public private(set) var seed: UInt64 = 0
+    /// Control steps taken since the last reset.
+    public private(set) var stepCount = 0
 
     public init(options: Options = Options()) {
         self.options = options
@@ -83,6 +85,7 @@ public final class PushTEnvironment: PlanningEnvironment {
             throw PushTError("PushT state value \(bad) is \(state[bad]); every value must be finite and within ±1e9")
         }
         self.seed = seed
+        stepCount = 0
         scene = PushTScene(shape: options.shape)
         let velocity = options.withVelocity && state.count == 7 ? cpVect(x: state[5], y: state[6]) : cpVect(x: 0, y: 0)
         scene.setState(agent: cpVect(x: state[0], y: state[1]), agentVelocity: velocity,
@@ -104,6 +107,7 @@ public final class PushTEnvironment: PlanningEnvironment {
         case .float64: stepFloat64(action, dt: dt)
         case .float32: stepFloat32(action, dt: dt)
         }
+        stepCount += 1
         return false
     }
 
