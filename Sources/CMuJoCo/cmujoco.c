@@ -101,6 +101,16 @@ static int open_context(cmujoco_renderer_t r, char *error, size_t error_size) {
   return 0;
 }
 
+// MuJoCo's scene and GL resources, as mujoco-py makes them (font scale 150, offscreen buffer).
+static int make_scene(cmujoco_renderer_t r, const mjModel *model, char *error, size_t error_size) {
+  GUARDED(1, {
+    mjv_makeScene(model, &r->scene, 1000);
+    mjr_makeContext(model, &r->render, mjFONTSCALE_150);
+    mjr_setBuffer(mjFB_OFFSCREEN, &r->render);
+  });
+  return 0;
+}
+
 cmujoco_renderer_t cmujoco_renderer_new(const mjModel *model, int width, int height, char *error,
                                         size_t error_size) {
   cmujoco_renderer_t r = calloc(1, sizeof *r);
@@ -111,11 +121,10 @@ cmujoco_renderer_t cmujoco_renderer_new(const mjModel *model, int width, int hei
   mjv_defaultScene(&r->scene);
   mjv_defaultOption(&r->option);
   mjr_defaultContext(&r->render);
-  GUARDED(NULL, {
-    mjv_makeScene(model, &r->scene, 1000);
-    mjr_makeContext(model, &r->render, mjFONTSCALE_150);
-    mjr_setBuffer(mjFB_OFFSCREEN, &r->render);
-  });
+  if (make_scene(r, model, error, error_size)) {
+    cmujoco_renderer_free(r);
+    return NULL;
+  }
   if (r->render.offWidth < width || r->render.offHeight < height) {
     report(error, error_size, "the model's offscreen buffer is smaller than the requested frame");
     cmujoco_renderer_free(r);
