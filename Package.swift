@@ -56,8 +56,9 @@ let package = Package(
                                  .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
         // Chipmunk2D (libchipmunk-dev), the physics engine under pymunk, for the PushT environment.
         .target(name: "CChipmunk", linkerSettings: [.linkedLibrary("chipmunk")]),
-        // MuJoCo (libmujoco-dev) for the point maze, rendered offscreen through EGL (Mesa, no display).
-        .target(name: "CMuJoCo", linkerSettings: [.linkedLibrary("mujoco"), .linkedLibrary("EGL"), .linkedLibrary("GL")]),
+        // MuJoCo (libmujoco-dev) for the point maze, rendered offscreen through EGL (Mesa, no
+        // display), which the shim opens at the first render rather than linking it.
+        .target(name: "CMuJoCo", linkerSettings: [.linkedLibrary("mujoco"), .linkedLibrary("dl")]),
         .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CChipmunk", "CMuJoCo", .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(

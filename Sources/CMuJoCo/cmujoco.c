@@ -3,6 +3,7 @@
 
 #include <EGL/egl.h>
 #include <EGL/eglext.h>
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,45 @@ int cmujoco_forward(const mjModel *model, mjData *data, char *error, size_t erro
   return 0;
 }
 
+// EGL is opened at the first renderer, not linked: `nanowm` then starts on machines without
+// EGL, and only point-maze rendering needs it. RTLD_GLOBAL lets MuJoCo's GL loader find
+// eglGetProcAddress.
+static struct {
+  int loaded;
+  PFNEGLGETPROCADDRESSPROC GetProcAddress;
+  PFNEGLGETDISPLAYPROC GetDisplay;
+  PFNEGLINITIALIZEPROC Initialize;
+  PFNEGLCHOOSECONFIGPROC ChooseConfig;
+  PFNEGLBINDAPIPROC BindAPI;
+  PFNEGLCREATECONTEXTPROC CreateContext;
+  PFNEGLMAKECURRENTPROC MakeCurrent;
+  PFNEGLDESTROYCONTEXTPROC DestroyContext;
+} egl;
+
+static int load_egl(char *error, size_t error_size) {
+  if (egl.loaded) return 0;
+  void *library = dlopen("libEGL.so.1", RTLD_NOW | RTLD_GLOBAL);
+  if (!library) {
+    report(error, error_size, "libEGL.so.1 is missing (install Debian's libegl1, libegl-mesa0 and libgl1-mesa-dri)");
+    return 1;
+  }
+  egl.GetProcAddress = (PFNEGLGETPROCADDRESSPROC)dlsym(library, "eglGetProcAddress");
+  egl.GetDisplay = (PFNEGLGETDISPLAYPROC)dlsym(library, "eglGetDisplay");
+  egl.Initialize = (PFNEGLINITIALIZEPROC)dlsym(library, "eglInitialize");
+  egl.ChooseConfig = (PFNEGLCHOOSECONFIGPROC)dlsym(library, "eglChooseConfig");
+  egl.BindAPI = (PFNEGLBINDAPIPROC)dlsym(library, "eglBindAPI");
+  egl.CreateContext = (PFNEGLCREATECONTEXTPROC)dlsym(library, "eglCreateContext");
+  egl.MakeCurrent = (PFNEGLMAKECURRENTPROC)dlsym(library, "eglMakeCurrent");
+  egl.DestroyContext = (PFNEGLDESTROYCONTEXTPROC)dlsym(library, "eglDestroyContext");
+  if (!egl.GetProcAddress || !egl.GetDisplay || !egl.Initialize || !egl.ChooseConfig || !egl.BindAPI ||
+      !egl.CreateContext || !egl.MakeCurrent || !egl.DestroyContext) {
+    report(error, error_size, "libEGL.so.1 lacks an EGL 1.4 function");
+    return 1;
+  }
+  egl.loaded = 1;
+  return 0;
+}
+
 struct cmujoco_renderer {
   EGLDisplay display;
   EGLContext context;
@@ -65,18 +105,19 @@ struct cmujoco_renderer {
 };
 
 static int make_current(cmujoco_renderer_t r) {
-  return eglMakeCurrent(r->display, EGL_NO_SURFACE, EGL_NO_SURFACE, r->context) ? 0 : 1;
+  return egl.MakeCurrent(r->display, EGL_NO_SURFACE, EGL_NO_SURFACE, r->context) ? 0 : 1;
 }
 
 // A desktop-GL context with no surface: MuJoCo draws into its own offscreen framebuffer.
 static int open_context(cmujoco_renderer_t r, char *error, size_t error_size) {
+  if (load_egl(error, error_size)) return 1;
   PFNEGLGETPLATFORMDISPLAYEXTPROC platform_display =
-      (PFNEGLGETPLATFORMDISPLAYEXTPROC)eglGetProcAddress("eglGetPlatformDisplayEXT");
+      (PFNEGLGETPLATFORMDISPLAYEXTPROC)egl.GetProcAddress("eglGetPlatformDisplayEXT");
   r->display = EGL_NO_DISPLAY;
   if (platform_display) r->display = platform_display(EGL_PLATFORM_SURFACELESS_MESA, EGL_DEFAULT_DISPLAY, NULL);
-  if (r->display == EGL_NO_DISPLAY) r->display = eglGetDisplay(EGL_DEFAULT_DISPLAY);
+  if (r->display == EGL_NO_DISPLAY) r->display = egl.GetDisplay(EGL_DEFAULT_DISPLAY);
   EGLint major, minor;
-  if (r->display == EGL_NO_DISPLAY || !eglInitialize(r->display, &major, &minor)) {
+  if (r->display == EGL_NO_DISPLAY || !egl.Initialize(r->display, &major, &minor)) {
     report(error, error_size, "EGL could not be initialised (install Mesa's EGL: libegl-mesa0 and libgl1-mesa-dri)");
     return 1;
   }
@@ -85,15 +126,15 @@ static int open_context(cmujoco_renderer_t r, char *error, size_t error_size) {
                                EGL_RENDERABLE_TYPE, EGL_OPENGL_BIT, EGL_NONE};
   EGLConfig config;
   EGLint count = 0;
-  if (!eglChooseConfig(r->display, attributes, &config, 1, &count) || count < 1) {
+  if (!egl.ChooseConfig(r->display, attributes, &config, 1, &count) || count < 1) {
     report(error, error_size, "EGL offers no desktop OpenGL configuration with depth and stencil");
     return 1;
   }
-  if (!eglBindAPI(EGL_OPENGL_API)) {
+  if (!egl.BindAPI(EGL_OPENGL_API)) {
     report(error, error_size, "EGL cannot bind desktop OpenGL");
     return 1;
   }
-  r->context = eglCreateContext(r->display, config, EGL_NO_CONTEXT, NULL);
+  r->context = egl.CreateContext(r->display, config, EGL_NO_CONTEXT, NULL);
   if (r->context == EGL_NO_CONTEXT || make_current(r)) {
     report(error, error_size, "EGL could not create or activate an OpenGL context");
     return 1;
@@ -161,8 +202,8 @@ void cmujoco_renderer_free(cmujoco_renderer_t r) {
     make_current(r);
     mjr_freeContext(&r->render);
     mjv_freeScene(&r->scene);
-    eglMakeCurrent(r->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
-    eglDestroyContext(r->display, r->context);
+    egl.MakeCurrent(r->display, EGL_NO_SURFACE, EGL_NO_SURFACE, EGL_NO_CONTEXT);
+    egl.DestroyContext(r->display, r->context);
   }
   free(r);
 }
