@@ -62,7 +62,7 @@ def record(env, init, policy):
     return np.array(bodies), np.array(states, dtype=np.float32), np.array(actions), frames
 
 
-def first_contact(bodies, steps_init_block):
+def first_contact(bodies):
     moved = np.abs(bodies[:, 2:5] - bodies[0, 2:5]).max(axis=1) > 0
     return int(np.argmax(moved)) if moved.any() else -1
 
@@ -88,21 +88,32 @@ def main():
         return (d / max(np.linalg.norm(d), 1e-9) * 0.6 + noise[t]).astype(np.float32)
 
     init_random, _ = env.sample_random_init_goal_states(3)
+    # Two more environments for upstream's other switches: `legacy` (block position set before
+    # its angle) without velocity in the state, and absolute (non-relative) targets.
+    legacy = PushTWrapper(with_velocity=False, with_target=True)
+    legacy.legacy = True
+    absolute = PushTWrapper(with_velocity=True, with_target=True)
+    absolute.relative = False
+    targets = rng.uniform(1.0, 4.0, size=(STEPS, 2))
     cases = [
-        ("random_float64", init_random.astype(np.float64), lambda env, t: random64[t]),
-        ("push_float32", np.array([256.0, 420.0, 256.0, 300.0, 0.4, 0.0, 0.0]), push),
-        ("random_float32", np.array([200.0, 330.0, 250.0, 280.0, 2.0, 0.0, 0.0]), lambda env, t: random32[t]),
+        ("random_float64", env, init_random.astype(np.float64), lambda env, t: random64[t]),
+        ("push_float32", env, np.array([256.0, 420.0, 256.0, 300.0, 0.4, 0.0, 0.0]), push),
+        ("random_float32", env, np.array([200.0, 330.0, 250.0, 280.0, 2.0, 0.0, 0.0]), lambda env, t: random32[t]),
+        ("legacy_no_velocity", legacy, np.array([256.0, 420.0, 256.0, 300.0, 0.4]), push),
+        ("absolute_targets", absolute, np.array([200.0, 330.0, 250.0, 280.0, 2.0, 0.0, 0.0]), lambda env, t: targets[t]),
     ]
     tensors, meta = {}, {}
     all_frames = {}
-    for i, (name, init, policy) in enumerate(cases):
-        bodies, states, actions, frames = record(env, init, policy)
+    for i, (name, case_env, init, policy) in enumerate(cases):
+        bodies, states, actions, frames = record(case_env, init, policy)
         tensors[f"init.{i}"] = torch.from_numpy(np.asarray(init, dtype=np.float64))
         tensors[f"actions.{i}"] = torch.from_numpy(actions)
         tensors[f"bodies.{i}"] = torch.from_numpy(bodies)
         tensors[f"states.{i}"] = torch.from_numpy(states)
-        meta[f"case.{i}"] = json.dumps({"name": name, "float32_actions": "float32" in name,
-                                        "first_block_motion_step": first_contact(bodies, 0)})
+        meta[f"case.{i}"] = json.dumps({"name": name, "float32_actions": policy is push or "float32" in name,
+                                        "legacy": case_env.legacy, "with_velocity": case_env.with_velocity,
+                                        "relative": case_env.relative,
+                                        "first_block_motion_step": first_contact(bodies)})
         all_frames[i] = frames
     # Two frames (kept small): the pushing trajectory at a step with contact points drawn,
     # and the float32 random trajectory's last frame.

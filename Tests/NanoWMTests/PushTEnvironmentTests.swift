@@ -13,6 +13,9 @@ final class PushTEnvironmentTests: XCTestCase {
     struct Case {
         let name: String
         let float32Actions: Bool
+        let legacy: Bool
+        let withVelocity: Bool
+        let relative: Bool
         let initial: [Double]
         let actions: [[Double]]
         let bodies: [[Double]]
@@ -21,16 +24,18 @@ final class PushTEnvironmentTests: XCTestCase {
 
     static func cases() throws -> [Case] {
         let fixture = try fixture.get()
-        return try (0..<3).map { i in
+        return try (0..<5).map { i in
             let info = try fixture.json("case.\(i)") as! [String: Any]
             func rows(_ key: String, _ width: Int) throws -> [[Double]] {
                 let flat = try fixture.tensor(key).to(.float64).toArray(Double.self)
                 return stride(from: 0, to: flat.count, by: width).map { Array(flat[$0..<($0 + width)]) }
             }
+            let withVelocity = info["with_velocity"] as! Bool
             return Case(name: info["name"] as! String, float32Actions: info["float32_actions"] as! Bool,
+                        legacy: info["legacy"] as! Bool, withVelocity: withVelocity, relative: info["relative"] as! Bool,
                         initial: try fixture.tensor("init.\(i)").toArray(Double.self),
                         actions: try rows("actions.\(i)", 2), bodies: try rows("bodies.\(i)", 7),
-                        states: try rows("states.\(i)", 7))
+                        states: try rows("states.\(i)", withVelocity ? 7 : 5))
         }
     }
 
@@ -38,6 +43,9 @@ final class PushTEnvironmentTests: XCTestCase {
     static func replay(_ c: Case, render frames: Set<Int> = []) throws -> (bodies: [[Double]], states: [[Double]], frames: [Int: RGBImage]) {
         var options = PushTEnvironment.Options()
         options.actionPrecision = c.float32Actions ? .float32 : .float64
+        options.legacy = c.legacy
+        options.withVelocity = c.withVelocity
+        options.relative = c.relative
         let env = PushTEnvironment(options: options)
         try env.reset(to: c.initial, seed: 0)
         var bodies = [env.bodyValues], states = [env.state], images: [Int: RGBImage] = [:]
@@ -55,8 +63,9 @@ final class PushTEnvironmentTests: XCTestCase {
         zip(a, b).prefix(steps).map { zip($0, $1).map { abs($0 - $1) }.max()! }.max()!
     }
 
-    /// The reference's states over 100 steps of three contact-rich trajectories (float64 random
-    /// actions; float32 pushes aimed at the block; float32 random actions). Chipmunk is the
+    /// The reference's states over 100 steps of five contact-rich trajectories (float64 random
+    /// actions; float32 pushes aimed at the block; float32 random actions; pushes with upstream's
+    /// `legacy` set-state order and no velocity in the state; absolute targets). Chipmunk is the
     /// engine pymunk wraps and we make its calls in pymunk's order with upstream's arithmetic,
     /// so on this machine the states are bit-identical. Another machine may build the two
     /// Chipmunk copies (pymunk's wheel, Debian's library) with other compilers and libm, and
