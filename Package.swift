@@ -54,7 +54,12 @@ let package = Package(
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
                 linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
                                  .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", .product(name: "Yams", package: "Yams"),
+        // Chipmunk2D (libchipmunk-dev), the physics engine under pymunk, for the PushT environment.
+        .target(name: "CChipmunk", linkerSettings: [.linkedLibrary("chipmunk")]),
+        // MuJoCo (libmujoco-dev) for the point maze, rendered offscreen through EGL (Mesa, no
+        // display), which the shim opens at the first render rather than linking it.
+        .target(name: "CMuJoCo", linkerSettings: [.linkedLibrary("mujoco"), .linkedLibrary("dl")]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CChipmunk", "CMuJoCo", .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nanowm",

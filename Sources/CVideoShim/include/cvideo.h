@@ -32,6 +32,11 @@ int cvideo_read_rgb(const char *path, uint8_t *rgb, size_t capacity, char *error
 /// a buffer in `*png` (free it with `cvideo_free`) of `*png_size` bytes, or non-zero and `error`.
 int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,
                       char *error, size_t error_size);
+/// Resizes `height`×`width`×3 RGB bytes to `out_height`×`out_width`×3 into `out` with OpenCV's
+/// bilinear interpolation (`cv::resize`, INTER_LINEAR: what Python's `cv2.resize` does by default).
+/// Returns 0 on success.
+int cvideo_resize_linear(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width, int out_height,
+                         char *error, size_t error_size);
 /// Frees a buffer this API returned.
 void cvideo_free(void *buffer);
 

@@ -1,0 +1,24 @@
+import CVideoShim
+import Foundation
+
+extension RGBImage {
+    /// The image bilinearly resized by OpenCV (`cv::resize`, INTER_LINEAR), the call behind
+    /// Python's `cv2.resize(img, (w, h))`, so frames that upstream resizes with cv2 match byte for byte.
+    public func resizedLinear(width newWidth: Int, height newHeight: Int) throws -> RGBImage {
+        guard newWidth > 0, newHeight > 0 else {
+            throw MediaError("an image can only be resized to a positive size, got \(newWidth)x\(newHeight)")
+        }
+        var out = [UInt8](repeating: 0, count: newWidth * newHeight * 3)
+        var error = [CChar](repeating: 0, count: 512)
+        let status = pixels.withUnsafeBufferPointer { source in
+            out.withUnsafeMutableBufferPointer { target in
+                cvideo_resize_linear(source.baseAddress, Int32(width), Int32(height), target.baseAddress,
+                                     Int32(newWidth), Int32(newHeight), &error, error.count)
+            }
+        }
+        guard status == 0 else {
+            throw MediaError("resizing a \(width)x\(height) image to \(newWidth)x\(newHeight) failed: \(String(cString: error))")
+        }
+        return try RGBImage(width: newWidth, height: newHeight, pixels: out)
+    }
+}
