@@ -54,7 +54,12 @@ let package = Package(
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
                 linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
                                  .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", .product(name: "Yams", package: "Yams"),
+        // Snappy and Zstandard block decompression for the parquet reader (libsnappy-dev, libzstd-dev).
+        .target(name: "CCompressionShim", linkerSettings: [.linkedLibrary("snappy"), .linkedLibrary("zstd")]),
+        // CSGO's HDF5 files through the HDF5 C library (Debian libhdf5-dev, serial build).
+        .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+                linkerSettings: [.linkedLibrary("hdf5_serial")]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CCompressionShim", "CHDF5Shim", .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nanowm",
@@ -79,5 +84,7 @@ if Context.environment["NANOWM_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
         .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWM"], path: "Fuzz/ConfigFuzz"),
+        .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWM"], path: "Fuzz/ParquetFuzz"),
+        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWM"], path: "Fuzz/HDF5Fuzz"),
     ]
 }

@@ -1,0 +1,115 @@
+import Foundation
+import NanoWM
+import SwiftTorch
+import TestSupport
+import XCTest
+
+/// RT-1's LeRobot v2.0 layout read directly, against pyarrow and OpenCV reading the same files
+/// live (LeRobot itself is not installed here) and LeRobot's documented semantics: episodes
+/// sorted by `episode_index`, global offsets the running sum of lengths, frames at
+/// round(timestamp · fps), whole-dataset statistics from `meta/stats.json`.
+final class LeRobotSourceTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var root: URL { directory.url.appendingPathComponent("rt1") }
+
+    override func setUpWithError() throws { directory = try TemporaryDirectory("lerobot") }
+    override func tearDown() { directory.remove() }
+
+    private static let fixtures = pythonString(PyTorchBaseline.repositoryRoot.appendingPathComponent("Tests/Fixtures").path)
+
+    /// Writes the dataset and returns, read by pyarrow and cv2: per episode `actions_<e>`,
+    /// `states_<e>`, the frames `frames_<e>` (uint8 [T, 3, H, W], RGB) and the stats.
+    private func writeDataset() throws -> [String: Tensor] {
+        try PyTorchBaseline.shared.run("""
+        import sys, json, cv2, numpy as np, pyarrow.parquet as pq
+        sys.path.insert(0, \(Self.fixtures))
+        import format_datasets as fd
+        root = \(pythonString(root.path))
+        fd.write_lerobot(root)
+        for e in range(3):
+            chunk = e // 2
+            table = pq.read_table(f'{root}/data/chunk-{chunk:03d}/episode_{e:06d}.parquet')
+            O[f'actions_{e}'] = torch.tensor(table['action'].to_pylist(), dtype=torch.float32)
+            O[f'states_{e}'] = torch.tensor(table['observation.state'].to_pylist(), dtype=torch.float32)
+            video = cv2.VideoCapture(f'{root}/videos/chunk-{chunk:03d}/{fd.IMAGE_KEY}/episode_{e:06d}.mp4')
+            frames = []
+            while True:
+                ok, frame = video.read()
+                if not ok: break
+                frames.append(torch.from_numpy(cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)).permute(2, 0, 1))
+            O[f'frames_{e}'] = torch.stack(frames)
+        stats = json.load(open(f'{root}/meta/stats.json'))
+        O['mean'] = torch.tensor(stats['action']['mean'], dtype=torch.float32)
+        O['std'] = torch.tensor(stats['action']['std'], dtype=torch.float32)
+        """)
+    }
+
+    func testEpisodesActionsStatesFramesAndStatisticsMatchPyarrowAndOpenCV() throws {
+        let expected = try writeDataset()
+        let source = try LeRobotSource(root: root, repoID: "IPEC-COMMUNITY/fractal20220817_data_lerobot")
+        XCTAssertEqual(source.trajectoryCount, 3)
+        XCTAssertEqual(source.episodes.map(\.globalStart), [0, 5, 12])
+        XCTAssertEqual(source.episodes.map(\.length), [5, 7, 4])
+        XCTAssertEqual(source.actionDimension, 7)
+        XCTAssertEqual(source.stateDimension, 8)
+        XCTAssertEqual(source.statisticsIdentity.id, "repo_id=IPEC-COMMUNITY/fractal20220817_data_lerobot")
+        XCTAssertEqual(source.statisticsIdentity.root?.path, root.path)
+        for e in 0..<3 {
+            let record = try source.trajectory(e)
+            XCTAssertEqual(record.length, [5, 7, 4][e])
+            XCTAssertEqual(record.meta["episode_index"], "\(e)")
+            XCTAssertEqual(record.meta["global_start"], "\([0, 5, 12][e])")
+            try assertExactlyEqual(record.actions, expected["actions_\(e)"], "actions of episode \(e)")
+            try assertExactlyEqual(record.states, expected["states_\(e)"], "states of episode \(e)")
+            // Frames 1, 3, … as upstream asks (`range(start, end, step)`), from the same decoder family.
+            let length = record.length
+            let frames = try source.frames(e, start: 1, end: length, step: 2)
+            let reference = try expected["frames_\(e)"]!.slice(dim: 0, start: 1, end: length, step: 2).to(.float32) / 255.0
+            // OpenCV in Python (pip wheel, its own FFmpeg) and OpenCV here (Debian) decode the
+            // lossy MPEG-4 stream; a frame-selection error would differ by far more than this.
+            try assertClose(frames, reference, atol: 2.0 / 255.0, "frames of episode \(e)")
+        }
+        let stats = try XCTUnwrap(try source.shippedActionStatistics())
+        try assertExactlyEqual(stats.mean, expected["mean"], "stats.json mean")
+        try assertExactlyEqual(stats.std, expected["std"], "stats.json std")
+    }
+
+    func testRolloutsAndActionPadding() throws {
+        _ = try writeDataset()
+        XCTAssertEqual(try LeRobotSource(root: root, repoID: "r", rollouts: 2).episodes.map(\.number), [0, 1])
+        XCTAssertEqual(try LeRobotSource(root: root, repoID: "r", rollouts: 0.5).episodes.map(\.number), [0])  // int(3 · 0.5)
+        let padded = try LeRobotSource(root: root, repoID: "r", padActionDimension: 10)
+        let plain = try LeRobotSource(root: root, repoID: "r")
+        XCTAssertEqual(padded.actionDimension, 10)
+        let actions = try padded.trajectory(1).actions
+        XCTAssertEqual(actions.shape, [7, 10])
+        try assertExactlyEqual(actions.slice(dim: 1, start: 0, end: 7).contiguous(), try plain.trajectory(1).actions, "native part")
+        XCTAssertEqual(try actions.slice(dim: 1, start: 7).abs().sum().item(Double.self), 0)
+        let stats = try XCTUnwrap(try padded.shippedActionStatistics())
+        XCTAssertEqual(try stats.mean.toArray(Float.self).suffix(3), [0, 0, 0])
+        XCTAssertEqual(try stats.std.toArray(Float.self).suffix(3), [1, 1, 1])
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r", padActionDimension: 6) }, mentions: ["pad_action_dim", "7"])
+    }
+
+    func testBadInputsGiveOneLineErrors() throws {
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r") }, mentions: ["meta/info.json", "RT1_DATA_ROOT"])
+        _ = try writeDataset()
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r", imageKey: "observation.images.wrist") },
+                           mentions: ["observation.images.wrist", "image_key", "observation.images.image"])
+        // A truncated parquet file and a truncated video name the file.
+        let parquet = root.appendingPathComponent("data/chunk-000/episode_000001.parquet")
+        let bytes = try Data(contentsOf: parquet)
+        try bytes.prefix(bytes.count / 2).write(to: parquet)
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r").trajectory(1) }, mentions: ["episode_000001.parquet"])
+        let video = root.appendingPathComponent("videos/chunk-000/observation.images.image/episode_000000.mp4")
+        let videoBytes = try Data(contentsOf: video)
+        try videoBytes.prefix(videoBytes.count / 3).write(to: video)
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r").frames(0, start: 0, end: 5, step: 1) }, mentions: ["episode_000000.mp4"])
+        // An action dimension that disagrees with the metadata.
+        let info = root.appendingPathComponent("meta/info.json")
+        let text = try String(contentsOf: info, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"shape\": [\n        7\n      ]", with: "\"shape\": [\n        6\n      ]").write(to: info, atomically: true, encoding: .utf8)
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r").trajectory(2) }, mentions: ["episode_000002.parquet", "'action'", "6 numbers"])
+        assertOneLineError({ try LeRobotSource(root: root, repoID: "r").frames(2, start: 2, end: 9, step: 1) }, mentions: ["episode 2", "4 frames"])
+    }
+}
