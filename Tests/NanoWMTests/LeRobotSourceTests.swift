@@ -91,6 +91,22 @@ final class LeRobotSourceTests: XCTestCase {
         assertOneLineError({ try LeRobotSource(root: root, repoID: "r", padActionDimension: 6) }, mentions: ["pad_action_dim", "7"])
     }
 
+    /// The loader keys upstream's rt1 configuration sets, and LeRobot's default root.
+    func testMakeReadsTheLoaderKeys() throws {
+        _ = try writeDataset()
+        let loader: ConfigNode = ["data_path": "IPEC-COMMUNITY/fractal20220817_data_lerobot", "root": .string(root.path),
+                                  "image_key": "observation.images.image", "n_rollout": 2, "pad_action_dim": 9,
+                                  "preload_trajectories": true]
+        let source = try LeRobotSource.make(loader: loader)
+        XCTAssertEqual(source.trajectoryCount, 2)
+        XCTAssertEqual(source.actionDimension, 9)
+        XCTAssertEqual(source.repoID, "IPEC-COMMUNITY/fractal20220817_data_lerobot")
+        let home = directory.url.appendingPathComponent("home")
+        assertOneLineError({ try LeRobotSource.make(loader: ["data_path": "org/name"], environment: ["HF_LEROBOT_HOME": home.path]) },
+                           mentions: [home.appendingPathComponent("org/name/meta/info.json").path])
+        assertOneLineError({ try LeRobotSource.make(loader: ["root": .string(root.path)]) }, mentions: ["dataset.loader.data_path"])
+    }
+
     func testBadInputsGiveOneLineErrors() throws {
         assertOneLineError({ try LeRobotSource(root: root, repoID: "r") }, mentions: ["meta/info.json", "RT1_DATA_ROOT"])
         _ = try writeDataset()

@@ -48,19 +48,19 @@ public final class CSGOSource: TrajectorySource {
     /// belongs to the i-th trajectory of the seed-shuffled validation order, as upstream pairs
     /// them). Relative paths are looked up in the current directory, then next to `configs/`.
     public static func make(loader: ConfigNode, split: Split, configRoot: URL? = nil) throws -> (source: CSGOSource, fixedStartIndices: [Int]?) {
-        guard try loader.optionalBool("use_auxiliary_state") != true else {
+        guard try loader.loaderBool("use_auxiliary_state") != true else {
             throw DataError("dataset.loader.use_auxiliary_state=true is not implemented for CSGO (upstream raises too); set it to false")
         }
-        guard let root = try loader.optionalString("data_path") else {
+        guard let root = try loader.loaderString("data_path") else {
             throw DataError("dataset.loader.data_path is not set; set csgo_data_dir=/path/to/csgo (the folder holding 1-200/, 201-400/, …)")
         }
         let listKey = split == .train ? "train_file_list" : "val_file_list"
-        guard let list = try loader.optionalString(listKey) else {
+        guard let list = try loader.loaderString(listKey) else {
             throw DataError("dataset.loader.\(listKey) is not set; CSGO's split comes from its file lists (configs/dataset/game/csgo_splits)")
         }
         let source = try CSGOSource(root: URL(fileURLWithPath: root), fileList: resolve(list, configRoot: configRoot),
-                                    rollouts: try loader.optionalInt("n_rollout"))
-        guard split == .val, let starts = try loader.optionalString("val_start_indices") else { return (source, nil) }
+                                    rollouts: try loader.loaderInt("n_rollout"))
+        guard split == .val, let starts = try loader.loaderString("val_start_indices") else { return (source, nil) }
         let url = resolve(starts, configRoot: configRoot)
         let (shape, values) = try NumpyFile.integers(url)
         guard shape.count == 1, values.count == source.trajectoryCount else {

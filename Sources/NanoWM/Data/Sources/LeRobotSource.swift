@@ -77,6 +77,28 @@ public final class LeRobotSource: TrajectorySource {
         episodes = try Self.episodes(root, rollouts: rollouts)
     }
 
+    /// The source upstream's factory builds for `dataset.name: rt1` from `dataset.loader`:
+    /// `data_path` is the repository id, `root` the local copy (LeRobot's default when unset:
+    /// `$HF_LEROBOT_HOME/<repo id>`, `~/.cache/huggingface/lerobot/<repo id>`), `image_key`,
+    /// `n_rollout`, `pad_action_dim`, and `preload_trajectories` (reads every episode's
+    /// actions now instead of on first use).
+    public static func make(loader: ConfigNode, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LeRobotSource {
+        guard let repo = try loader.loaderString("data_path") ?? loader.loaderString("repo_id") else {
+            throw DataError("dataset.loader.data_path is not set; set it to the LeRobot repository id (IPEC-COMMUNITY/fractal20220817_data_lerobot)")
+        }
+        let home = environment["HF_LEROBOT_HOME"].map { URL(fileURLWithPath: $0) }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/lerobot")
+        let root = try loader.loaderString("root").map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent(repo)
+        let source = try LeRobotSource(root: root, repoID: repo,
+                                       imageKey: try loader.loaderString("image_key") ?? "observation.images.image",
+                                       rollouts: try loader.loaderDouble("n_rollout"),
+                                       padActionDimension: try loader.loaderInt("pad_action_dim"))
+        if try loader.loaderBool("preload_trajectories") == true {
+            for index in 0..<source.trajectoryCount { _ = try source.trajectory(index) }
+        }
+        return source
+    }
+
     public func trajectory(_ index: Int) throws -> TrajectoryRecord {
         if let cached = lock.withLock({ cache[index] }) { return cached }
         let episode = try self.episode(index)
