@@ -74,6 +74,37 @@ final class LeRobotSourceTests: XCTestCase {
         try assertExactlyEqual(stats.std, expected["std"], "stats.json std")
     }
 
+    /// RT-1's videos are AV1 (other LeRobot sets H.264): episode 0 re-encoded with libaom-av1
+    /// and episode 1 with libx264 by the ffmpeg command line decode here to what ffmpeg itself
+    /// decodes (rgb24), at the frames the timestamps name.
+    func testAV1AndH264VideosDecode() throws {
+        let expected = try PyTorchBaseline.shared.run("""
+        import sys, subprocess, numpy as np
+        sys.path.insert(0, \(Self.fixtures))
+        import format_datasets as fd
+        root = \(pythonString(root.path))
+        fd.write_lerobot(root)
+        h, w = fd.LEROBOT_FRAME
+        for e, codec in ((0, ['-c:v', 'libaom-av1', '-crf', '20', '-cpu-used', '8']), (1, ['-c:v', 'libx264', '-crf', '10'])):
+            path = f'{root}/videos/chunk-000/{fd.IMAGE_KEY}/episode_{e:06d}.mp4'
+            subprocess.run(['ffmpeg', '-v', 'error', '-y', '-i', path, *codec, '-pix_fmt', 'yuv420p', path + '.new.mp4'], check=True)
+            subprocess.run(['mv', path + '.new.mp4', path], check=True)
+            raw = subprocess.run(['ffmpeg', '-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], check=True, capture_output=True).stdout
+            O[f'frames_{e}'] = torch.from_numpy(np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3).copy()).permute(0, 3, 1, 2)
+            O[f'codec_{e}'] = torch.tensor(list(subprocess.run(['ffprobe', '-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', path], check=True, capture_output=True).stdout.strip()), dtype=torch.uint8)
+        """)
+        let source = try LeRobotSource(root: root, repoID: "r")
+        for (e, codec) in [(0, "av1"), (1, "h264")] {
+            XCTAssertEqual(String(decoding: try expected["codec_\(e)"]!.toArray(UInt8.self), as: UTF8.self), codec)
+            let length = source.episodes[e].length
+            let frames = try source.frames(e, start: 0, end: length, step: 1)
+            let reference = try expected["frames_\(e)"]!.to(.float32) / 255.0
+            // OpenCV and the ffmpeg CLI each convert YUV to RGB (swscale); measured difference
+            // 0 here, the bound allows other builds' rounding; a wrong frame differs by ≥ 20/255.
+            try assertClose(frames, reference, atol: 3.0 / 255.0, "\(codec) frames of episode \(e)")
+        }
+    }
+
     func testRolloutsAndActionPadding() throws {
         _ = try writeDataset()
         XCTAssertEqual(try LeRobotSource(root: root, repoID: "r", rollouts: 2).episodes.map(\.number), [0, 1])
