@@ -103,6 +103,20 @@ int chdf5_dataset_info(chdf5_file_t file, const char *name, int *rank, int64_t *
     return status;
 }
 
+// Whether an unfiltered (contiguous or compact) dataset stores exactly `count` elements of its
+// own type; chunked datasets may be compressed, so their size says nothing.
+static int storage_fits(hid_t dataset, hsize_t count) {
+    hid_t plist = H5Dget_create_plist(dataset), datatype = H5Dget_type(dataset);
+    H5D_layout_t layout = plist >= 0 ? H5Pget_layout(plist) : H5D_LAYOUT_ERROR;
+    size_t size = datatype >= 0 ? H5Tget_size(datatype) : 0;
+    int fits = layout == H5D_CHUNKED ||
+               ((layout == H5D_CONTIGUOUS || layout == H5D_COMPACT) && size > 0 &&
+                H5Dget_storage_size(dataset) == count * size);
+    if (datatype >= 0) H5Tclose(datatype);
+    if (plist >= 0) H5Pclose(plist);
+    return fits;
+}
+
 int chdf5_read(chdf5_file_t file, const char *name, int type, void *out, size_t capacity,
                char *error, size_t error_size) {
     pthread_mutex_lock(&chdf5_lock);
@@ -117,6 +131,11 @@ int chdf5_read(chdf5_file_t file, const char *name, int type, void *out, size_t 
         if (count < 0 || (size_t)count * element != capacity) {
             status = 1;
             snprintf(error, error_size, "dataset holds %lld elements, expected %zu", (long long)count, capacity / element);
+        } else if (!storage_fits(dataset, (hsize_t)count)) {
+            // libhdf5 1.10 reads through a NULL buffer for some corrupt contiguous layouts
+            // (found by fuzzing); a stored size that disagrees with the shape is refused first.
+            status = 1;
+            report("the dataset's stored size disagrees with its shape (truncated or corrupt file)", error, error_size);
         } else if (H5Dread(dataset, memory, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
             status = 1;
             report("cannot read the dataset (truncated or corrupt file)", error, error_size);

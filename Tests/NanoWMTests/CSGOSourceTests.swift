@@ -147,4 +147,53 @@ final class CSGOSourceTests: XCTestCase {
         assertOneLineError({ try CSGOSource(root: scratch, fileList: list).trajectory(0) }, mentions: ["frame_0_y", "[50]", "51"])
         assertOneLineError({ try CSGOSource(root: scratch, fileList: list).frames(0, start: 995, end: 1005, step: 1) }, mentions: ["1000-step"])
     }
+
+    /// Files the HDF5 fuzz target crashed on before the fixes (an overflowing shape, a stored
+    /// size libhdf5 1.10 then read through a NULL pointer, huge allocations), and 300 single-byte
+    /// corruptions of a small episode: each read ends in one line or succeeds, never a crash.
+    func testFuzzFindingsAndCorruptedFilesGiveOneLineErrors() throws {
+        let findings = Self.fixtures.appendingPathComponent("formats/hdf5_fuzz_findings")
+        let names = try FileManager.default.contentsOfDirectory(atPath: findings.path).filter { $0.hasSuffix(".hdf5") }.sorted()
+        XCTAssertEqual(names.count, 5)
+        for name in names {
+            assertOneLineError({
+                let file = try HDF5File(url: findings.appendingPathComponent(name))
+                for step in 0..<3 {
+                    _ = try file.read("frame_\(step)_x", as: .uint8)
+                    _ = try file.read("frame_\(step)_y", as: .float32)
+                }
+            }, mentions: [name])
+        }
+        let small = Self.directory.url.appendingPathComponent("small.hdf5")
+        _ = try PyTorchBaseline.shared.run("""
+        import h5py, numpy as np
+        with h5py.File(\(pythonString(small.path)), 'w') as f:
+            for i in range(3):
+                f[f'frame_{i}_x'] = np.full((2, 3, 3), i, np.uint8)
+                f[f'frame_{i}_y'] = np.arange(51, dtype=np.float32) * i
+        """)
+        let original = [UInt8](try Data(contentsOf: small))
+        let damaged = Self.directory.url.appendingPathComponent("damaged.hdf5")
+        var generator = SeededRandom(seed: 5)
+        var failures = 0
+        for round in 0..<300 {
+            var bytes = original
+            if round % 10 == 0 { bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count)))) } else {
+                bytes[Int(generator.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            }
+            try Data(bytes).write(to: damaged)
+            do {
+                let file = try HDF5File(url: damaged)
+                for step in 0..<3 {
+                    _ = try file.read("frame_\(step)_x", as: .uint8)
+                    _ = try file.read("frame_\(step)_y", as: .float32)
+                }
+            } catch {
+                failures += 1
+                XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+                XCTAssertTrue("\(error)".contains("damaged.hdf5"), "\(error)")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(failures, 30, "every truncation must fail")
+    }
 }

@@ -47,11 +47,16 @@ public final class HDF5File {
         if let expected, shape != expected {
             throw DataError("\(url.path): dataset '\(name)' has shape \(shape), expected \(expected)")
         }
-        let count = shape.reduce(1, *)
-        guard count >= 0, count <= 1 << 30 else { throw DataError("\(url.path): dataset '\(name)' is implausibly large (\(shape))") }
+        let dtype: DType = type == .uint8 ? .uint8 : .float32
+        // A corrupt header can claim any shape: refuse more than 256 MiB (a CSGO frame is 126 KB).
+        let count = shape.reduce(Int?(1)) { product, n in
+            guard let product, n >= 0 else { return nil }
+            let (next, overflow) = product.multipliedReportingOverflow(by: n)
+            return overflow || next > (1 << 28) / dtype.byteSize ? nil : next
+        }
+        guard let count else { throw DataError("\(url.path): dataset '\(name)' has an implausible shape \(shape) (corrupt file)") }
         var error = [CChar](repeating: 0, count: 512)
         let code = Int32(type == .uint8 ? CHDF5_UINT8 : CHDF5_FLOAT32)
-        let dtype: DType = type == .uint8 ? .uint8 : .float32
         var bytes = [UInt8](repeating: 0, count: count * dtype.byteSize)
         let status = bytes.withUnsafeMutableBytes { chdf5_read(handle, name, code, $0.baseAddress, $0.count, &error, error.count) }
         guard status == 0 else { throw DataError("\(url.path): dataset '\(name)': \(String(cString: error)); copy the file again") }
