@@ -29,6 +29,7 @@ public final class LeRobotSource: TrajectorySource {
     private let videoTemplate: String
     private let lock = NSLock()
     private var cache: [Int: TrajectoryRecord] = [:]
+    private var timestampCache: [Int: [Double]] = [:]
 
     public var location: String { root.path }
     public var trajectoryCount: Int { episodes.count }
@@ -123,12 +124,7 @@ public final class LeRobotSource: TrajectorySource {
         guard let last = wanted.last, wanted[0] >= 0, last < episode.length else {
             throw DataError("\(location): frames \(start)..<\(end) do not lie in episode \(episode.number) (\(episode.length) frames)")
         }
-        // LeRobot looks frames up by each row's timestamp; with one video per episode starting
-        // at 0 that is frame round(timestamp · fps).
-        let table = try ParquetFile(url: dataURL(episode))
-        guard let stamps = try table.read(column: "timestamp").doubles, stamps.count == episode.length else {
-            throw DataError("\(table.url.path): 'timestamp' is not one number per frame; the dataset copy is corrupt, download it again")
-        }
+        let stamps = try timestamps(index, episode)
         let url = videoURL(episode)
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DataError("\(url.path): no such video; download the dataset's videos too")
@@ -139,6 +135,18 @@ public final class LeRobotSource: TrajectorySource {
             return try video.indexSelect(dim: 0, index: Tensor(positions.map(Int64.init))).to(.float32) / 255.0
         }
         throw DataError("\(url.path): has \(video.shape[0]) frames, episode \(episode.number) needs frame \(beyond) (truncated video); download it again")
+    }
+
+    /// Each frame's `timestamp` (read once per episode): LeRobot looks frames up by it, and with
+    /// one video per episode starting at 0 that is video frame round(timestamp · fps).
+    private func timestamps(_ index: Int, _ episode: Episode) throws -> [Double] {
+        if let cached = lock.withLock({ timestampCache[index] }) { return cached }
+        let table = try ParquetFile(url: dataURL(episode))
+        guard let stamps = try table.read(column: "timestamp").doubles, stamps.count == episode.length else {
+            throw DataError("\(table.url.path): 'timestamp' is not one number per frame as meta/episodes.jsonl says; the dataset copy is corrupt, download it again")
+        }
+        lock.withLock { timestampCache[index] = stamps }
+        return stamps
     }
 
     public func shippedActionStatistics() throws -> (mean: Tensor, std: Tensor)? {
