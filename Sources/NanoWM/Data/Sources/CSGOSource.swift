@@ -96,7 +96,7 @@ public final class CSGOSource: TrajectorySource {
         let (_, url) = try file(index)
         let steps = Array(stride(from: start, to: end, by: step))
         guard !steps.isEmpty, steps[0] >= 0, steps.last! < Self.episodeLength else {
-            throw DataError("\(url.path): frames \(start)..<\(end) do not lie in a \(Self.episodeLength)-step episode")
+            throw DataError("\(url.path): frames \(start)..<\(end) do not lie in a \(Self.episodeLength)-step episode; the episode is shorter than the clip")
         }
         let hdf5 = try HDF5File(url: url)
         let frames = try steps.map { i -> Tensor in

@@ -122,7 +122,7 @@ public final class LeRobotSource: TrajectorySource {
         let episode = try self.episode(index)
         let wanted = Array(stride(from: start, to: end, by: step))
         guard let last = wanted.last, wanted[0] >= 0, last < episode.length else {
-            throw DataError("\(location): frames \(start)..<\(end) do not lie in episode \(episode.number) (\(episode.length) frames)")
+            throw DataError("\(dataURL(episode).path): frames \(start)..<\(end) do not lie in episode \(episode.number) (\(episode.length) frames); the episode is shorter than the clip")
         }
         let stamps = try timestamps(index, episode)
         let url = videoURL(episode)
