@@ -59,7 +59,13 @@ let package = Package(
         // MuJoCo (libmujoco-dev) for the point maze, rendered offscreen through EGL (Mesa, no
         // display), which the shim opens at the first render rather than linking it.
         .target(name: "CMuJoCo", linkerSettings: [.linkedLibrary("mujoco"), .linkedLibrary("dl")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CChipmunk", "CMuJoCo", .product(name: "Yams", package: "Yams"),
+        // Snappy and Zstandard block decompression for the parquet reader (libsnappy-dev, libzstd-dev).
+        .target(name: "CCompressionShim", linkerSettings: [.linkedLibrary("snappy"), .linkedLibrary("zstd")]),
+        // CSGO's HDF5 files through the HDF5 C library (Debian libhdf5-dev, serial build).
+        .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+                linkerSettings: [.linkedLibrary("hdf5_serial")]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CChipmunk", "CMuJoCo", "CCompressionShim", "CHDF5Shim",
+                                               .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nanowm",
@@ -84,5 +90,7 @@ if Context.environment["NANOWM_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
         .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWM"], path: "Fuzz/ConfigFuzz"),
+        .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWM"], path: "Fuzz/ParquetFuzz"),
+        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWM"], path: "Fuzz/HDF5Fuzz"),
     ]
 }

@@ -182,7 +182,8 @@ public struct KeyPolicy: Sendable {
                   "dataset.loader.object_name", "dataset.loader.file_list", "dataset.loader.train_file_list",
                   "dataset.loader.val_file_list", "dataset.loader.val_start_indices", "dataset.loader.image_key",
                   "dataset.loader.repo_id", "dataset.loader.root", "dataset.loader.resize_mode",
-                  "dataset.loader.use_auxiliary_state")
+                  "dataset.loader.use_auxiliary_state", "dataset.loader.pad_action_dim",
+                  "dataset.loader.preload_trajectories")
         // Trackers, planning, the run folder, path variables.
         + ignored("TensorBoard events always go to <run>/tensorboard", "logger.*")
         + ignored("no Weights & Biases here", "wandb.*")

@@ -1,0 +1,199 @@
+import Foundation
+import NanoWM
+import SwiftTorch
+import TestSupport
+import XCTest
+
+/// CSGO's HDF5 episodes: the same files, order, episode ids, actions and frames as the
+/// reference's `CSGODataSource` returns (Tests/Fixtures/formats/csgo_reference.json, made by
+/// make_format_fixtures.py from the dataset format_datasets.py writes, which this test writes
+/// again with h5py); the shipped split lists and start indices; bad input in one line.
+final class CSGOSourceTests: XCTestCase {
+    private static var directory: TemporaryDirectory!
+    private static var lists: [String: URL] = [:]
+    private var root: URL { Self.directory.url.appendingPathComponent("csgo") }
+
+    private static let fixtures = PyTorchBaseline.repositoryRoot.appendingPathComponent("Tests/Fixtures")
+
+    /// Writing 4 × 2000 HDF5 datasets takes a few seconds: once for the whole class.
+    override class func setUp() {
+        super.setUp()
+        do {
+            directory = try TemporaryDirectory("csgo")
+            let root = directory.url.appendingPathComponent("csgo")
+            _ = try PyTorchBaseline.shared.run("""
+            import sys
+            sys.path.insert(0, \(pythonString(fixtures.path)))
+            import format_datasets as fd
+            fd.write_csgo(\(pythonString(root.path)))
+            """)
+            lists = ["train": root.appendingPathComponent("train_split.txt"), "val": root.appendingPathComponent("val_split.txt")]
+        } catch { XCTFail("cannot write the CSGO test dataset: \(error)") }
+    }
+
+    override class func tearDown() { directory?.remove() }
+
+    private func reference() throws -> [String: Any] {
+        let data = try Data(contentsOf: Self.fixtures.appendingPathComponent("formats/csgo_reference.json"))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    /// Compares a source with what the reference recorded: ids, shapes, action rows and clips,
+    /// all exactly (both sides are float32 copies of the file's values, frames uint8/255).
+    private func assertMatches(_ source: CSGOSource, _ recorded: [String: Any], _ what: String) throws {
+        let trajectories = try XCTUnwrap(recorded["trajectories"] as? [[String: Any]])
+        XCTAssertEqual(source.trajectoryCount, recorded["num_trajectories"] as? Int, what)
+        XCTAssertEqual(source.actionDimension, recorded["action_dim"] as? Int, what)
+        XCTAssertEqual(source.stateDimension, recorded["state_dim"] as? Int, what)
+        for (i, expected) in trajectories.enumerated() {
+            let record = try source.trajectory(i)
+            XCTAssertEqual(record.meta["episode_id"], expected["episode_id"] as? String, "\(what) \(i)")
+            XCTAssertEqual(record.length, expected["seq_length"] as? Int)
+            XCTAssertEqual(record.states.shape, expected["states_shape"] as? [Int])
+            XCTAssertEqual(record.actions.shape, expected["actions_shape"] as? [Int])
+            for (row, values) in try XCTUnwrap(expected["action_rows"] as? [String: [Double]]) {
+                let ours = try record.actions.select(dim: 0, index: Int(row)!).toArray(Float.self)
+                XCTAssertEqual(ours, values.map(Float.init), "\(what) trajectory \(i) action row \(row)")
+            }
+        }
+        for clip in try XCTUnwrap(recorded["clips"] as? [[String: Any]]) {
+            let frames = try source.frames(clip["traj"] as! Int, start: clip["start"] as! Int, end: clip["end"] as! Int, step: clip["step"] as! Int)
+            XCTAssertEqual(frames.shape, clip["shape"] as? [Int])
+            XCTAssertEqual(try frames.toArray(Float.self), (clip["values"] as! [Double]).map(Float.init), "\(what) clip \(clip["traj"]!)")
+        }
+    }
+
+    func testSameEpisodesActionsAndFramesAsTheReference() throws {
+        let recorded = try reference()
+        try assertMatches(try CSGOSource(root: root, fileList: Self.lists["train"]), try XCTUnwrap(recorded["train"] as? [String: Any]), "train")
+        try assertMatches(try CSGOSource(root: root, fileList: Self.lists["val"]), try XCTUnwrap(recorded["val"] as? [String: Any]), "val")
+        try assertMatches(try CSGOSource(root: root, rollouts: 3), try XCTUnwrap(recorded["scan"] as? [String: Any]), "scan")
+        XCTAssertEqual(try CSGOSource(root: root).statisticsIdentity.id, "data_path=\(root.path)")
+    }
+
+    /// The frames and actions equal h5py's reading of the same files (BGR flipped to RGB).
+    func testFramesAndActionsEqualH5py() throws {
+        let source = try CSGOSource(root: root, fileList: Self.lists["train"])
+        let expected = try PyTorchBaseline.shared.run("""
+        import h5py, numpy as np
+        with h5py.File(\(pythonString(source.files[2].url.path)), 'r') as f:
+            O['actions'] = torch.from_numpy(np.stack([f[f'frame_{i}_y'][:] for i in range(1000)]))
+            O['frames'] = torch.from_numpy(np.stack([f[f'frame_{i}_x'][:][:, :, ::-1].copy() for i in range(7, 20, 4)])).permute(0, 3, 1, 2)
+        """)
+        try assertExactlyEqual(try source.trajectory(2).actions, expected["actions"], "actions")
+        try assertExactlyEqual(try source.frames(2, start: 7, end: 20, step: 4), try expected["frames"]!.to(.float32) / 255.0, "frames")
+    }
+
+    /// `make` reads the file lists and, for validation, the start indices paired one to one.
+    func testMakeReadsFileListsAndStartIndices() throws {
+        let starts = Self.directory.url.appendingPathComponent("starts.npy")
+        _ = try PyTorchBaseline.shared.run("import numpy as np; np.save(\(pythonString(starts.path)), np.array([12, 980], dtype=np.int64))")
+        let loader: ConfigNode = ["data_path": .string(root.path), "train_file_list": .string(Self.lists["train"]!.path),
+                                  "val_file_list": .string(Self.lists["val"]!.path), "val_start_indices": .string(starts.path),
+                                  "n_rollout": nil, "use_auxiliary_state": false]
+        let train = try CSGOSource.make(loader: loader, split: .train)
+        XCTAssertEqual(train.source.trajectoryCount, 3)
+        XCTAssertNil(train.fixedStartIndices)
+        let val = try CSGOSource.make(loader: loader, split: .val)
+        XCTAssertEqual(val.source.files.map(\.id), ["1-200/hdf5_dm_july2021_1.hdf5", "1-200/hdf5_dm_july2021_3.hdf5"])
+        XCTAssertEqual(val.fixedStartIndices, [12, 980])
+        var fewer = loader
+        fewer = fewer.merging(["n_rollout": 1])
+        assertOneLineError({ try CSGOSource.make(loader: fewer, split: .val) }, mentions: ["starts.npy", "2 start indices for 1"])
+        assertOneLineError({ try CSGOSource.make(loader: loader.merging(["use_auxiliary_state": true]), split: .train) },
+                           mentions: ["use_auxiliary_state"])
+    }
+
+    /// The shipped split data: 5000 training and 500 test names, and 500 start indices that
+    /// numpy reads the same way.
+    func testShippedSplitFilesAreUpstreamsData() throws {
+        let folder = PyTorchBaseline.repositoryRoot.appendingPathComponent("configs/dataset/game/csgo_splits")
+        let count = { (name: String) in try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8).split(separator: "\n").count }
+        XCTAssertEqual(try count("train_split.txt"), 5000)
+        XCTAssertEqual(try count("test_split.txt"), 500)
+        let npy = folder.appendingPathComponent("csgo_validation_start_indices.npy")
+        let (shape, values) = try NumpyFile.integers(npy)
+        XCTAssertEqual(shape, [500])
+        let numpy = try PyTorchBaseline.shared.run("import numpy as np; O['v'] = torch.from_numpy(np.load(\(pythonString(npy.path))))")
+        XCTAssertEqual(values, try numpy["v"]!.toArray(Int64.self))
+        let yaml = try String(contentsOf: PyTorchBaseline.repositoryRoot.appendingPathComponent("configs/dataset/game/csgo.yaml"), encoding: .utf8)
+        for name in ["train_split.txt", "test_split.txt", "csgo_validation_start_indices.npy"] {
+            XCTAssertTrue(yaml.contains("configs/dataset/game/csgo_splits/\(name)"), name)
+        }
+    }
+
+    func testBadInputsGiveOneLineErrors() throws {
+        let scratch = Self.directory.url.appendingPathComponent("bad-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch.appendingPathComponent("1-200"), withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        assertOneLineError({ try CSGOSource(root: scratch.appendingPathComponent("nowhere")) }, mentions: ["nowhere", "csgo_data_dir"])
+        let list = scratch.appendingPathComponent("list.txt")
+        try "hdf5_dm_july2021_7.hdf5\n".write(to: list, atomically: true, encoding: .utf8)
+        assertOneLineError({ try CSGOSource(root: scratch, fileList: list) }, mentions: ["1-200/hdf5_dm_july2021_7.hdf5", "list.txt"])
+        // A truncated file, and one whose actions are not 51 wide.
+        let original = try CSGOSource(root: root, fileList: Self.lists["train"]).files[0].url
+        let truncated = scratch.appendingPathComponent("1-200/hdf5_dm_july2021_7.hdf5")
+        let bytes = try Data(contentsOf: original)
+        try bytes.prefix(bytes.count / 2).write(to: truncated)
+        assertOneLineError({ try CSGOSource(root: scratch, fileList: list).trajectory(0) }, mentions: ["hdf5_dm_july2021_7.hdf5"])
+        assertOneLineError({ try CSGOSource(root: scratch, fileList: list).frames(0, start: 990, end: 999, step: 1) }, mentions: ["hdf5_dm_july2021_7.hdf5"])
+        _ = try PyTorchBaseline.shared.run("""
+        import h5py, numpy as np
+        with h5py.File(\(pythonString(truncated.path)), 'w') as f:
+            for i in range(1000):
+                f[f'frame_{i}_y'] = np.zeros(50, np.float32)
+                f[f'frame_{i}_x'] = np.zeros((2, 2, 3), np.uint8)
+        """)
+        assertOneLineError({ try CSGOSource(root: scratch, fileList: list).trajectory(0) }, mentions: ["frame_0_y", "[50]", "51"])
+        assertOneLineError({ try CSGOSource(root: scratch, fileList: list).frames(0, start: 995, end: 1005, step: 1) }, mentions: ["1000-step"])
+    }
+
+    /// Files the HDF5 fuzz target crashed on before the fixes (an overflowing shape, a stored
+    /// size libhdf5 1.10 then read through a NULL pointer, huge allocations), and 300 single-byte
+    /// corruptions of a small episode: each read ends in one line or succeeds, never a crash.
+    func testFuzzFindingsAndCorruptedFilesGiveOneLineErrors() throws {
+        let findings = Self.fixtures.appendingPathComponent("formats/hdf5_fuzz_findings")
+        let names = try FileManager.default.contentsOfDirectory(atPath: findings.path).filter { $0.hasSuffix(".hdf5") }.sorted()
+        XCTAssertEqual(names.count, 5)
+        for name in names {
+            assertOneLineError({
+                let file = try HDF5File(url: findings.appendingPathComponent(name))
+                for step in 0..<3 {
+                    _ = try file.read("frame_\(step)_x", as: .uint8)
+                    _ = try file.read("frame_\(step)_y", as: .float32)
+                }
+            }, mentions: [name])
+        }
+        let small = Self.directory.url.appendingPathComponent("small.hdf5")
+        _ = try PyTorchBaseline.shared.run("""
+        import h5py, numpy as np
+        with h5py.File(\(pythonString(small.path)), 'w') as f:
+            for i in range(3):
+                f[f'frame_{i}_x'] = np.full((2, 3, 3), i, np.uint8)
+                f[f'frame_{i}_y'] = np.arange(51, dtype=np.float32) * i
+        """)
+        let original = [UInt8](try Data(contentsOf: small))
+        let damaged = Self.directory.url.appendingPathComponent("damaged.hdf5")
+        var generator = SeededRandom(seed: 5)
+        var failures = 0
+        for round in 0..<300 {
+            var bytes = original
+            if round % 10 == 0 { bytes = Array(bytes.prefix(Int(generator.next() % UInt64(bytes.count)))) } else {
+                bytes[Int(generator.next() % UInt64(bytes.count))] ^= UInt8(truncatingIfNeeded: generator.next() | 1)
+            }
+            try Data(bytes).write(to: damaged)
+            do {
+                let file = try HDF5File(url: damaged)
+                for step in 0..<3 {
+                    _ = try file.read("frame_\(step)_x", as: .uint8)
+                    _ = try file.read("frame_\(step)_y", as: .float32)
+                }
+            } catch {
+                failures += 1
+                XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+                XCTAssertTrue("\(error)".contains("damaged.hdf5"), "\(error)")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(failures, 30, "every truncation must fail")
+    }
+}
