@@ -12,30 +12,20 @@ import XCTest
 final class RecordedDatasetTests: XCTestCase {
     private var scratch: TemporaryDirectory!
     private var dataRoot: URL { scratch.url.appendingPathComponent("data") }
-    static let fixtures = FixtureFile.directory.appendingPathComponent("datasets")
+    static let fixtures = DatasetFixtures.directory
 
     override func setUpWithError() throws {
         scratch = try TemporaryDirectory("recorded-datasets")
-        try FileManager.default.copyItem(at: Self.fixtures, to: dataRoot)
-        try FileManager.default.removeItem(at: dataRoot.appendingPathComponent("reference"))
+        try DatasetFixtures.copy(to: dataRoot)
     }
 
     override func tearDown() { scratch.remove() }
 
-    static let configNames = ["point_maze": "point_maze", "wall": "wall", "pusht": "pusht", "rope": "rope", "granular": "granular"]
-
     func config(_ name: String, _ extra: [String] = []) throws -> ConfigNode {
-        var overrides = ["dataset=dino_wm/\(name)", "dataset_dir=\(dataRoot.path)", "model.num_frames=4", "model.image_size=8"]
-        if name == "wall" { overrides.append("+dataset.loader.resize_mode=pad") }
-        return try ConfigComposer.locate().composition(overrides: overrides + extra).resolved()
+        try ConfigComposer.locate().composition(overrides: DatasetFixtures.overrides(name, dataRoot: dataRoot) + extra).resolved()
     }
 
-    func reference(_ name: String) throws -> (tensors: [String: Tensor], info: [String: Any]) {
-        let base = Self.fixtures.appendingPathComponent("reference/\(name)")
-        let tensors = try SafeTensors.read(base.path + ".safetensors").tensors
-        let data = try Data(contentsOf: base.appendingPathExtension("json"))
-        return (tensors, try JSONSerialization.jsonObject(with: data) as! [String: Any])
-    }
+    func reference(_ name: String) throws -> (tensors: [String: Tensor], info: [String: Any]) { try DatasetFixtures.reference(name) }
 
     static func triples(_ slices: [ClipSlice]) -> [[Int]] { slices.map { [$0.trajectory, $0.start, $0.end] } }
 
