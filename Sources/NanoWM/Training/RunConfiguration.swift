@@ -69,7 +69,11 @@ public struct RunConfiguration {
         s.validateEvery = try c.int("experiment.training.val_every_n_steps")
         s.latestCheckpointEvery = try c.int("experiment.training.checkpointing.latest.every_n_train_steps")
         s.periodicCheckpointEvery = try c.int("experiment.training.checkpointing.across_timesteps.every_n_train_steps")
-        s.validationSize = try c.optionalInt("dataset.loader.validation_size")
+        // Upstream truncates validation to validation_size only when no fixed subset is set.
+        let subset = ["dataset.loader.validation_fixed_subset_path", "dataset.loader.validation_fixed_subset_size"]
+        if subset.allSatisfy({ !c.contains($0) || c[$0]?.isNull == true }) {
+            s.validationSize = try c.optionalInt("dataset.loader.validation_size")
+        }
         s.evaluationSamplingSteps = try c.optionalInt("experiment.evaluation.num_sampling_steps")
         if c.contains("experiment.evaluation.metrics.evaluate") {
             s.sampledClipMetrics = try c.optionalBool("experiment.evaluation.metrics.evaluate") ?? true
