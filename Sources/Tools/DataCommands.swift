@@ -9,7 +9,7 @@ struct DataCommands: ParsableCommand {
         commandName: "data",
         abstract: "Inspect a recorded dataset (DINO-WM …) the way training and evaluation read it.",
         discussion: """
-        The same overrides as a run select the dataset: dataset=dino_wm/point_maze|wall|pusht|rope|granular, \\
+        The same overrides as a run select the dataset: dataset=dino_wm/point_maze|wall|pusht|rope|granular, \
         dataset_dir=FOLDER (or DATASET_DIR), any dataset.loader.* key, model.num_frames and model.image_size.
 
         Examples:

@@ -10,8 +10,12 @@ public enum DatasetReport {
         let train = datasets.train, validation = datasets.validation
         var lines = ["dataset \(try config.string("dataset.name")): \(train.source.location)"
                      + (validation.source !== train.source ? " (validation: \(validation.source.location))" : "")]
-        lines.append("trajectories: \(train.source.trajectoryCount) (train \(train.trajectories.count), validation \(validation.trajectories.count))")
-        let validationNote = datasets.subsetFile.map { " (fixed subset \($0.path))" } ?? (validation.limit.map { " (the first \($0), dataset.loader.validation_size)" } ?? "")
+        if validation.source === train.source {
+            lines.append("trajectories: \(train.source.trajectoryCount) (train \(train.trajectories.count), validation \(validation.trajectories.count))")
+        } else {
+            lines.append("trajectories: train \(train.trajectories.count) (training folder), validation \(validation.trajectories.count) (validation folder)")
+        }
+        let validationNote = datasets.subsetFile.map { " (fixed subset \($0.path))" } ?? (validation.limit.map { " (at most the first \($0): dataset.loader.validation_size)" } ?? "")
         lines.append("clips of \(train.clipLength) frames every \(train.frameInterval) steps (\(train.requiredSteps) raw steps): train \(train.count)\(modeNote(train)), validation \(validation.count)\(validationNote)")
         lines.append("frames: \(train.frameShape.map(String.init).joined(separator: "×")) (model.image_size, resize \(train.resize.rawValue))")
         lines.append("action dimension: \(train.source.actionDimension) per step × frame_interval \(train.frameInterval) = \(train.actionDimension) (dataset.spec.action_dim \(try config.optionalInt("dataset.spec.action_dim").map(String.init) ?? "unset"))")

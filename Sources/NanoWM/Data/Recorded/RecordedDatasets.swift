@@ -68,25 +68,29 @@ public struct RecordedDatasets {
         let trainList = try loader.string("train_file_list"), validationList = try loader.string("val_file_list")
         let trainPath = try loader.string("data_path_train"), validationPath = try loader.string("data_path_val")
         let dataPath = try loader.string("data_path")
-        let starts = try startIndices(loader)
         if let trainList, let validationList {
             // File lists (CSGO): a source per list; each split takes all of its own, shuffled.
-            let train = try build(config, try source(config, path: dataPath, pathKey: "dataset.loader.data_path", fileList: trainList), .train, ratio: 1, progress: progress, statistics: statistics)
-            let validation = try build(config, try source(config, path: dataPath, pathKey: "dataset.loader.data_path", fileList: validationList),
-                                       .val, ratio: 0, fixedStarts: starts, progress: progress, statistics: statistics)
+            let trainSource = try source(config, path: dataPath, pathKey: "dataset.loader.data_path", fileList: trainList)
+            let validationSource = try source(config, path: dataPath, pathKey: "dataset.loader.data_path", fileList: validationList)
+            let train = try build(config, trainSource, .train, ratio: 1, progress: progress, statistics: statistics)
+            let validation = try build(config, validationSource, .val, ratio: 0, fixedStarts: try startIndices(loader),
+                                       progress: progress, statistics: statistics)
             return (train, validation)
         }
         if trainPath != nil || validationPath != nil {
             // Separate folders (PushT): validation statistics come from the validation folder, as upstream.
-            let train = try build(config, try source(config, path: trainPath ?? dataPath, pathKey: "dataset.loader.data_path_train"), .train, ratio: 1, progress: progress, statistics: statistics)
-            let validation = try build(config, try source(config, path: validationPath ?? dataPath, pathKey: "dataset.loader.data_path_val"),
-                                       .val, ratio: 0, fixedStarts: starts, progress: progress, statistics: statistics)
+            let trainSource = try source(config, path: trainPath ?? dataPath, pathKey: "dataset.loader.data_path_train")
+            let validationSource = try source(config, path: validationPath ?? dataPath, pathKey: "dataset.loader.data_path_val")
+            let train = try build(config, trainSource, .train, ratio: 1, progress: progress, statistics: statistics)
+            let validation = try build(config, validationSource, .val, ratio: 0, fixedStarts: try startIndices(loader),
+                                       progress: progress, statistics: statistics)
             return (train, validation)
         }
         // One source: validation reuses the training statistics.
         let shared = try source(config, path: dataPath, pathKey: "dataset.loader.data_path")
         let train = try build(config, shared, .train, ratio: ratio, progress: progress, statistics: statistics)
-        let validation = try build(config, shared, .val, ratio: ratio, fixedStarts: starts, inherited: train.statistics, progress: progress, statistics: statistics)
+        let validation = try build(config, shared, .val, ratio: ratio, fixedStarts: try startIndices(loader), inherited: train.statistics,
+                                   progress: progress, statistics: statistics)
         return (train, validation)
     }
 
