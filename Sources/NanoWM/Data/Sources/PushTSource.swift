@@ -4,10 +4,13 @@ import SwiftTorch
 /// DINO-WM's PushT dataset (upstream's `PushTDataSource`): `states.pth` (with `velocities.pth`
 /// appended when present), `rel_actions.pth` or `abs_actions.pth` divided by `action_scale`
 /// (100), the required `seq_lengths.pth|.pkl`, `shapes.pkl` (default "T"), and frames decoded
-/// from `obses/episode_NNN.mp4` with OpenCV at exact frame indices.
+/// from `obses/episode_NNN.mp4` with OpenCV in decoding order (frame k is the k-th decoded
+/// frame, the index decord's `get_batch` uses).
 public final class PushTSource: TrajectorySource {
     let files: DinoWMFiles
     let table: TrajectoryTable
+    /// Decoded episodes: one decode serves every clip of a trajectory (the exhaustive order).
+    private let episodes = RecentEpisodes()
 
     public init(path: String, useRelativeActions: Bool, actionScale: Double = 100, limit: Int? = nil,
                 setting: String = "dataset.loader.data_path") throws {
@@ -41,12 +44,14 @@ public final class PushTSource: TrajectorySource {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw DataError("\(url.path): missing; trajectory \(index) has no video (copy the DINO-WM release's obses/ folder completely)")
         }
-        do {
-            let video = try VideoFrameReader.frames(url, indices: Array(stride(from: start, to: end, by: step)))
-            return try (video.to(.float32) / 255.0).permute(0, 3, 1, 2).contiguous()
-        } catch let error as MediaError {
-            throw DataError(error.description)
+        let video = try episodes.frames(index) {
+            do {
+                return try VideoFrameReader.frames(url, indices: Array(0..<table.lengths[index]))
+            } catch let error as MediaError {
+                throw DataError(error.description)
+            }
         }
+        return try DinoWMFiles.frames(of: video, start: start, end: end, step: step)
     }
 
     public var statisticsIdentity: (id: String, root: URL?) { StatisticsIdentity.dataPath(files.path) }

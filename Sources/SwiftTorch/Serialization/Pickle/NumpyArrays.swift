@@ -8,7 +8,11 @@ extension PickleValue {
     /// The value as a tensor: a torch tensor, a NumPy array or scalar, or a (nested) list or
     /// tuple of numbers (int64 when all are integers, else float64, as `torch.tensor` makes
     /// them). Nil for anything else.
-    public func numericTensor() throws -> Tensor? {
+    public func numericTensor() throws -> Tensor? { try numericTensor(depth: 0) }
+
+    /// Nested lists deeper than any array a dataset stores are refused rather than recursed into.
+    private func numericTensor(depth: Int) throws -> Tensor? {
+        guard depth < 32 else { throw PickleError("lists nested more than 32 deep are not an array") }
         switch self {
         case .tensor(let ref): return try ref.load()
         case .object(let object): return try NumpyArrays.tensor(of: object)
@@ -16,7 +20,7 @@ extension PickleValue {
         case .float(let v): return try Tensor(scalar: v)
         case .list, .tuple:
             let parts = try (items ?? []).map { item -> Tensor in
-                guard let tensor = try item.numericTensor() else { throw PickleError("a list holds a \(Callables.kind(of: item)), not a number") }
+                guard let tensor = try item.numericTensor(depth: depth + 1) else { throw PickleError("a list holds a \(Callables.kind(of: item)), not a number") }
                 return tensor
             }
             guard !parts.isEmpty else { return try Tensor.empty([0], dtype: .int64) }
@@ -76,6 +80,15 @@ enum NumpyArrays {
     static func array(_ raw: [UInt8], dtype object: PickleObject, shape: [Int], fortran: Bool) throws -> Tensor {
         let dtype = try dtype(object)
         guard shape.allSatisfy({ $0 >= 0 }) else { throw PickleError("a NumPy array has a negative dimension \(shape)") }
+        var bytes = dtype.byteSize
+        for size in shape {
+            let (product, overflow) = bytes.multipliedReportingOverflow(by: size)
+            guard !overflow else { throw PickleError("a NumPy array's shape \(shape) is too large") }
+            bytes = product
+        }
+        guard bytes == raw.count else {
+            throw PickleError("a NumPy array of shape \(shape) and dtype \(dtype) needs \(bytes) bytes but holds \(raw.count)")
+        }
         let stored = fortran ? shape.reversed() : shape
         let tensor = try raw.withUnsafeBytes { try Tensor(bytes: $0, dtype: dtype, shape: stored) }
         return fortran && shape.count > 1 ? try tensor.permute(Array((0..<shape.count).reversed())).contiguous() : tensor
