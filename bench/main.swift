@@ -1,8 +1,8 @@
 import Foundation
 
-// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [--threads N] [--iterations N] [--megabytes N] [--steps N]
+// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [data] [--threads N] [--iterations N] [--megabytes N] [--steps N]
 // [--reference PATH]`: SwiftTorch against PyTorch eager, both measured in this run on this machine. `model` and
-// `sample` compare with upstream's PyTorch NanoWM, imported from the nano-world-model checkout given with
+// `sample` compare with upstream's PyTorch NanoWM (`data`: its dataset loader), imported from the nano-world-model checkout given with
 // --reference or NANOWM_REFERENCE (skipped without one). Run from the repository root (scripts/bench).
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String, default value: Int) -> Int {
@@ -28,11 +28,12 @@ do {
         case "model": try benchModel(threads: threads, reference: reference)
         case "sample": try benchSampling(threads: threads, reference: reference, steps: option("--steps", default: 20))
         case "codec": try benchCodec(threads: threads)
+        case "data": try benchData(threads: threads, reference: reference)
         case "ckpt-child":
             guard suites.count == 3 else { throw BenchError("usage: ckpt-child MODE PATH") }
             try checkpointChild(mode: suites[1], path: suites[2])
             exit(0)
-        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec")
+        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec, data")
         }
     }
 } catch {

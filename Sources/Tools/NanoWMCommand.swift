@@ -18,5 +18,5 @@ struct NanoWMCommand: ParsableCommand {
         version: NanoWMInfo.version,
         subcommands: [QuickstartCommand.self, RunCommand.self, Train.self, Sample.self, Rollout.self, Forward.self,
                       CheckpointCommands.self, CodecCommands.self, EncodeDatasetCommand.self, ConfigCommand.self,
-                      ModelCommands.self, Doctor.self, Smoke.self])
+                      ModelCommands.self, DataCommands.self, Doctor.self, Smoke.self])
 }

@@ -49,8 +49,9 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testUnavailableDatasetOrCodecAndMismatchedShapesLeaveNothing() throws {
-        try assertRefusedBeforeWriting(["train", "experiment=dino_wm_pusht"], "has no reader in this build yet", "dataset=builtin/wall")
-        try assertRefusedBeforeWriting(["train", "experiment=dino_wm_pusht", "dataset=dino_wm/pusht"], "dataset 'pusht'")
+        // A recorded dataset whose files are not there: named before the codec is even loaded.
+        try assertRefusedBeforeWriting(["train", "experiment=dino_wm_pusht"], "point_maze/states.pth: missing")
+        try assertRefusedBeforeWriting(["train", "experiment=dino_wm_pusht", "dataset=dino_wm/pusht"], "pusht_noise/train/states.pth: missing")
         try assertRefusedBeforeWriting(["train", "dataset=builtin/wall", "latent_codec.torchscript=/nonexistent/sd_vae.pt"],
                                        "latent_codec=sd_vae needs its network exported to TorchScript at /nonexistent/sd_vae.pt",
                                        "scripts/export_codec.py sd_vae")

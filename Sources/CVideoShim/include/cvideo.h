@@ -28,6 +28,14 @@ int cvideo_probe(const char *path, int *frames, int *width, int *height, char *e
 /// the sizes `cvideo_probe` reports), into `rgb` of `capacity` bytes. Returns 0 on success.
 int cvideo_read_rgb(const char *path, uint8_t *rgb, size_t capacity, char *error, size_t error_size);
 
+/// Decodes frames `indices[0..<count]` (any order, repeats allowed) of a video as RGB bytes, in
+/// the order asked, into a new buffer `*rgb` (free it with `cvideo_free`) of
+/// `count`×`*height`×`*width`×3 bytes. Frames are counted in decoding order from 0. Returns 0 on
+/// success; 2 when the video ends before the largest index (`*available` is then its frame
+/// count); 1 for any other failure, with `error` filled.
+int cvideo_read_frames(const char *path, const int64_t *indices, int count, uint8_t **rgb, int *width, int *height,
+                       int64_t *available, char *error, size_t error_size);
+
 /// Encodes `height`×`width`×3 RGB bytes as a PNG file's bytes (OpenCV's imgcodecs). Returns 0 and
 /// a buffer in `*png` (free it with `cvideo_free`) of `*png_size` bytes, or non-zero and `error`.
 int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,

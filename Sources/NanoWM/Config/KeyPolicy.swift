@@ -101,7 +101,7 @@ public struct KeyPolicy: Sendable {
         KeyPolicy(pattern: pattern, treatment: .refused(unless: allowed, instead: instead))
     }
 
-    private static let realDatasetReaders = "read only by the readers of recorded datasets, which this build lacks"
+    private static let realDatasetReaders = "read only by the CSGO and RT-1 readers, which this build lacks"
 
     /// Every key of upstream's configuration tree (and of the built-in dataset's).
     public static let table: [KeyPolicy] =
@@ -160,28 +160,20 @@ public struct KeyPolicy: Sendable {
         + honoured("dataset.name", "dataset.frame_interval", "dataset.spec.*", "dataset.data_dir", "dataset.num_trajectories", "dataset.latent_cache",
                    "dataset.trajectory_length", "dataset.resolution", "dataset.seed",
                    "dataset.loader.validation_size", "dataset.loader.split_ratio")
-        + [refused("dataset.loader.normalize_action", unless: false, instead: "actions are used as recorded"),
-           refused("dataset.loader.stride", unless: 1, instead: "clips start at every frame"),
-           refused("dataset.loader.train_slice_mode", unless: "exhaustive", instead: "clips start at every frame"),
-           refused("dataset.loader.val_slice_mode", unless: "exhaustive", instead: "clips start at every frame"),
-           refused("dataset.loader.action_scale", unless: 1, 1.0, instead: "actions are used as recorded"),
-           refused("dataset.loader.use_relative_actions", unless: nil, false, instead: "actions are used as recorded"),
-           refused("dataset.loader.with_velocity", unless: nil, false, instead: "actions are used as recorded"),
-           refused("dataset.loader.n_rollout", unless: nil, instead: "set dataset.num_trajectories"),
-           refused("dataset.loader.validation_fixed_subset_size", unless: nil,
-                   instead: "the first dataset.loader.validation_size validation clips are used"),
-           refused("dataset.loader.validation_fixed_subset_path", unless: nil,
-                   instead: "the first dataset.loader.validation_size validation clips are used")]
-        + inert("used only with dataset.loader.validation_fixed_subset_size, which is refused", "dataset.loader.validation_fixed_subset_seed")
-        + ignored("built-in episodes are independent draws; the last (1 - split_ratio) of them are held out",
-                  "dataset.loader.random_seed")
+        // Read by the recorded datasets' readers; the built-in dataset refuses values it cannot honour.
+        + honoured("dataset.loader.normalize_action", "dataset.loader.stride", "dataset.loader.train_slice_mode",
+                   "dataset.loader.val_slice_mode", "dataset.loader.action_scale", "dataset.loader.use_relative_actions",
+                   "dataset.loader.n_rollout", "dataset.loader.validation_fixed_subset_size",
+                   "dataset.loader.validation_fixed_subset_path", "dataset.loader.validation_fixed_subset_seed",
+                   "dataset.loader.random_seed", "dataset.loader.data_path_train", "dataset.loader.data_path_val",
+                   "dataset.loader.object_name", "dataset.loader.resize_mode")
+        + inert("upstream's factory never passes it on: PushT appends velocities.pth whenever it exists", "dataset.loader.with_velocity")
         + inert("only the batch's state is normalised, and the model never sees it", "dataset.loader.normalize_state")
-        + ignored("the built-in dataset lives in dataset.data_dir", "dataset.loader.data_path")
+        + honoured("dataset.loader.data_path")
         + inert("nothing reads it", "dataset.split_mode")
-        + ignored(realDatasetReaders, "dataset.loader.data_path_train", "dataset.loader.data_path_val",
-                  "dataset.loader.object_name", "dataset.loader.file_list", "dataset.loader.train_file_list",
+        + ignored(realDatasetReaders, "dataset.loader.file_list", "dataset.loader.train_file_list",
                   "dataset.loader.val_file_list", "dataset.loader.val_start_indices", "dataset.loader.image_key",
-                  "dataset.loader.repo_id", "dataset.loader.root", "dataset.loader.resize_mode",
+                  "dataset.loader.repo_id", "dataset.loader.root",
                   "dataset.loader.use_auxiliary_state", "dataset.loader.pad_action_dim",
                   "dataset.loader.preload_trajectories")
         // Trackers, planning, the run folder, path variables.

@@ -69,7 +69,11 @@ public struct RunConfiguration {
         s.validateEvery = try c.int("experiment.training.val_every_n_steps")
         s.latestCheckpointEvery = try c.int("experiment.training.checkpointing.latest.every_n_train_steps")
         s.periodicCheckpointEvery = try c.int("experiment.training.checkpointing.across_timesteps.every_n_train_steps")
-        s.validationSize = try c.optionalInt("dataset.loader.validation_size")
+        // Upstream truncates validation to validation_size only when no fixed subset is set.
+        let subset = ["dataset.loader.validation_fixed_subset_path", "dataset.loader.validation_fixed_subset_size"]
+        if subset.allSatisfy({ !c.contains($0) || c[$0]?.isNull == true }) {
+            s.validationSize = try c.optionalInt("dataset.loader.validation_size")
+        }
         s.evaluationSamplingSteps = try c.optionalInt("experiment.evaluation.num_sampling_steps")
         if c.contains("experiment.evaluation.metrics.evaluate") {
             s.sampledClipMetrics = try c.optionalBool("experiment.evaluation.metrics.evaluate") ?? true
@@ -126,7 +130,7 @@ public struct RunConfiguration {
     }
 
     /// The datasets this build can read.
-    public static let datasetReaders = ["builtin_wall"]
+    public static let datasetReaders = ["builtin_wall", "point_maze", "wall", "pusht", "rope", "granular"]
 
     /// Throws unless this build has a reader for `dataset.name`.
     func requireDatasetReader() throws {
@@ -136,10 +140,19 @@ public struct RunConfiguration {
         }
     }
 
+    /// Whether `dataset.name` is one of upstream's recorded datasets (not the built-in one).
+    func isRecorded() throws -> Bool { RecordedDatasets.names.contains(try config.string("dataset.name")) }
+
     /// Train and validation clips of the configured dataset, generating the built-in
-    /// environment's data on first use.
-    public func datasets(progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
+    /// environment's data on first use. For recorded datasets the validation clips are
+    /// already the fixed subset (`validation_fixed_subset_*`, its file in `runDirectory` by
+    /// default) or the first `validation_size` clips, as upstream validates on them.
+    public func datasets(runDirectory: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
         try requireDatasetReader()
+        if try isRecorded() {
+            let recorded = try RecordedDatasets(config, runDirectory: runDirectory, progress: progress)
+            return (recorded.train, recorded.validation)
+        }
         let directory = URL(fileURLWithPath: try config.string("dataset.data_dir"))
         let store = try WallDataGenerator.generate(into: directory, episodes: try config.int("dataset.num_trajectories"),
                                                    length: try config.int("dataset.trajectory_length"),
@@ -194,8 +207,10 @@ public struct RunConfiguration {
     @discardableResult
     public func checkParts() throws -> LatentCodec {
         try requireDatasetReader()
+        let recorded = try isRecorded()
+        if recorded { try RecordedDatasets.preflight(config) } else { try requireBuiltinLoaderDefaults() }
         let codec = try self.codec()
-        let resolution = try config.int("dataset.resolution")
+        let resolution = recorded ? try RecordedDatasets.imageSize(config).height : try config.int("dataset.resolution")
         let frame = [3, resolution, resolution]
         let latent = codec.latentShape(forFrame: frame)
         let expected = [model.inChannels, model.inputSize, model.inputSize]
@@ -208,7 +223,7 @@ public struct RunConfiguration {
         }
         try checkExportedSettings(codec)
         try probe(codec, frame: frame, latent: latent)
-        if let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
+        if !recorded, let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
             throw ConfigError(.invalidValue, "model.image_size is \(imageSize) but the dataset's frames are \(resolution)×\(resolution) (dataset.resolution); set model.image_size=\(resolution) or dataset.resolution=\(imageSize)")
         }
         if let ratio = try optional("dataset.loader.split_ratio"), !(ratio > 0 && ratio < 1) {
@@ -217,6 +232,7 @@ public struct RunConfiguration {
         guard settings.contextFrames < model.numFrames else {
             throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
         }
+        guard !recorded else { return codec } // the recorded datasets' own checks ran above
         let span = model.numFrames * (try frameInterval()), length = try config.int("dataset.trajectory_length")
         guard span <= length else {
             throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(try frameInterval()) need \(span) steps, but dataset.trajectory_length is \(length)")
@@ -225,6 +241,24 @@ public struct RunConfiguration {
             throw ConfigError(.invalidValue, "dataset.spec.action_dim is \(declared) but the built-in wall environment has \(WallEnvironment.actionDimension)-D actions; set dataset.spec.action_dim=\(WallEnvironment.actionDimension)")
         }
         return codec
+    }
+
+    /// Loader settings the built-in dataset cannot honour (its clips start at every frame,
+    /// its actions are used as recorded, it holds out the last episodes) are refused there.
+    func requireBuiltinLoaderDefaults() throws {
+        let defaults: [(String, [ConfigNode], String)] = [
+            ("normalize_action", [false], "actions are used as recorded"), ("stride", [1], "clips start at every frame"),
+            ("train_slice_mode", ["exhaustive"], "clips start at every frame"), ("val_slice_mode", ["exhaustive"], "clips start at every frame"),
+            ("action_scale", [1], "actions are used as recorded"), ("use_relative_actions", [nil, false], "actions are used as recorded"),
+            ("n_rollout", [nil], "set dataset.num_trajectories"),
+            ("validation_fixed_subset_size", [nil], "the first dataset.loader.validation_size validation clips are used"),
+            ("validation_fixed_subset_path", [nil], "the first dataset.loader.validation_size validation clips are used")]
+        for (name, allowed, instead) in defaults {
+            let key = "dataset.loader.\(name)"
+            guard let value = config[key], !allowed.contains(where: { KeyPolicy.sameValue($0, value) }) else { continue }
+            let shown = allowed.map { ConfigYAML.flowText($0) }.joined(separator: " or ")
+            throw ConfigError(.unsupported, "\(key)=\(ConfigYAML.flowText(value)) is not supported by the built-in dataset (only \(shown)); \(instead)")
+        }
     }
 
     /// `3×64×64`.

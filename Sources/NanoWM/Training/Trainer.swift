@@ -25,6 +25,8 @@ public final class Trainer {
     public private(set) var step = 0
 
     private let schedule: ConstantWithWarmup
+    /// The same batches as `batches`, decoded ahead on a background thread.
+    private let prefetched: PrefetchingBatches
     private var interrupted = false
     private var signalSource: DispatchSourceSignal?
 
@@ -52,6 +54,7 @@ public final class Trainer {
         optimizer = try AdamW(model.parameters(), learningRate: settings.learningRate, weightDecay: settings.weightDecay)
         process = try settings.makeProcess(device: device)
         batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize, seed: settings.seed)
+        prefetched = PrefetchingBatches(batches)
         schedule = ConstantWithWarmup(warmupSteps: settings.warmupSteps)
     }
 
@@ -82,7 +85,7 @@ public final class Trainer {
         let accumulation = settings.gradientAccumulation
         var total = 0.0
         for micro in 0..<accumulation {
-            let (video, actions) = try batches.batch(atStep: step * accumulation + micro)
+            let (video, actions) = try prefetched.batch(atStep: step * accumulation + micro)
             let loss = try self.loss(video: video, actions: actions)
             try (accumulation > 1 ? loss / Double(accumulation) : loss).backward()
             total += try loss.item(Double.self)
@@ -152,6 +155,7 @@ public final class Trainer {
             if step % settings.periodicCheckpointEvery == 0 { try saveCheckpoint(.acrossTimesteps) }
         }
         bar?.finish()
+        prefetched.pause() // nothing reads ahead once training stops
         if interrupted { FileHandle.standardError.write(Data("\ninterrupted: saving a checkpoint at step \(step)\n".utf8)) }
         try saveCheckpoint(.latest)
         try logger?.flush()

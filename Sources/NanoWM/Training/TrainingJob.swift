@@ -57,7 +57,7 @@ public final class TrainingJob {
         log("model: \(configuration.model.summary)")
 
         var generated: ProgressBar?
-        let (train, validation) = try configuration.datasets { done, total in
+        let (train, validation) = try configuration.datasets(runDirectory: folder) { done, total in
             if generated == nil { generated = ProgressBar("data", total: total) }
             generated?.update(done)
         }

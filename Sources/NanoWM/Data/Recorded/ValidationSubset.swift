@@ -1,0 +1,86 @@
+import Foundation
+import SwiftTorch
+
+/// Upstream's fixed validation subset (`validation_fixed_subset_*`,
+/// `validation_subset.json`): `RandomState(seed).choice(M, size, replace=False)` over the
+/// validation split's slices, stored as `{"dataset": {…}, "slices": [{traj_idx, start_frame,
+/// end_frame}, …]}` in draw order, written as Python's `json.dump(indent=2)` writes it, so a
+/// file from either side selects the same clips on the other.
+public struct ValidationSubset {
+    /// The `dataset` block: upstream's keys in its order, values as configured.
+    public var dataset: [(key: String, value: ConfigNode)]
+    public var slices: [ClipSlice]
+
+    public init(dataset: [(key: String, value: ConfigNode)], slices: [ClipSlice]) {
+        self.dataset = dataset
+        self.slices = slices
+    }
+
+    /// `sample_fixed_slice_specs`: positions drawn from the slices (size capped at their count).
+    public static func draw(from slices: [ClipSlice], size: Int, seed: Int) throws -> [ClipSlice] {
+        guard size > 0 else { throw DataError("dataset.loader.validation_fixed_subset_size must be > 0 (got \(size))") }
+        var random = try NumpyRandomState(seed: seed)
+        return try random.choiceWithoutReplacement(slices.count, size: Swift.min(size, slices.count)).map { slices[$0] }
+    }
+
+    /// `set_fixed_slices`: each stored slice must be one of the split's slices.
+    public static func select(_ wanted: [ClipSlice], from slices: [ClipSlice], file: String) throws -> [ClipSlice] {
+        let known = Set(slices)
+        if let missing = wanted.first(where: { !known.contains($0) }) {
+            throw DataError("\(file): slice (traj_idx \(missing.trajectory), start_frame \(missing.start), end_frame \(missing.end)) is not in this validation split; the file was made for another dataset, split or clip length (delete it to draw a new subset)")
+        }
+        return wanted
+    }
+
+    public static func read(_ url: URL) throws -> ValidationSubset {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw DataError("\(url.path): cannot read the validation subset file")
+        }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw DataError("\(url.path): not a JSON object; expected upstream's validation_subset.json ({\"dataset\": …, \"slices\": […]})")
+        }
+        let specs = root["slices"] as? [[String: Any]] ?? []
+        guard !specs.isEmpty else { throw DataError("\(url.path): the validation subset file holds no slices") }
+        let slices = try specs.enumerated().map { position, spec -> ClipSlice in
+            guard let trajectory = spec["traj_idx"] as? Int, let start = spec["start_frame"] as? Int,
+                  let end = spec["end_frame"] as? Int else {
+                throw DataError("\(url.path): slice \(position) lacks integer traj_idx, start_frame and end_frame")
+            }
+            return ClipSlice(trajectory: trajectory, start: start, end: end)
+        }
+        return ValidationSubset(dataset: [], slices: slices)
+    }
+
+    /// Python's `json.dump(payload, f, indent=2)` text.
+    public var json: String {
+        let header = dataset.map { "    \(PythonJSON.string($0.key)): \(Self.text($0.value))" }.joined(separator: ",\n")
+        let items = slices.map {
+            "    {\n      \"traj_idx\": \($0.trajectory),\n      \"start_frame\": \($0.start),\n      \"end_frame\": \($0.end)\n    }"
+        }
+        let list = items.isEmpty ? "[]" : "[\n" + items.joined(separator: ",\n") + "\n  ]"
+        let block = dataset.isEmpty ? "{}" : "{\n" + header + "\n  }"
+        return "{\n  \"dataset\": \(block),\n  \"slices\": \(list)\n}"
+    }
+
+    public func write(to url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try AtomicFile.write(to: url.path) { Data(json.utf8) }
+    }
+
+    static func text(_ value: ConfigNode) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let bool): return bool ? "true" : "false"
+        case .int(let int): return String(int)
+        case .double(let double): return pythonFloat(double)
+        case .string(let string): return PythonJSON.string(string)
+        default: return ConfigYAML.flowText(value)
+        }
+    }
+
+    /// Python's `repr(float)`.
+    static func pythonFloat(_ x: Double) -> String {
+        if x == x.rounded(), abs(x) < 1e16 { return String(format: "%.1f", x) }
+        return "\(x)"
+    }
+}

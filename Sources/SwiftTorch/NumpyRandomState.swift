@@ -1,0 +1,85 @@
+/// NumPy's legacy generator (`numpy.random.RandomState`, and the global `np.random.seed` /
+/// `np.random.shuffle` state): MT19937 seeded from a 32-bit integer, with the legacy bounded
+/// draws (masked rejection on 32-bit outputs). Data splits and clip subsets that upstream draws
+/// with it are reproduced bit for bit, so a split or subset made here equals upstream's.
+public struct NumpyRandomState {
+    private var state = [UInt32](repeating: 0, count: 624)
+    private var position = 624
+
+    /// `RandomState(seed)` for a seed in 0..<2³² (NumPy refuses others, so does this).
+    public init(seed: Int) throws {
+        guard seed >= 0, seed <= Int(UInt32.max) else {
+            throw TorchError.invalidArgument("a NumPy RandomState seed must lie in 0...\(UInt32.max), got \(seed)")
+        }
+        var value = UInt32(seed)
+        for index in 0..<624 {
+            state[index] = value
+            value = 1_812_433_253 &* (value ^ (value >> 30)) &+ UInt32(index + 1)
+        }
+    }
+
+    /// One tempered 32-bit output.
+    public mutating func nextUInt32() -> UInt32 {
+        if position == 624 { regenerate() }
+        var y = state[position]
+        position += 1
+        y ^= y >> 11
+        y ^= (y << 7) & 0x9D2C_5680
+        y ^= (y << 15) & 0xEFC6_0000
+        y ^= y >> 18
+        return y
+    }
+
+    private mutating func regenerate() {
+        func twist(_ i: Int, _ next: Int, _ far: Int) {
+            let y = (state[i] & 0x8000_0000) | (state[next] & 0x7FFF_FFFF)
+            state[i] = state[far] ^ (y >> 1) ^ ((y & 1) == 0 ? 0 : 0x9908_B0DF)
+        }
+        for i in 0..<624 { twist(i, (i + 1) % 624, (i + 397) % 624) }
+        position = 0
+    }
+
+    /// A uniform integer in 0...`maximum` by NumPy's masked rejection: draws are masked to the
+    /// smallest all-ones mask covering `maximum` and redrawn while above it.
+    public mutating func interval(_ maximum: UInt32) -> UInt32 {
+        guard maximum > 0 else { return 0 }
+        var mask = maximum
+        for shift in [1, 2, 4, 8, 16] { mask |= mask >> UInt32(shift) }
+        while true {
+            let value = nextUInt32() & mask
+            if value <= maximum { return value }
+        }
+    }
+
+    /// `randint(low, high)`: uniform on low..<high (ranges below 2³²).
+    public mutating func randint(_ low: Int, _ high: Int) throws -> Int {
+        guard high > low, high - low - 1 <= Int(UInt32.max) else {
+            throw TorchError.invalidArgument("randint needs low < high within 2³² (got \(low), \(high))")
+        }
+        return low + Int(interval(UInt32(high - low - 1)))
+    }
+
+    /// `shuffle(x)` of a one-dimensional array: Fisher–Yates from the end.
+    public mutating func shuffle<T>(_ items: inout [T]) {
+        guard items.count > 1 else { return }
+        for i in stride(from: items.count - 1, through: 1, by: -1) {
+            let j = Int(interval(UInt32(truncatingIfNeeded: i)))
+            items.swapAt(i, j)
+        }
+    }
+
+    /// `permutation(n)`: a shuffled `arange(n)`.
+    public mutating func permutation(_ n: Int) -> [Int] {
+        var items = Array(0..<n)
+        shuffle(&items)
+        return items
+    }
+
+    /// `choice(n, size, replace=False)`: the first `size` entries of `permutation(n)`.
+    public mutating func choiceWithoutReplacement(_ n: Int, size: Int) throws -> [Int] {
+        guard size >= 0, size <= n else {
+            throw TorchError.invalidArgument("cannot take \(size) of \(n) items without replacement")
+        }
+        return Array(permutation(n).prefix(size))
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+
+/// NumPy's legacy MT19937 generator against NumPy running live: raw outputs, the global
+/// `seed`+`shuffle` upstream splits trajectories with, `RandomState.choice` without
+/// replacement (its fixed validation subsets) and `randint` (its random clip starts). Bitwise.
+final class NumpyRandomStateTests: XCTestCase {
+    func testRawOutputsShuffleChoiceAndRandintEqualNumPy() throws {
+        let seeds = [0, 42, 7, 4_294_967_295]
+        let expected = try PyTorchBaseline.shared.run("""
+        import numpy as np
+        for s in \(seeds):
+            O[f'raw{s}'] = torch.tensor(np.random.RandomState(s).randint(0, 2**32, size=2000, dtype=np.uint64).astype(np.int64))
+            np.random.seed(s)
+            a = np.arange(1000); np.random.shuffle(a)
+            O[f'shuffle{s}'] = torch.tensor(a)
+            O[f'choice{s}'] = torch.tensor(np.random.RandomState(s).choice(500, size=256, replace=False))
+            r = np.random.RandomState(s)
+            O[f'randint{s}'] = torch.tensor([r.randint(0, m + 1) for m in [1, 2, 3, 5, 6, 100, 981, 65535, 2**31, 2**32 - 2] * 20])
+            O[f'small{s}'] = torch.tensor([np.random.RandomState(s).permutation(n).tolist() for n in [1, 2, 3]][2])
+        """)
+        for seed in seeds {
+            var raw = try NumpyRandomState(seed: seed)
+            // randint(0, 2**32, dtype=uint64) draws one full 32-bit output per value.
+            XCTAssertEqual((0..<2000).map { _ in Int64(raw.nextUInt32()) }, try expected["raw\(seed)"]!.toArray(Int64.self), "raw \(seed)")
+            var global = try NumpyRandomState(seed: seed)
+            var items = Array(0..<1000)
+            global.shuffle(&items)
+            XCTAssertEqual(items.map(Int64.init), try expected["shuffle\(seed)"]!.toArray(Int64.self), "shuffle \(seed)")
+            var choice = try NumpyRandomState(seed: seed)
+            XCTAssertEqual(try choice.choiceWithoutReplacement(500, size: 256).map(Int64.init),
+                           try expected["choice\(seed)"]!.toArray(Int64.self), "choice \(seed)")
+            var random = try NumpyRandomState(seed: seed)
+            let maxima = Array(repeating: [1, 2, 3, 5, 6, 100, 981, 65535, 1 << 31, (1 << 32) - 2], count: 20).flatMap { $0 }
+            XCTAssertEqual(try maxima.map { Int64(try random.randint(0, $0 + 1)) }, try expected["randint\(seed)"]!.toArray(Int64.self), "randint \(seed)")
+            var small = try NumpyRandomState(seed: seed)
+            XCTAssertEqual(small.permutation(3).map(Int64.init), try expected["small\(seed)"]!.toArray(Int64.self))
+        }
+        XCTAssertThrowsError(try NumpyRandomState(seed: -1))
+        XCTAssertThrowsError(try NumpyRandomState(seed: 1 << 32))
+    }
+
+    /// FIPS 180 test vectors, and Python's hashlib on the texts upstream's cache names hash.
+    func testSHA1() throws {
+        XCTAssertEqual(SHA1.hex(Array("abc".utf8)), "a9993e364706816aba3e25717850c26c9cd0d89d")
+        XCTAssertEqual(SHA1.hex([UInt8]()), "da39a3ee5e6b4b0d3255bfef95601890afd80709")
+        XCTAssertEqual(SHA1.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)),
+                       "84983e441c3bd26ebaae4aa1f95129e5e54670f1")
+        let text = "(" + (0..<300).map(String.init).joined(separator: ", ") + ")"
+        let python = try PyTorchBaseline.shared.run("""
+        import hashlib
+        O['d'] = torch.tensor(list(hashlib.sha1(repr(tuple(range(300))).encode()).digest()), dtype=torch.uint8)
+        """)
+        let hex = try python["d"]!.toArray(UInt8.self).map { String(format: "%02x", $0) }.joined()
+        XCTAssertEqual(SHA1.hex(Array(text.utf8)), hex)
+    }
+}
