@@ -91,17 +91,50 @@ final class CSGOSourceTests: XCTestCase {
         let loader: ConfigNode = ["data_path": .string(root.path), "train_file_list": .string(Self.lists["train"]!.path),
                                   "val_file_list": .string(Self.lists["val"]!.path), "val_start_indices": .string(starts.path),
                                   "n_rollout": nil, "use_auxiliary_state": false]
-        let train = try CSGOSource.make(loader: loader, split: .train)
+        let train = try CSGOSource.make(loader: LoaderSettings(subtree: loader), split: .train)
         XCTAssertEqual(train.source.trajectoryCount, 3)
         XCTAssertNil(train.fixedStartIndices)
-        let val = try CSGOSource.make(loader: loader, split: .val)
+        let val = try CSGOSource.make(loader: LoaderSettings(subtree: loader), split: .val)
         XCTAssertEqual(val.source.files.map(\.id), ["1-200/hdf5_dm_july2021_1.hdf5", "1-200/hdf5_dm_july2021_3.hdf5"])
         XCTAssertEqual(val.fixedStartIndices, [12, 980])
         var fewer = loader
         fewer = fewer.merging(["n_rollout": 1])
-        assertOneLineError({ try CSGOSource.make(loader: fewer, split: .val) }, mentions: ["starts.npy", "2 start indices for 1"])
-        assertOneLineError({ try CSGOSource.make(loader: loader.merging(["use_auxiliary_state": true]), split: .train) },
+        assertOneLineError({ try CSGOSource.make(loader: LoaderSettings(subtree: fewer), split: .val) }, mentions: ["starts.npy", "2 start indices for 1"])
+        assertOneLineError({ try CSGOSource.make(loader: LoaderSettings(subtree: loader.merging(["use_auxiliary_state": true])), split: .train) },
                            mentions: ["use_auxiliary_state"])
+    }
+
+    /// `dataset=game/csgo` through the shared dataset factory (upstream's file-list branch):
+    /// each list is shuffled with np.random.seed(42), validation clips start at the fixed start
+    /// indices paired with the shuffled order, and training draws random windows.
+    func testFileListBranchPairsStartIndicesWithTheShuffledValidationOrder() throws {
+        let starts = Self.directory.url.appendingPathComponent("branch_starts.npy")
+        let expected = try PyTorchBaseline.shared.run("""
+        import numpy as np
+        np.save(\(pythonString(starts.path)), np.array([12, 980], dtype=np.int64))
+        np.random.seed(42); order = np.arange(2); np.random.shuffle(order)
+        O['val_order'] = torch.from_numpy(order.astype(np.int64))
+        np.random.seed(42); order = np.arange(3); np.random.shuffle(order)
+        O['train_order'] = torch.from_numpy(order.astype(np.int64))
+        """)
+        let config: ConfigNode = [
+            "dataset": ["name": "csgo", "frame_interval": 1, "spec": ["action_dim": 51],
+                        "loader": ["data_path": .string(root.path), "train_file_list": .string(Self.lists["train"]!.path),
+                                   "val_file_list": .string(Self.lists["val"]!.path), "val_start_indices": .string(starts.path),
+                                   "normalize_action": false, "random_seed": 42, "train_slice_mode": "random",
+                                   "val_slice_mode": "exhaustive", "validation_size": nil]],
+            "model": ["num_frames": 4, "image_size": 32]]
+        let datasets = try RecordedDatasets(config)
+        let validationOrder = try expected["val_order"]!.toArray(Int64.self).map { Int($0) }
+        XCTAssertEqual(datasets.validation.trajectories, validationOrder)
+        XCTAssertEqual(datasets.train.trajectories, try expected["train_order"]!.toArray(Int64.self).map { Int($0) })
+        // Start i goes with the i-th trajectory of the shuffled order; 980 + 4 > 1000 is skipped, as upstream.
+        let kept = zip(validationOrder, [12, 980]).filter { $0.1 + 4 <= 1000 }.map { ClipSlice(trajectory: $0.0, start: $0.1, end: $0.1 + 4) }
+        XCTAssertEqual(datasets.validation.slices, kept)
+        let clip = try datasets.validation.clip(at: 0)
+        XCTAssertEqual(clip.frames.shape, [4, 3, 32, 32])
+        XCTAssertEqual(clip.actions.shape, [4, 51])
+        XCTAssertEqual(try datasets.train.clip(at: 0).actions.shape, [4, 51])
     }
 
     /// The shipped split data: 5000 training and 500 test names, and 500 start indices that

@@ -128,14 +128,14 @@ final class LeRobotSourceTests: XCTestCase {
         let loader: ConfigNode = ["data_path": "IPEC-COMMUNITY/fractal20220817_data_lerobot", "root": .string(root.path),
                                   "image_key": "observation.images.image", "n_rollout": 2, "pad_action_dim": 9,
                                   "preload_trajectories": true]
-        let source = try LeRobotSource.make(loader: loader)
+        let source = try LeRobotSource.make(loader: LoaderSettings(subtree: loader))
         XCTAssertEqual(source.trajectoryCount, 2)
         XCTAssertEqual(source.actionDimension, 9)
         XCTAssertEqual(source.repoID, "IPEC-COMMUNITY/fractal20220817_data_lerobot")
         let home = directory.url.appendingPathComponent("home")
-        assertOneLineError({ try LeRobotSource.make(loader: ["data_path": "org/name"], environment: ["HF_LEROBOT_HOME": home.path]) },
+        assertOneLineError({ try LeRobotSource.make(loader: LoaderSettings(subtree: ["data_path": "org/name"]), environment: ["HF_LEROBOT_HOME": home.path]) },
                            mentions: [home.appendingPathComponent("org/name/meta/info.json").path])
-        assertOneLineError({ try LeRobotSource.make(loader: ["root": .string(root.path)]) }, mentions: ["dataset.loader.data_path"])
+        assertOneLineError({ try LeRobotSource.make(loader: LoaderSettings(subtree: ["root": .string(root.path)])) }, mentions: ["dataset.loader.data_path"])
     }
 
     func testBadInputsGiveOneLineErrors() throws {

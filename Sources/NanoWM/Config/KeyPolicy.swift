@@ -101,7 +101,6 @@ public struct KeyPolicy: Sendable {
         KeyPolicy(pattern: pattern, treatment: .refused(unless: allowed, instead: instead))
     }
 
-    private static let realDatasetReaders = "read only by the CSGO and RT-1 readers, which this build lacks"
 
     /// Every key of upstream's configuration tree (and of the built-in dataset's).
     public static let table: [KeyPolicy] =
@@ -171,11 +170,13 @@ public struct KeyPolicy: Sendable {
         + inert("only the batch's state is normalised, and the model never sees it", "dataset.loader.normalize_state")
         + honoured("dataset.loader.data_path")
         + inert("nothing reads it", "dataset.split_mode")
-        + ignored(realDatasetReaders, "dataset.loader.file_list", "dataset.loader.train_file_list",
-                  "dataset.loader.val_file_list", "dataset.loader.val_start_indices", "dataset.loader.image_key",
-                  "dataset.loader.repo_id", "dataset.loader.root",
-                  "dataset.loader.use_auxiliary_state", "dataset.loader.pad_action_dim",
-                  "dataset.loader.preload_trajectories")
+        // The CSGO and RT-1 readers' keys.
+        + honoured("dataset.loader.train_file_list", "dataset.loader.val_file_list", "dataset.loader.val_start_indices",
+                   "dataset.loader.image_key", "dataset.loader.repo_id", "dataset.loader.root",
+                   "dataset.loader.use_auxiliary_state", "dataset.loader.pad_action_dim",
+                   "dataset.loader.preload_trajectories")
+        + [refused("dataset.loader.file_list", unless: nil,
+                   instead: "CSGO reads train_file_list and val_file_list, or every episode under data_path")]
         // Trackers, planning, the run folder, path variables.
         + ignored("TensorBoard events always go to <run>/tensorboard", "logger.*")
         + ignored("no Weights & Biases here", "wandb.*")

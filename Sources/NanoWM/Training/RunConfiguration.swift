@@ -130,7 +130,7 @@ public struct RunConfiguration {
     }
 
     /// The datasets this build can read.
-    public static let datasetReaders = ["builtin_wall", "point_maze", "wall", "pusht", "rope", "granular"]
+    public static let datasetReaders = ["builtin_wall", "point_maze", "wall", "pusht", "rope", "granular", "csgo", "rt1"]
 
     /// Throws unless this build has a reader for `dataset.name`.
     func requireDatasetReader() throws {

@@ -31,8 +31,8 @@ public struct RecordedDatasets {
     // MARK: Sources
 
     /// `create_data_source`: the reader for `dataset.name` over one folder.
-    static func source(_ config: ConfigNode, path: String?, pathKey: String, fileList: String? = nil) throws -> TrajectorySource {
-        let name = try config.string("dataset.name"), loader = Loader(config)
+    static func source(_ config: ConfigNode, path: String?, pathKey: String) throws -> TrajectorySource {
+        let name = try config.string("dataset.name"), loader = LoaderSettings(config)
         let limit = try loader.int("n_rollout")
         switch name {
         case "point_maze", "wall", "pusht", "rope", "granular":
@@ -51,9 +51,12 @@ public struct RecordedDatasets {
                 return try DinoWMSource(path: path, actionScale: try loader.double("action_scale") ?? 1, limit: limit,
                                         useRelativeActions: try loader.bool("use_relative_actions") ?? true, setting: pathKey)
             }
-        case "csgo", "rt1":
-            // Wired at merge: CSGOSource (file lists, csgo_data_dir) and LeRobotSource (RT1_DATA_ROOT).
-            throw DataError("dataset '\(name)': reader not in this build")
+        case "csgo":
+            // Without file lists (upstream's default branch): every episode under the root.
+            guard let path else { throw DataError("dataset 'csgo': set \(pathKey) (or csgo_data_dir=…) to the dataset's folder") }
+            return try CSGOSource(root: URL(fileURLWithPath: path), rollouts: limit)
+        case "rt1":
+            return try LeRobotSource.make(loader: loader)
         default:
             throw DataError("dataset '\(name)' is unknown (supported: \(names.joined(separator: ", ")), builtin_wall)")
         }
@@ -63,17 +66,21 @@ public struct RecordedDatasets {
 
     /// The three branches of `create_train_val_datasets`.
     static func splits(_ config: ConfigNode, progress: ((Int, Int) -> Void)?, statistics: Bool = true) throws -> (train: WorldModelDataset, validation: WorldModelDataset) {
-        let loader = Loader(config)
+        let loader = LoaderSettings(config)
         let ratio = try loader.double("split_ratio") ?? 0.9
         let trainList = try loader.string("train_file_list"), validationList = try loader.string("val_file_list")
         let trainPath = try loader.string("data_path_train"), validationPath = try loader.string("data_path_val")
         let dataPath = try loader.string("data_path")
         if let trainList, let validationList {
             // File lists (CSGO): a source per list; each split takes all of its own, shuffled.
-            let trainSource = try source(config, path: dataPath, pathKey: "dataset.loader.data_path", fileList: trainList)
-            let validationSource = try source(config, path: dataPath, pathKey: "dataset.loader.data_path", fileList: validationList)
+            _ = (trainList, validationList, dataPath)
+            guard try config.string("dataset.name") == "csgo" else {
+                throw DataError("dataset.loader.train_file_list/val_file_list are read by the CSGO reader only; remove them for dataset '\(try config.string("dataset.name"))'")
+            }
+            let trainSource = try CSGOSource.make(loader: loader, split: .train).source
+            let (validationSource, starts) = try CSGOSource.make(loader: loader, split: .val)
             let train = try build(config, trainSource, .train, ratio: 1, progress: progress, statistics: statistics)
-            let validation = try build(config, validationSource, .val, ratio: 0, fixedStarts: try startIndices(loader),
+            let validation = try build(config, validationSource, .val, ratio: 0, fixedStarts: starts,
                                        progress: progress, statistics: statistics)
             return (train, validation)
         }
@@ -98,7 +105,7 @@ public struct RecordedDatasets {
     static func build(_ config: ConfigNode, _ source: TrajectorySource, _ split: TrajectorySplit, ratio: Double,
                       fixedStarts: [Int]? = nil, inherited: ActionStatistics? = nil,
                       progress: ((Int, Int) -> Void)?, statistics wanted: Bool = true) throws -> WorldModelDataset {
-        let loader = Loader(config)
+        let loader = LoaderSettings(config)
         try checkActionDimension(config, source)
         let frames = try config.int("model.num_frames"), interval = try config.optionalInt("dataset.frame_interval") ?? 1
         guard frames > 0, interval > 0 else { throw DataError("model.num_frames and dataset.frame_interval must be positive") }
@@ -157,10 +164,10 @@ public struct RecordedDatasets {
         throw DataError("\(source.location): no \(split.rawValue) trajectory is long enough for a clip of model.num_frames=\(frames) × dataset.frame_interval=\(interval) = \(required) steps (\(trajectories.count) trajectories, the longest \(longest) steps); lower model.num_frames or dataset.frame_interval")
     }
 
-    /// `val_start_indices` (CSGO's `.npy` of start frames): read by the CSGO reader's branch.
-    static func startIndices(_ loader: Loader) throws -> [Int]? {
+    /// `val_start_indices`: a `.npy` of start frames, one per validation trajectory in split order.
+    static func startIndices(_ loader: LoaderSettings, configRoot: URL? = nil) throws -> [Int]? {
         guard let path = try loader.string("val_start_indices") else { return nil }
-        throw DataError("dataset.loader.val_start_indices=\(path): fixed start indices are read with the CSGO reader, which is not in this build")
+        return try NumpyFile.integers(CSGOSource.resolve(path, configRoot: configRoot)).values.map { Int($0) }
     }
 
     // MARK: Fixed validation subset
@@ -168,7 +175,7 @@ public struct RecordedDatasets {
     /// `_apply_fixed_validation_subset`, then the `validation_size` truncation.
     static func validationSubset(_ validation: WorldModelDataset, _ config: ConfigNode, runDirectory: URL?) throws
         -> (WorldModelDataset, URL?) {
-        let loader = Loader(config)
+        let loader = LoaderSettings(config)
         let configuredPath = try loader.string("validation_fixed_subset_path"), size = try loader.int("validation_fixed_subset_size")
         guard configuredPath != nil || size != nil else {
             return (validation.with(limit: try loader.int("validation_size")), nil)
@@ -218,13 +225,17 @@ public struct RecordedDatasets {
 }
 
 /// `dataset.loader.*` values; a missing or null key is nil (upstream drops `None` values).
-struct Loader {
-    let config: ConfigNode
-    init(_ config: ConfigNode) { self.config = config }
+public struct LoaderSettings {
+    /// The `dataset.loader` mapping (empty when the config has none).
+    let node: ConfigNode
+    public init(_ config: ConfigNode) { node = config["dataset.loader"] ?? [:] }
+    public init(subtree: ConfigNode) { node = subtree }
 
     func key(_ name: String) -> String { "dataset.loader.\(name)" }
-    func string(_ name: String) throws -> String? { config.contains(key(name)) ? try config.optionalString(key(name)) : nil }
-    func int(_ name: String) throws -> Int? { config.contains(key(name)) ? try config.optionalInt(key(name)) : nil }
-    func double(_ name: String) throws -> Double? { config.contains(key(name)) ? try config.optionalDouble(key(name)) : nil }
-    func bool(_ name: String) throws -> Bool? { config.contains(key(name)) ? try config.optionalBool(key(name)) : nil }
+    // Upstream's factories read loader keys with `.get`: an absent key means null. A wrong
+    // type is still an error.
+    public func string(_ name: String) throws -> String? { node.contains(name) ? try node.optionalString(name) : nil }
+    public func int(_ name: String) throws -> Int? { node.contains(name) ? try node.optionalInt(name) : nil }
+    public func double(_ name: String) throws -> Double? { node.contains(name) ? try node.optionalDouble(name) : nil }
+    public func bool(_ name: String) throws -> Bool? { node.contains(name) ? try node.optionalBool(name) : nil }
 }

@@ -47,26 +47,25 @@ public final class CSGOSource: TrajectorySource {
     /// fixed start frame of each of its trajectories in split order (the `.npy` array; entry i
     /// belongs to the i-th trajectory of the seed-shuffled validation order, as upstream pairs
     /// them). Relative paths are looked up in the current directory, then next to `configs/`.
-    public static func make(loader: ConfigNode, split: Split, configRoot: URL? = nil) throws -> (source: CSGOSource, fixedStartIndices: [Int]?) {
-        guard try loader.loaderBool("use_auxiliary_state") != true else {
+    public static func make(loader: LoaderSettings, split: Split, configRoot: URL? = nil) throws -> (source: CSGOSource, fixedStartIndices: [Int]?) {
+        guard try loader.bool("use_auxiliary_state") != true else {
             throw DataError("dataset.loader.use_auxiliary_state=true is not implemented for CSGO (upstream raises too); set it to false")
         }
-        guard let root = try loader.loaderString("data_path") else {
+        guard let root = try loader.string("data_path") else {
             throw DataError("dataset.loader.data_path is not set; set csgo_data_dir=/path/to/csgo (the folder holding 1-200/, 201-400/, …)")
         }
         let listKey = split == .train ? "train_file_list" : "val_file_list"
-        guard let list = try loader.loaderString(listKey) else {
+        guard let list = try loader.string(listKey) else {
             throw DataError("dataset.loader.\(listKey) is not set; CSGO's split comes from its file lists (configs/dataset/game/csgo_splits)")
         }
         let source = try CSGOSource(root: URL(fileURLWithPath: root), fileList: resolve(list, configRoot: configRoot),
-                                    rollouts: try loader.loaderInt("n_rollout"))
-        guard split == .val, let starts = try loader.loaderString("val_start_indices") else { return (source, nil) }
-        let url = resolve(starts, configRoot: configRoot)
-        let (shape, values) = try NumpyFile.integers(url)
-        guard shape.count == 1, values.count == source.trajectoryCount else {
-            throw DataError("\(url.path): \(values.count) start indices for \(source.trajectoryCount) validation episodes; they must pair one to one (check dataset.loader.val_file_list and n_rollout)")
+                                    rollouts: try loader.int("n_rollout"))
+        guard split == .val, let path = try loader.string("val_start_indices"),
+              let starts = try RecordedDatasets.startIndices(loader, configRoot: configRoot) else { return (source, nil) }
+        guard starts.count == source.trajectoryCount else {
+            throw DataError("\(resolve(path, configRoot: configRoot).path): \(starts.count) start indices for \(source.trajectoryCount) validation episodes; they must pair one to one (check dataset.loader.val_file_list and n_rollout)")
         }
-        return (source, values.map { Int($0) })
+        return (source, starts)
     }
 
     public func trajectory(_ index: Int) throws -> TrajectoryRecord {
@@ -151,7 +150,7 @@ public final class CSGOSource: TrajectorySource {
         return all
     }
 
-    private static func resolve(_ path: String, configRoot: URL?) -> URL {
+    static func resolve(_ path: String, configRoot: URL?) -> URL {
         if path.hasPrefix("/") { return URL(fileURLWithPath: path) }
         let here = URL(fileURLWithPath: path)
         if FileManager.default.fileExists(atPath: here.path) { return here }

@@ -83,18 +83,18 @@ public final class LeRobotSource: TrajectorySource {
     /// `$HF_LEROBOT_HOME/<repo id>`, `~/.cache/huggingface/lerobot/<repo id>`), `image_key`,
     /// `n_rollout`, `pad_action_dim`, and `preload_trajectories` (reads every episode's
     /// actions now instead of on first use).
-    public static func make(loader: ConfigNode, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LeRobotSource {
-        guard let repo = try loader.loaderString("data_path") ?? loader.loaderString("repo_id") else {
+    public static func make(loader: LoaderSettings, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LeRobotSource {
+        guard let repo = try loader.string("data_path") ?? loader.string("repo_id") else {
             throw DataError("dataset.loader.data_path is not set; set it to the LeRobot repository id (IPEC-COMMUNITY/fractal20220817_data_lerobot)")
         }
         let home = environment["HF_LEROBOT_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/lerobot")
-        let root = try loader.loaderString("root").map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent(repo)
+        let root = try loader.string("root").map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent(repo)
         let source = try LeRobotSource(root: root, repoID: repo,
-                                       imageKey: try loader.loaderString("image_key") ?? "observation.images.image",
-                                       rollouts: try loader.loaderDouble("n_rollout"),
-                                       padActionDimension: try loader.loaderInt("pad_action_dim"))
-        if try loader.loaderBool("preload_trajectories") == true {
+                                       imageKey: try loader.string("image_key") ?? "observation.images.image",
+                                       rollouts: try loader.double("n_rollout"),
+                                       padActionDimension: try loader.int("pad_action_dim"))
+        if try loader.bool("preload_trajectories") == true {
             for index in 0..<source.trajectoryCount { _ = try source.trajectory(index) }
         }
         return source
