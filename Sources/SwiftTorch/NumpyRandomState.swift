@@ -1,3 +1,5 @@
+import Foundation
+
 /// NumPy's legacy generator (`numpy.random.RandomState`, and the global `np.random.seed` /
 /// `np.random.shuffle` state): MT19937 seeded from a 32-bit integer, with the legacy bounded
 /// draws (masked rejection on 32-bit outputs). Data splits and clip subsets that upstream draws
@@ -5,13 +7,20 @@
 public struct NumpyRandomState {
     private var state = [UInt32](repeating: 0, count: 624)
     private var position = 624
+    /// The legacy polar method makes normals in pairs and keeps the second for the next call.
+    private var cachedGauss: Double?
 
     /// `RandomState(seed)` for a seed in 0..<2³² (NumPy refuses others, so does this).
     public init(seed: Int) throws {
         guard seed >= 0, seed <= Int(UInt32.max) else {
             throw TorchError.invalidArgument("a NumPy RandomState seed must lie in 0...\(UInt32.max), got \(seed)")
         }
-        var value = UInt32(seed)
+        self.init(seed32: UInt32(seed))
+    }
+
+    /// `RandomState(seed)` for a seed already known to fit in 32 bits.
+    public init(seed32: UInt32) {
+        var value = seed32
         for index in 0..<624 {
             state[index] = value
             value = 1_812_433_253 &* (value ^ (value >> 30)) &+ UInt32(index + 1)
@@ -81,5 +90,28 @@ public struct NumpyRandomState {
             throw TorchError.invalidArgument("cannot take \(size) of \(n) items without replacement")
         }
         return Array(permutation(n).prefix(size))
+    }
+
+    /// `random_sample()`: 53 random bits from two draws, in [0, 1).
+    public mutating func nextDouble() -> Double {
+        let high = Double(nextUInt32() >> 5), low = Double(nextUInt32() >> 6)
+        return (high * 67_108_864.0 + low) / 9_007_199_254_740_992.0
+    }
+
+    /// `randn()`: one standard normal by the legacy polar (Marsaglia) method.
+    public mutating func randn() -> Double {
+        if let cached = cachedGauss {
+            cachedGauss = nil
+            return cached
+        }
+        var x1 = 0.0, x2 = 0.0, r2 = 0.0
+        repeat {
+            x1 = 2 * nextDouble() - 1
+            x2 = 2 * nextDouble() - 1
+            r2 = x1 * x1 + x2 * x2
+        } while r2 >= 1 || r2 == 0
+        let factor = (-2 * log(r2) / r2).squareRoot()
+        cachedGauss = factor * x1
+        return factor * x2
     }
 }

@@ -16,7 +16,7 @@ final class PointMazeEnvironmentTests: XCTestCase {
     func testModelMatchesTheReferenceXML() throws {
         let theirs = try PointMazeEnvironment(modelXML: try String(contentsOf: Self.referenceXML, encoding: .utf8))
         let ours = try PointMazeEnvironment()
-        var random = NumpyLegacyRandom(seed: 5)
+        var random = NumpyRandomState(seed32: 5)
         let start = [0.8, 1.0, 0.5, -0.3]
         try theirs.reset(to: start, seed: 0)
         try ours.reset(to: start, seed: 0)

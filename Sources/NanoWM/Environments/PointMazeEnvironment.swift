@@ -1,5 +1,6 @@
 import CMuJoCo
 import Foundation
+import SwiftTorch
 
 /// Upstream's point-maze planning environment (`PointMazeWrapper(U_MAZE, reward_type="sparse",
 /// reset_target=False)`, D4RL's maze2d on mujoco-py) on MuJoCo's C library: each action is
@@ -165,7 +166,7 @@ public final class PointMazeEnvironment: PlanningEnvironment {
     /// x and y drawn uniformly in [0.5, 3.1) until they fall in the U's free space, then the
     /// two velocities uniformly in ±5.2262554.
     public func randomInitAndGoal(seed: UInt64) -> (initial: [Double], goal: [Double]) {
-        var random = NumpyLegacyRandom(seed: UInt32(truncatingIfNeeded: seed))
+        var random = NumpyRandomState(seed32: UInt32(truncatingIfNeeded: seed))
         func uniform(_ low: Double, _ high: Double) -> Double { low + (high - low) * random.nextDouble() }
         func draw() -> [Double] {
             var x = 0.0, y = 0.0

@@ -1,5 +1,6 @@
 import CChipmunk
 import Foundation
+import SwiftTorch
 
 /// Upstream's PushT planning environment (`PushTWrapper` over `PushTEnv`, pymunk on Chipmunk2D):
 /// push the T block onto the green goal zone with a disc agent. Physics run on Debian's Chipmunk
@@ -179,10 +180,11 @@ public final class PushTEnvironment: PlanningEnvironment {
     /// `RandomState(seed)` (agent in [50, 450)², block in [100, 400)², angle `randn·2π − π`,
     /// velocity zero). NumPy only takes 32-bit seeds; larger seeds use their low 32 bits.
     public func randomInitAndGoal(seed: UInt64) -> (initial: [Double], goal: [Double]) {
-        var random = NumpyLegacyRandom(seed: UInt32(truncatingIfNeeded: seed))
+        var random = NumpyRandomState(seed32: UInt32(truncatingIfNeeded: seed))
+        // `randint(low, high)` for these fixed, valid ranges.
+        func randint(_ low: Int, _ high: Int) -> Double { Double(low + Int(random.interval(UInt32(high - low - 1)))) }
         func draw() -> [Double] {
-            var state = [Double(random.randint(50, 450)), Double(random.randint(50, 450)),
-                         Double(random.randint(100, 400)), Double(random.randint(100, 400)),
+            var state = [randint(50, 450), randint(50, 450), randint(100, 400), randint(100, 400),
                          random.randn() * 2 * Double.pi - Double.pi]
             if options.withVelocity { state += [0, 0] }
             return state
