@@ -11,7 +11,10 @@ struct QuickstartCommand: ParsableCommand {
         Runs entirely on this machine with nothing to download: the built-in wall environment (a point \
         agent, a wall with a door, 2-D actions) provides the data, pixels are the latent space. The run \
         folder receives the checkpoint, metrics.json, TensorBoard logs, rollout.mp4 and rollout.gif \
-        (ground truth beside prediction), rollout_psnr.png and samples.png.
+        (ground truth beside prediction), rollout_psnr.png and samples.png. Finally the model plans: CEM \
+        with the world model reaches goals a few actions away along held-out trajectories (planning=quickstart; \
+        planning_results/ holds the results and episode_000.mp4), reported beside random actions and \
+        CEM with the true simulator as the model. The time of each phase is printed.
 
         Any configuration can be changed with overrides, e.g. `nanowm quickstart experiment.training.max_steps=2000`.
 
@@ -44,6 +47,10 @@ struct QuickstartCommand: ParsableCommand {
         print("  gif          \(artifacts.gif)")
         print("  plot         \(artifacts.plot)  (PSNR per rollout frame)")
         print("  samples      \(artifacts.samples)  (held-out clips: truth above prediction)")
+        if let planning = metrics.planning {
+            print("  planning     \(planning.results)  (\(planning.worldModelSuccesses)/\(planning.goals) goals reached; random actions \(planning.randomActionSuccesses), CEM on the simulator \(planning.simulatorSuccesses))")
+        }
+        if let video = artifacts.planningVideo { print("  plan video   \(video)  (executed frames | goal)") }
         print("  tensorboard  tensorboard --logdir \(artifacts.tensorboard)")
         if let rollout = artifacts.inputRollout { print("  your clip    \(rollout)  (rolled out from --input)") }
     }
