@@ -33,9 +33,9 @@ public enum PlanningJob {
         let (process, options) = try samplingSetup(resolved, training, settings).make(device: device)
         let world = try PlanningWorldModel(model: model, codec: codec, process: process, options: options,
                                            contextFrames: training.settings.contextFrames)
-        let frameInterval = try training.config.optionalInt("dataset.frame_interval") ?? 1
-        let imageSize = try training.config.optionalInt("model.image_size") ?? training.model.inputSize
-        let renderSize = settings.environment == "builtin_wall" ? (try training.config.optionalInt("dataset.resolution") ?? imageSize) : imageSize
+        let frameInterval = try training.config.ifPresent("dataset.frame_interval", training.config.optionalInt) ?? 1
+        let imageSize = try training.config.ifPresent("model.image_size", training.config.optionalInt) ?? training.model.inputSize
+        let renderSize = settings.environment == "builtin_wall" ? (try training.config.ifPresent("dataset.resolution", training.config.optionalInt) ?? imageSize) : imageSize
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: renderSize)
         let width = environment.actionDimension * frameInterval
         guard training.model.useAction, training.model.actionDim == width else {
@@ -52,7 +52,7 @@ public enum PlanningJob {
 
     /// `ckpt_path`, which must name an existing local file.
     static func checkpointPath(_ config: ConfigNode) throws -> String {
-        guard config.contains("ckpt_path"), let path = try config.optionalString("ckpt_path") else {
+        guard config.contains("ckpt_path"), let path = try config.ifPresent("ckpt_path", config.optionalString) else {
             throw ConfigError(.invalidValue, "ckpt_path is not set; give the world model to plan with, e.g. ckpt_path=runs/<run>/checkpoints/latest/<file>.ckpt")
         }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -94,8 +94,8 @@ public enum PlanningJob {
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         setup.options.eta = 0
-        if let mode = try planning.optionalString("model.scheduling_mode") { setup.options.mode = try SchedulingMode(name: mode) }
-        if let level = try planning.optionalDouble("experiment.diffusion.history_stabilization_level") {
+        if let mode = try planning.ifPresent("model.scheduling_mode", planning.optionalString) { setup.options.mode = try SchedulingMode(name: mode) }
+        if let level = try planning.ifPresent("experiment.diffusion.history_stabilization_level", planning.optionalDouble) {
             setup.options.historyStabilization = level
         }
         setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta",
@@ -106,7 +106,7 @@ public enum PlanningJob {
 
     /// The dataset's action statistics when the model was trained on normalised actions.
     static func actionStatistics(_ config: ConfigNode, frameInterval: Int, log: (String) -> Void) throws -> ActionStatistics? {
-        guard try config.optionalBool("dataset.loader.normalize_action") == true else { return nil }
+        guard try config.ifPresent("dataset.loader.normalize_action", config.optionalBool) == true else { return nil }
         let base = ProcessInfo.processInfo.environment["DATASET_DIR"] ?? ""
         for key in ["dataset.loader.data_path", "dataset.loader.data_path_train"] where config.contains(key) {
             guard var path = try config.optionalString(key) else { continue }
@@ -128,11 +128,11 @@ public enum PlanningJob {
         case .randomState:
             return PlanningGoals.random(environment, episodes: settings.episodes, seed: settings.seed)
         case .dataset:
-            guard settings.environment == "builtin_wall", try training.config.optionalString("dataset.name") == "builtin_wall" else {
+            guard settings.environment == "builtin_wall", try training.config.ifPresent("dataset.name", training.config.optionalString) == "builtin_wall" else {
                 throw ConfigError(.unsupported, "planning.goal_source=dset needs the training dataset's recorded states; this build replays them for the built-in wall only (use goal_source=random_state)")
             }
             let store = try TrajectoryStore(directory: URL(fileURLWithPath: try training.config.string("dataset.data_dir")))
-            let fraction = 1 - (try training.config.optionalDouble("dataset.loader.split_ratio") ?? 0.9)
+            let fraction = 1 - (try training.config.ifPresent("dataset.loader.split_ratio", training.config.optionalDouble) ?? 0.9)
             let split = try TrajectoryDataset.split(store, clipLength: training.model.numFrames, frameSkip: frameInterval,
                                                     validationFraction: fraction)
             let data = BuiltinWallTrajectories(store: store, episodes: split.validation.episodes)

@@ -55,7 +55,7 @@ public struct PlanningResults {
 
     /// Writes JSON atomically (sorted keys, indented).
     public static func write(_ object: Any, to url: URL) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
         try AtomicFile.write(to: url.path) { data }
     }
 }

@@ -47,20 +47,25 @@ public struct PlanningSettings {
             }
             throw ConfigError(.unknownOption, "planning.\(key) is not a planning setting upstream reads (`nanowm config --keys` lists them)")
         }
-        func int(_ key: String, _ fallback: Int) throws -> Int { try config.optionalInt("planning." + key) ?? fallback }
-        func double(_ key: String, _ fallback: Double) throws -> Double { try config.optionalDouble("planning." + key) ?? fallback }
-        environment = try config.optionalString("planning.env_name") ?? environment
+        // Absent keys (base.yaml has no objective.visual_metric) read as null, as upstream's .get does.
+        func present(_ key: String) -> Bool { config.contains("planning." + key) }
+        func optionalInt(_ key: String) throws -> Int? { present(key) ? try config.optionalInt("planning." + key) : nil }
+        func optionalDouble(_ key: String) throws -> Double? { present(key) ? try config.optionalDouble("planning." + key) : nil }
+        func optionalString(_ key: String) throws -> String? { present(key) ? try config.optionalString("planning." + key) : nil }
+        func int(_ key: String, _ fallback: Int) throws -> Int { try optionalInt(key) ?? fallback }
+        func double(_ key: String, _ fallback: Double) throws -> Double { try optionalDouble(key) ?? fallback }
+        environment = try optionalString("env_name") ?? environment
         episodes = try int("n_evals", episodes)
         seed = try int("seed", seed)
         videos = try int("n_plot_samples", videos)
-        outputDirectory = try config.optionalString("planning.output_dir")
-        let source = try config.optionalString("planning.goal_source") ?? goalSource.rawValue
+        outputDirectory = try optionalString("output_dir")
+        let source = try optionalString("goal_source") ?? goalSource.rawValue
         guard let parsed = GoalSource(rawValue: source) else {
             throw ConfigError(.invalidValue, "planning.goal_source: unknown '\(source)' (use random_state or dset)")
         }
         goalSource = parsed
         horizon = try int("horizon", horizon)
-        goalHorizon = try config.optionalInt("planning.goal_H") ?? horizon
+        goalHorizon = try optionalInt("goal_H") ?? horizon
         replanEvery = try int("replan_every", replanEvery)
         maxEpisodeSteps = try int("max_episode_steps", maxEpisodeSteps)
         samplingSteps = try int("num_sampling_steps", samplingSteps)
@@ -73,13 +78,13 @@ public struct PlanningSettings {
         cem.iterations = try int("cem.opt_steps", cem.iterations)
         cem.varianceScale = try double("cem.var_scale", cem.varianceScale)
         cem.sigmaMin = try double("cem.sigma_min", cem.sigmaMin)
-        cem.actionLow = try config.optionalDouble("planning.cem.action_low")
-        cem.actionHigh = try config.optionalDouble("planning.cem.action_high")
-        cem.rolloutBatchSize = try config.optionalInt("planning.cem.rollout_batch_size")
+        cem.actionLow = try optionalDouble("cem.action_low")
+        cem.actionHigh = try optionalDouble("cem.action_high")
+        cem.rolloutBatchSize = try optionalInt("cem.rollout_batch_size")
         if let batch = cem.rolloutBatchSize, batch <= 0 { cem.rolloutBatchSize = nil } // upstream: ≤ 0 means all
         try cem.validate()
-        let modeName = try config.optionalString("planning.objective.mode") ?? "last"
-        let metricName = try config.optionalString("planning.objective.visual_metric") ?? "mse"
+        let modeName = try optionalString("objective.mode") ?? "last"
+        let metricName = try optionalString("objective.visual_metric") ?? "mse"
         guard let mode = PlanningObjective.Mode(rawValue: modeName) else {
             throw ConfigError(.invalidValue, "planning.objective.mode: unknown '\(modeName)' (use last or all)")
         }
@@ -87,7 +92,7 @@ public struct PlanningSettings {
             throw ConfigError(.invalidValue, "planning.objective.visual_metric: unknown '\(metricName)' (use mse or cosine)")
         }
         objective = try PlanningObjective(mode: mode, metric: metric, base: try double("objective.base", 2.0),
-                                          tokenDimension: try config.optionalInt("planning.objective.token_dim"))
+                                          tokenDimension: try optionalInt("objective.token_dim"))
         try validate()
     }
 
@@ -102,5 +107,12 @@ public struct PlanningSettings {
                     "planning.replan_every must lie in [1, horizon = \(horizon)] (got \(replanEvery)); a plan has only horizon actions")
         try require(maxEpisodeSteps >= 1, "planning.max_episode_steps must be at least 1 (got \(maxEpisodeSteps))")
         try require(samplingSteps >= 1, "planning.num_sampling_steps must be at least 1 (got \(samplingSteps))")
+    }
+}
+
+extension ConfigNode {
+    /// `read(key)` when the key exists, else nil (upstream's `cfg.get(key)`).
+    func ifPresent<T>(_ key: String, _ read: (String) throws -> T?) rethrows -> T? {
+        contains(key) ? try read(key) : nil
     }
 }

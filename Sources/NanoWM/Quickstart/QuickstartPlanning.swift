@@ -17,7 +17,7 @@ enum QuickstartPlanning {
         guard settings.environment == "builtin_wall" else {
             throw ConfigError(.unsupported, "the quickstart plans in the built-in wall; planning.env_name must be builtin_wall (got \(settings.environment))")
         }
-        let frameInterval = try config.optionalInt("dataset.frame_interval") ?? 1
+        let frameInterval = try config.ifPresent("dataset.frame_interval", config.optionalInt) ?? 1
         let resolution = try config.int("dataset.resolution")
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
         let goals = try self.goals(job: job, settings: settings, environment: environment, frameInterval: frameInterval)
@@ -25,6 +25,9 @@ enum QuickstartPlanning {
         var setup = job.configuration.settings.evaluationSetup()
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
+        // Upstream's planning scripts sample every window with model.scheduling_mode=full_sequence:
+        // all new frames denoised together, a third of the sequential mode's model calls.
+        setup.options.mode = .fullSequence
         setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta", historyStabilization: "experiment.diffusion.history_stabilization_level")
         let (process, options) = try setup.make(device: job.trainer.device)
         let world = try PlanningWorldModel(model: model, codec: job.codec, process: process, options: options,
