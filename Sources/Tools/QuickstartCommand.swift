@@ -29,9 +29,17 @@ struct QuickstartCommand: ParsableCommand {
     var configDir: String?
     @Option(help: "A clip to roll the trained model out from: a video or safetensors `frames` in [−1, 1].") var input: String?
     @Option(help: "Safetensors file with `action` [1, N, 2] for --input (when the clip has none).") var actions: String?
+    @Option(name: .customLong("plan-only"), help: ArgumentHelp("Run only the planning phase on a finished quickstart run folder (its newest checkpoint); the overrides set planning.*.", valueName: "RUN"))
+    var planOnly: String?
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
+        if let planOnly {
+            let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: Quickstart.baseOverrides + overrides)
+            let result = try QuickstartPlanning.run(savedRun: URL(fileURLWithPath: planOnly), composition: composition)
+            if let video = result.video { print("  plan video   \(video)  (executed frames | goal)") }
+            return
+        }
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let folder = URL(fileURLWithPath: runDir ?? "runs/quickstart-\(stamp)")
         let clip = input.map { Quickstart.UserClip(input: $0, actions: actions) }

@@ -4,41 +4,79 @@ import SwiftTorch
 /// The quickstart's last phase: the trained model plans to `planning.n_evals` goals in the
 /// built-in wall (goals replayed from held-out trajectories), next to two baselines on the same
 /// goals: random actions, and CEM with the true simulator as the model (an upper bound).
-enum QuickstartPlanning {
-    struct Result {
-        var report: Quickstart.PlanningReport
-        var video: String?
+public enum QuickstartPlanning {
+    public struct Result {
+        public var report: Quickstart.PlanningReport
+        public var video: String?
+    }
+
+    /// What the phase needs from a quickstart run: its trained model, configuration, held-out
+    /// episodes and codec, and where `planning_results/` goes.
+    public struct Run {
+        public var model: NanoWMModel
+        public var configuration: RunConfiguration
+        public var validation: TrajectoryDataset
+        public var codec: LatentCodec
+        public var device: Device
+        public var folder: URL
     }
 
     static func run(job: TrainingJob, model: NanoWMModel, log: @escaping (String) -> Void) throws -> Result {
+        guard let validation = job.validation as? TrajectoryDataset else {
+            throw DataError("the quickstart's planning needs the built-in trajectory dataset")
+        }
+        return try run(Run(model: model, configuration: job.configuration, validation: validation, codec: job.codec,
+                           device: job.trainer.device, folder: job.run.url),
+                       settings: try PlanningSettings(job.configuration.config), log: log)
+    }
+
+    /// The planning phase alone on a finished quickstart run (`nanowm quickstart --plan-only RUN`):
+    /// its config.yaml and newest checkpoint, the planning settings of `composition`.
+    public static func run(savedRun folder: URL, composition: ConfigComposition,
+                           log: @escaping (String) -> Void = { print($0) }) throws -> Result {
+        guard let checkpoint = try RunDirectory(folder).latestCheckpoint else {
+            throw DataError("\(folder.path): no checkpoints/latest/*.ckpt; give the folder of a finished quickstart run")
+        }
+        let configuration = try PlanningJob.trainingConfiguration(near: checkpoint.path)
+        let model = try NanoWMModel(configuration.model)
+        try UpstreamWeights.load(checkpoint.path, into: model)
+        model.eval()
+        let (_, validation) = try configuration.datasets()
+        guard let held = validation as? TrajectoryDataset else { throw DataError("the quickstart's planning needs the built-in trajectory dataset") }
+        return try run(Run(model: model, configuration: configuration, validation: held, codec: try configuration.codec(),
+                           device: .cpu, folder: folder),
+                       settings: try PlanningSettings(try composition.resolved()), log: log)
+    }
+
+    static func run(_ run: Run, settings: PlanningSettings, log: @escaping (String) -> Void) throws -> Result {
         let started = Date()
-        let config = job.configuration.config
-        let settings = try PlanningSettings(config)
+        let config = run.configuration.config
+        let model = run.model
         guard settings.environment == "builtin_wall" else {
             throw ConfigError(.unsupported, "the quickstart plans in the built-in wall; planning.env_name must be builtin_wall (got \(settings.environment))")
         }
         let frameInterval = try config.ifPresent("dataset.frame_interval", config.optionalInt) ?? 1
         let resolution = try config.int("dataset.resolution")
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
-        let goals = try self.goals(job: job, settings: settings, environment: environment, frameInterval: frameInterval)
+        let goals = try self.goals(run.validation, settings: settings, environment: environment, frameInterval: frameInterval)
 
-        var setup = job.configuration.settings.evaluationSetup()
+        var setup = run.configuration.settings.evaluationSetup()
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         // Upstream's planning scripts sample every window with model.scheduling_mode=full_sequence:
         // all new frames denoised together, a third of the sequential mode's model calls.
         setup.options.mode = .fullSequence
         setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta", historyStabilization: "experiment.diffusion.history_stabilization_level")
-        let (process, options) = try setup.make(device: job.trainer.device)
-        let world = try PlanningWorldModel(model: model, codec: job.codec, process: process, options: options,
-                                           contextFrames: job.configuration.settings.contextFrames)
+        let (process, options) = try setup.make(device: run.device)
+        let world = try PlanningWorldModel(model: model, codec: run.codec, process: process, options: options,
+                                           contextFrames: run.configuration.settings.contextFrames)
         var control = ModelPredictiveControl(world: world, settings: settings, frameInterval: frameInterval, statistics: nil,
-                                             imageSize: model.config.inputSize, device: job.trainer.device)
+                                             imageSize: model.config.inputSize, device: run.device)
         let horizonText = "\(settings.goalHorizon) actions away"
         log("planning to \(goals.count) goals \(horizonText) (CEM \(settings.cem.numSamples) samples, top \(settings.cem.topK), \(settings.cem.iterations) iterations, \(settings.samplingSteps) DDIM steps) …")
         control.showProgress = false
         var experiment = PlanningExperiment(control: control, environment: environment, goals: goals,
-                                            output: job.run.url.appendingPathComponent("planning_results"))
+                                            output: run.folder.appendingPathComponent("planning_results"))
         experiment.log = { _ in }
         let bar = ProgressBar("plan", total: goals.count)
         var done = 0
@@ -67,11 +105,8 @@ enum QuickstartPlanning {
     }
 
     /// Dataset goals from the validation episodes of the quickstart's own data.
-    static func goals(job: TrainingJob, settings: PlanningSettings, environment: any PlanningEnvironment,
+    static func goals(_ validation: TrajectoryDataset, settings: PlanningSettings, environment: any PlanningEnvironment,
                       frameInterval: Int) throws -> [PlanningGoal] {
-        guard let validation = job.validation as? TrajectoryDataset else {
-            throw DataError("the quickstart's planning needs the built-in trajectory dataset")
-        }
         switch settings.goalSource {
         case .randomState:
             return PlanningGoals.random(environment, episodes: settings.episodes, seed: settings.seed)
