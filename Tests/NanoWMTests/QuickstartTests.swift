@@ -32,6 +32,11 @@ final class QuickstartTests: XCTestCase {
         XCTAssertEqual(planning.goals, 2)
         XCTAssertEqual(Set(try XCTUnwrap(metrics.phaseSeconds).keys), ["training", "evaluation", "rollout", "planning"])
         XCTAssertGreaterThan(try MP4Writer.probe(URL(fileURLWithPath: try XCTUnwrap(artifacts.planningVideo))).frames, 1)
+        // The planning phase alone on the finished run (`--plan-only`) repeats it exactly: seeded.
+        let composition = try ConfigComposer.locate().composition(overrides: Quickstart.baseOverrides + overrides)
+        let again = try QuickstartPlanning.run(savedRun: URL(fileURLWithPath: artifacts.runDirectory), composition: composition, log: { _ in })
+        XCTAssertEqual([again.report.worldModelSuccesses, again.report.randomActionSuccesses, again.report.simulatorSuccesses],
+                       [planning.worldModelSuccesses, planning.randomActionSuccesses, planning.simulatorSuccesses])
 
         // The MP4 decodes with OpenCV: one frame per rollout frame.
         let video = try MP4Writer.probe(URL(fileURLWithPath: artifacts.video))
