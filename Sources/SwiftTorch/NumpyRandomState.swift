@@ -5,8 +5,7 @@ import Foundation
 /// draws (masked rejection on 32-bit outputs). Data splits and clip subsets that upstream draws
 /// with it are reproduced bit for bit, so a split or subset made here equals upstream's.
 public struct NumpyRandomState {
-    private var state = [UInt32](repeating: 0, count: 624)
-    private var position = 624
+    private var generator: MersenneTwister
     /// The legacy polar method makes normals in pairs and keeps the second for the next call.
     private var cachedGauss: Double?
 
@@ -20,33 +19,11 @@ public struct NumpyRandomState {
 
     /// `RandomState(seed)` for a seed already known to fit in 32 bits.
     public init(seed32: UInt32) {
-        var value = seed32
-        for index in 0..<624 {
-            state[index] = value
-            value = 1_812_433_253 &* (value ^ (value >> 30)) &+ UInt32(index + 1)
-        }
+        generator = MersenneTwister(seed: seed32)
     }
 
     /// One tempered 32-bit output.
-    public mutating func nextUInt32() -> UInt32 {
-        if position == 624 { regenerate() }
-        var y = state[position]
-        position += 1
-        y ^= y >> 11
-        y ^= (y << 7) & 0x9D2C_5680
-        y ^= (y << 15) & 0xEFC6_0000
-        y ^= y >> 18
-        return y
-    }
-
-    private mutating func regenerate() {
-        func twist(_ i: Int, _ next: Int, _ far: Int) {
-            let y = (state[i] & 0x8000_0000) | (state[next] & 0x7FFF_FFFF)
-            state[i] = state[far] ^ (y >> 1) ^ ((y & 1) == 0 ? 0 : 0x9908_B0DF)
-        }
-        for i in 0..<624 { twist(i, (i + 1) % 624, (i + 397) % 624) }
-        position = 0
-    }
+    public mutating func nextUInt32() -> UInt32 { generator.nextUInt32() }
 
     /// A uniform integer in 0...`maximum` by NumPy's masked rejection: draws are masked to the
     /// smallest all-ones mask covering `maximum` and redrawn while above it.
@@ -93,10 +70,7 @@ public struct NumpyRandomState {
     }
 
     /// `random_sample()`: 53 random bits from two draws, in [0, 1).
-    public mutating func nextDouble() -> Double {
-        let high = Double(nextUInt32() >> 5), low = Double(nextUInt32() >> 6)
-        return (high * 67_108_864.0 + low) / 9_007_199_254_740_992.0
-    }
+    public mutating func nextDouble() -> Double { generator.nextDouble() }
 
     /// `randn()`: one standard normal by the legacy polar (Marsaglia) method.
     public mutating func randn() -> Double {

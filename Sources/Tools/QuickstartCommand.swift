@@ -11,7 +11,10 @@ struct QuickstartCommand: ParsableCommand {
         Runs entirely on this machine with nothing to download: the built-in wall environment (a point \
         agent, a wall with a door, 2-D actions) provides the data, pixels are the latent space. The run \
         folder receives the checkpoint, metrics.json, TensorBoard logs, rollout.mp4 and rollout.gif \
-        (ground truth beside prediction), rollout_psnr.png and samples.png.
+        (ground truth beside prediction), rollout_psnr.png and samples.png. Finally the model plans: CEM \
+        with the world model reaches goals a few actions away along held-out trajectories (planning=quickstart; \
+        planning_results/ holds the results and episode_000.mp4), reported beside random actions and \
+        CEM with the true simulator as the model. The time of each phase is printed.
 
         Any configuration can be changed with overrides, e.g. `nanowm quickstart experiment.training.max_steps=2000`.
 
@@ -26,9 +29,17 @@ struct QuickstartCommand: ParsableCommand {
     var configDir: String?
     @Option(help: "A clip to roll the trained model out from: a video or safetensors `frames` in [−1, 1].") var input: String?
     @Option(help: "Safetensors file with `action` [1, N, 2] for --input (when the clip has none).") var actions: String?
+    @Option(name: .customLong("plan-only"), help: ArgumentHelp("Run only the planning phase on a finished quickstart run folder (its newest checkpoint); the overrides set planning.*.", valueName: "RUN"))
+    var planOnly: String?
 
     func run() throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
+        if let planOnly {
+            let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: Quickstart.baseOverrides + overrides)
+            let result = try QuickstartPlanning.run(savedRun: URL(fileURLWithPath: planOnly), composition: composition)
+            if let video = result.video { print("  plan video   \(video)  (executed frames | goal)") }
+            return
+        }
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
         let folder = URL(fileURLWithPath: runDir ?? "runs/quickstart-\(stamp)")
         let clip = input.map { Quickstart.UserClip(input: $0, actions: actions) }
@@ -44,6 +55,10 @@ struct QuickstartCommand: ParsableCommand {
         print("  gif          \(artifacts.gif)")
         print("  plot         \(artifacts.plot)  (PSNR per rollout frame)")
         print("  samples      \(artifacts.samples)  (held-out clips: truth above prediction)")
+        if let planning = metrics.planning {
+            print("  planning     \(planning.results)  (\(planning.worldModelSuccesses)/\(planning.goals) goals reached; random actions \(planning.randomActionSuccesses), CEM on the simulator \(planning.simulatorSuccesses))")
+        }
+        if let video = artifacts.planningVideo { print("  plan video   \(video)  (executed frames | goal)") }
         print("  tensorboard  tensorboard --logdir \(artifacts.tensorboard)")
         if let rollout = artifacts.inputRollout { print("  your clip    \(rollout)  (rolled out from --input)") }
     }

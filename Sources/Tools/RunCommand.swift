@@ -9,12 +9,14 @@ struct RunCommand: ParsableCommand {
         abstract: "Run what the configuration's experiment.tasks list, as upstream's main.py does.",
         discussion: """
         experiment.name picks the experiment (train, evaluate or planning) and experiment.tasks \
-        the tasks it runs, in order. This build can run the training task; any other task \
-        (evaluate, planning) stops with one line before anything is written.
+        the tasks it runs, in order. This build can run the training and planning tasks (`nanowm plan` \
+        is the short form of experiment=planning); any other task stops with one line before \
+        anything is written.
 
         Examples:
           nanowm run experiment=quickstart
           nanowm run experiment=quickstart experiment.training.max_steps=1000
+          nanowm run experiment=planning planning=builtin_wall ckpt_path=runs/<run>/checkpoints/latest/<file>.ckpt
 
         `nanowm train` runs the training task alone; its options are the same.
         """)
@@ -22,7 +24,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        // Training is the only task this build has, so a checked plan is a training run.
+        if try options.runsPlanning() { return try options.executePlanning() }
         try options.execute(allTasks: true)
     }
 }

@@ -13,7 +13,9 @@ final class QuickstartTests: XCTestCase {
                          "model.patch_size=4", "model.latent_size=16", "model.image_size=16", "model.num_sampling_steps=3",
                          "dataset.resolution=16", "dataset.num_trajectories=10", "dataset.trajectory_length=16",
                          "experiment.training.max_steps=4", "experiment.training.batch_size=2",
-                         "dataset.loader.validation_size=2", "experiment.evaluation.num_sampling_steps=3"]
+                         "dataset.loader.validation_size=2", "experiment.evaluation.num_sampling_steps=3",
+                         "planning.n_evals=2", "planning.cem.num_samples=4", "planning.cem.topk=2", "planning.cem.opt_steps=1",
+                         "planning.num_sampling_steps=1"]
         // A clip of the user's in pixels (with its actions), rolled out after training.
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let clip = directory.appendingPathComponent("clip.safetensors").path
@@ -26,6 +28,15 @@ final class QuickstartTests: XCTestCase {
         XCTAssertNotNil(metrics.evaluation.zeroActions)
         XCTAssertEqual(metrics.rollout.frames, 16, "4× the 4-frame window")
         XCTAssertEqual(metrics.rollout.psnrPerFrame.count, 16 - 3)
+        let planning = try XCTUnwrap(metrics.planning)
+        XCTAssertEqual(planning.goals, 2)
+        XCTAssertEqual(Set(try XCTUnwrap(metrics.phaseSeconds).keys), ["training", "evaluation", "rollout", "planning"])
+        XCTAssertGreaterThan(try MP4Writer.probe(URL(fileURLWithPath: try XCTUnwrap(artifacts.planningVideo))).frames, 1)
+        // The planning phase alone on the finished run (`--plan-only`) repeats it exactly: seeded.
+        let composition = try ConfigComposer.locate().composition(overrides: Quickstart.baseOverrides + overrides)
+        let again = try QuickstartPlanning.run(savedRun: URL(fileURLWithPath: artifacts.runDirectory), composition: composition, log: { _ in })
+        XCTAssertEqual([again.report.worldModelSuccesses, again.report.randomActionSuccesses, again.report.simulatorSuccesses],
+                       [planning.worldModelSuccesses, planning.randomActionSuccesses, planning.simulatorSuccesses])
 
         // The MP4 decodes with OpenCV: one frame per rollout frame.
         let video = try MP4Writer.probe(URL(fileURLWithPath: artifacts.video))

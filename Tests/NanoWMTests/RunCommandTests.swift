@@ -31,9 +31,11 @@ final class RunCommandTests: XCTestCase {
         for command in ["run", "train"] {
             try assertRefusedBeforeWriting([command, "experiment=evaluate_only"],
                                            "task 'evaluate' (experiment=evaluate_only) is not available in this build yet")
-            try assertRefusedBeforeWriting([command, "experiment=planning", "planning=builtin_wall"],
-                                           "task 'planning' (experiment=planning) is not available in this build yet")
         }
+        try assertRefusedBeforeWriting(["train", "experiment=planning", "planning=builtin_wall"],
+                                       "experiment=planning runs task 'planning', not training, so nanowm train refuses it; use nanowm run")
+        // `run` plans, and a planning run without a checkpoint stops before writing anything.
+        try assertRefusedBeforeWriting(["run", "experiment=planning", "planning=builtin_wall"], "ckpt_path is not set")
         // A training experiment that also evaluates: `run` refuses the evaluate task up front.
         try assertRefusedBeforeWriting(["run"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.tasks=[training,evaluate]"]),
                                        "task 'evaluate' (experiment=quickstart)")

@@ -180,7 +180,8 @@ public struct KeyPolicy: Sendable {
         // Trackers, planning, the run folder, path variables.
         + ignored("TensorBoard events always go to <run>/tensorboard", "logger.*")
         + ignored("no Weights & Biases here", "wandb.*")
-        + ignored("read only by the planning task", "planning.*", "ckpt_path")
+        + ignored("read only by the planning task (nanowm plan, experiment=planning), which checks each itself", "planning.*", "ckpt_path")
+        + ignored("upstream never reads configs/planning/planner (nanowm plan names it as ignored too)", "planning.planner.*")
         + honoured("hydra.run.dir")
         + ignored("nanowm does not change directory; relative paths stay relative to where it runs", "hydra.job.chdir")
         + ["dataset_dir", "results_dir", "csgo_data_dir", "vae_model_path", "webdino_model_path", "vjepa21_model_path",

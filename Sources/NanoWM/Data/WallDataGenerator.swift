@@ -19,20 +19,31 @@ public enum WallDataGenerator {
 
     /// One episode: `length` frames and the action taken at each.
     public static func episode(_ index: Int, length: Int, resolution: Int, seed: UInt64) throws -> (frames: Tensor, actions: Tensor) {
+        let walk = self.walk(index, length: length, seed: seed)
+        var pixels: [UInt8] = []
+        for position in walk.positions {
+            pixels += WallEnvironment(layout: walk.layout, resolution: resolution, start: position).pixelBytes()
+        }
+        return (try Tensor(pixels, shape: [length, resolution, resolution, 3]),
+                try Tensor(walk.actions.flatMap { [Float($0.0), Float($0.1)] }, shape: [length, WallEnvironment.actionDimension]))
+    }
+
+    /// The agent's position before each of an episode's `length` steps and the action taken
+    /// there: what `episode` renders, without rendering (dataset goals replay from these).
+    public static func walk(_ index: Int, length: Int, seed: UInt64)
+        -> (layout: WallEnvironment.Layout, positions: [(x: Double, y: Double)], actions: [(Double, Double)]) {
         let episodeSeed = seed &* 1_000_003 &+ UInt64(index)
         var random = SeededRandom(seed: episodeSeed)
         let layout = WallEnvironment.Layout()
-        var environment = WallEnvironment(layout: layout, resolution: resolution, start: WallEnvironment.randomStart(layout, using: &random))
+        var environment = WallEnvironment(layout: layout, resolution: 8, start: WallEnvironment.randomStart(layout, using: &random))
         var policy = WanderPolicy(seed: episodeSeed ^ 0xA5A5)
-        var pixels: [UInt8] = []
-        var actions: [Float] = []
+        var positions: [(x: Double, y: Double)] = [], actions: [(Double, Double)] = []
         for _ in 0..<length {
-            pixels += environment.render()
+            positions.append(environment.position)
             let action = policy.action(at: environment.position, layout: layout)
-            actions += [Float(action.0), Float(action.1)]
+            actions.append(action)
             environment.step(action)
         }
-        return (try Tensor(pixels, shape: [length, resolution, resolution, 3]),
-                try Tensor(actions, shape: [length, WallEnvironment.actionDimension]))
+        return (layout, positions, actions)
     }
 }

@@ -19,7 +19,7 @@ public struct WallEnvironment: Sendable {
         public init() {}
     }
 
-    public let layout: Layout
+    public var layout: Layout
     public let resolution: Int
     public private(set) var position: (x: Double, y: Double)
 
@@ -66,7 +66,7 @@ public struct WallEnvironment: Sendable {
     }
 
     /// The current frame as RGB bytes, row-major `[resolution][resolution][3]`.
-    public func render() -> [UInt8] {
+    public func pixelBytes() -> [UInt8] {
         let n = resolution
         var pixels = [UInt8](repeating: 0, count: n * n * 3)
         let background: [UInt8] = [235, 235, 225], wall: [UInt8] = [60, 70, 90], door: [UInt8] = [210, 180, 120], agent: [UInt8] = [200, 40, 40]
@@ -111,5 +111,59 @@ public struct WanderPolicy {
         }
         remaining -= 1
         return (max(-1, min(1, current.0 + random.uniform(-0.2, 0.2))), max(-1, min(1, current.1 + random.uniform(-0.2, 0.2))))
+    }
+}
+
+/// The wall as a planning environment: state `[x, y]` in room units, one 2-D action per step,
+/// frames at `resolution`², success within `successRadius` of the goal's position (upstream's
+/// wall uses 4.5 px of its 65-px room, ≈ 0.07 room units).
+extension WallEnvironment: PlanningEnvironment {
+    public static let successRadius = 0.07
+
+    public var actionDimension: Int { Self.actionDimension }
+    public var state: [Double] { [position.x, position.y] }
+
+    public mutating func reset(to state: [Double], seed: UInt64) throws {
+        guard state.count == 2, state.allSatisfy(\.isFinite) else {
+            throw DataError("the wall environment's state is [x, y]; got \(state)")
+        }
+        position = (x: state[0], y: state[1])
+    }
+
+    @discardableResult
+    public mutating func step(_ action: [Double]) throws -> Bool {
+        guard action.count == 2 else { throw DataError("the wall environment takes 2-D actions; got \(action.count) values") }
+        step((action[0], action[1]))
+        return false
+    }
+
+    public func render() throws -> RGBImage {
+        try RGBImage(width: resolution, height: resolution, pixels: pixelBytes())
+    }
+
+    public func evaluate(goal: [Double], current: [Double]) -> PlanningOutcome {
+        let dx = goal[0] - current[0], dy = goal[1] - current[1]
+        let xy = (dx * dx + dy * dy).squareRoot()
+        let all = zip(goal, current).map { ($0 - $1) * ($0 - $1) }.reduce(0, +).squareRoot()
+        return PlanningOutcome(success: xy < Self.successRadius, stateDistance: all, xyDistance: xy)
+    }
+
+    /// `wall_x` and `door_y` (room units), as dataset goals carry them.
+    public mutating func applyLayout(_ values: [String: Double]) throws {
+        for (key, value) in values {
+            switch key {
+            case "wall_x": layout.wallX = value
+            case "door_y": layout.doorY = value
+            default: throw DataError("the wall environment has no layout setting '\(key)' (it takes wall_x, door_y)")
+            }
+        }
+    }
+
+    /// A start and a goal anywhere in the room off the wall, drawn from `seed`; every such goal
+    /// is reachable through the door.
+    public func randomInitAndGoal(seed: UInt64) -> (initial: [Double], goal: [Double]) {
+        var random = SeededRandom(seed: seed)
+        let start = Self.randomStart(layout, using: &random), goal = Self.randomStart(layout, using: &random)
+        return ([start.x, start.y], [goal.x, goal.y])
     }
 }

@@ -14,6 +14,10 @@ public struct SamplingSetup: Sendable {
     public var options = SamplingOptions()
     /// How errors name the settings: the user's spelling (command-line option or config key).
     public var names = Names.commandLine
+    /// Respace the process to the sampling steps (sampling scripts) or keep every training step
+    /// and take `steps` of them in the scheduling matrix (training validation and planning,
+    /// which build the process with `timestep_respacing=""`).
+    public var respaced = true
 
     public struct Names: Sendable {
         public var steps: String, eta: String, historyStabilization: String
@@ -46,7 +50,7 @@ public struct SamplingSetup: Sendable {
         try validate()
         if target == .flow { return (FlowMatching(steps: diffusionSteps), options) }
         let process = try GaussianDiffusion(schedule: schedule, target: target, steps: diffusionSteps,
-                                            zeroTerminalSNR: zeroTerminalSNR, samplingSteps: options.steps, device: device)
+                                            zeroTerminalSNR: zeroTerminalSNR, samplingSteps: respaced ? options.steps : nil, device: device)
         return (process, options)
     }
 }

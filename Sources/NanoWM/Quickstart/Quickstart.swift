@@ -17,6 +17,8 @@ public enum Quickstart {
         public var samples: String
         /// The rollout from the user's clip (`--input`), when one was given.
         public var inputRollout: String?
+        /// The first planning episode: executed frames beside the goal.
+        public var planningVideo: String?
     }
 
     public struct Metrics: Codable {
@@ -25,6 +27,22 @@ public enum Quickstart {
         public var trainingSteps: Int
         public var finalTrainingLoss: Double?
         public var seconds: Double
+        public var planning: PlanningReport?
+        /// Wall-clock seconds of each phase, in order.
+        public var phaseSeconds: [String: Double]?
+    }
+
+    /// Goals reached in the built-in wall by the trained model with CEM, by random actions and
+    /// by CEM with the true simulator as the model.
+    public struct PlanningReport: Codable {
+        public var goals: Int
+        /// Model actions between start and goal along the recorded trajectory.
+        public var goalSteps: Int
+        public var worldModelSuccesses: Int
+        public var randomActionSuccesses: Int
+        public var simulatorSuccesses: Int
+        public var worldModelSeconds: Double
+        public var results: String
     }
 
     public struct RolloutReport: Codable {
@@ -37,7 +55,7 @@ public enum Quickstart {
     }
 
     /// The overrides that make the default configuration the quickstart's.
-    public static let baseOverrides = ["experiment=quickstart", "wandb.enabled=false"]
+    public static let baseOverrides = ["experiment=quickstart", "planning=quickstart", "wandb.enabled=false"]
 
     /// A clip of the user's to roll the trained model out from (`nanowm quickstart --input`):
     /// a video or safetensors `frames` in [−1, 1] (or latent `context`), with `action` there or
@@ -61,7 +79,14 @@ public enum Quickstart {
         let logger = job.trainer.logger
         log("training \(job.configuration.settings.maxSteps) steps (batch \(job.configuration.settings.batchSize)) …")
         job.trainer.onStep = { _, metrics in lastLoss = metrics.loss }
+        var phases: [(String, Double)] = []
+        var phaseStart = Date()
+        func phaseDone(_ name: String) {
+            phases.append((name, Date().timeIntervalSince(phaseStart)))
+            phaseStart = Date()
+        }
         try job.trainer.fit()
+        phaseDone("training")
         let model = job.trainer.model
         model.eval()
 
@@ -78,14 +103,22 @@ public enum Quickstart {
         log("evaluating on \(video.shape[0]) held-out clips (\(settings.contextFrames) context + \(video.shape[1] - settings.contextFrames) generated frames, seed 0) …")
         let (report, prediction) = try evaluation.evaluate(video: video, actions: actions)
         printReport(report, log: log)
+        phaseDone("evaluation")
 
         let rollout = try longRollout(job: job, model: model, process: process, options: options, codec: codec, log: log)
         var artifacts = try writeArtifacts(job: job, video: video, prediction: prediction, rollout: rollout, logger: logger)
         if let clip {
             artifacts.inputRollout = try rolloutFromUserClip(clip, job: job, frames: rollout.report.frames, log: log)
         }
-        let metrics = Metrics(evaluation: report, rollout: rollout.report, trainingSteps: job.trainer.step,
+        phaseDone("rollout")
+        let planning = try QuickstartPlanning.run(job: job, model: model, log: log)
+        artifacts.planningVideo = planning.video
+        phaseDone("planning")
+        log("time per phase: " + phases.map { "\($0.0) " + String(format: "%.0f s", $0.1) }.joined(separator: ", "))
+        var metrics = Metrics(evaluation: report, rollout: rollout.report, trainingSteps: job.trainer.step,
                               finalTrainingLoss: lastLoss, seconds: Date().timeIntervalSince(started))
+        metrics.planning = planning.report
+        metrics.phaseSeconds = Dictionary(uniqueKeysWithValues: phases)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try AtomicFile.write(to: artifacts.metrics) { try encoder.encode(metrics) }

@@ -48,6 +48,47 @@ public struct ActionStatistics {
         ActionStatistics(mean: try mean.repeating([frameInterval]), std: try std.repeating([frameInterval]))
     }
 
+    // MARK: Planning
+
+    /// The statistics file upstream's planner picks under a dataset folder: the alphabetically
+    /// first `wm_stats_cache/action_train_*.pt` (glob + sorted: byte order), or nil.
+    public static func file(in dataFolder: URL) -> URL? {
+        let cache = dataFolder.appendingPathComponent("wm_stats_cache")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: cache.path)) ?? []
+        let matches = names.filter { $0.hasPrefix("action_train_") && $0.hasSuffix(".pt") }
+            .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+        return matches.first.map { cache.appendingPathComponent($0) }
+    }
+
+    /// A statistics file the user points at (unlike the cache, a bad one is an error), tiled
+    /// `frameInterval` times to the model's action width.
+    public init(reading path: String, frameInterval: Int) throws {
+        let root = try TorchArchive.read(path).root
+        func vector(_ key: String) throws -> Tensor {
+            guard let tensor = try root[key]?.tensor?.load().to(.float32).flatten() else {
+                throw DataError("\(path): no '\(key)' tensor; an action statistics file holds 'mean' and 'std' (torch.save({'mean': …, 'std': …}))")
+            }
+            guard tensor.count > 0, try tensor.toArray(Float.self).allSatisfy(\.isFinite) else {
+                throw DataError("\(path): '\(key)' is empty or not finite; rebuild the dataset's statistics cache")
+            }
+            return tensor
+        }
+        let (mean, std) = (try vector("mean"), try vector("std"))
+        guard mean.count == std.count else {
+            throw DataError("\(path): 'mean' has \(mean.count) values and 'std' \(std.count); they must match")
+        }
+        self = try ActionStatistics(mean: mean, std: std).tiled(Swift.max(frameInterval, 1))
+    }
+
+    /// `x · std + mean` per dimension: a normalised model action back in the environment's units.
+    public func denormalize(_ action: [Double]) throws -> [Double] {
+        let (m, s) = (try mean.to(.float64).toArray(Double.self), try std.to(.float64).toArray(Double.self))
+        guard action.count == m.count else {
+            throw DataError("the model's actions have \(action.count) values, the dataset's statistics \(m.count)")
+        }
+        return zip(action, zip(s, m)).map { $0 * $1.0 + $1.1 }
+    }
+
     // MARK: The cache
 
     /// Upstream's `stats_cache.cache_path`: the digest is the first 16 hex digits of the SHA-1

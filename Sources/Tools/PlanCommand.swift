@@ -1,0 +1,61 @@
+import ArgumentParser
+import Foundation
+import NanoWM
+import SwiftTorch
+
+/// `nanowm plan`: `nanowm run experiment=planning` in short.
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Plan with a trained world model: CEM model-predictive control toward goal images.",
+        discussion: """
+        The short form of `nanowm run experiment=planning OVERRIDES…` (upstream's planning experiment). \
+        Each episode starts the environment at a start state, renders the goal, and repeatedly plans \
+        planning.horizon actions with CEM on the world model's latent rollouts, executing the first \
+        planning.replan_every of them, until the goal is reached (success is checked after each chunk) or \
+        planning.max_episode_steps run out.
+
+        The model, codec, diffusion and frame interval come from the checkpoint's training config.yaml \
+        (found in the checkpoint's folder or above). The run folder (hydra.run.dir, or --run-dir) receives \
+        planning_results/planning_targets.json, planning_results.json (success rate, per-episode distances \
+        and their statistics, in upstream's schema) and episode_NNN.mp4 for the first planning.n_plot_samples \
+        episodes (executed frames beside the goal). The same planning.seed gives the same plans.
+
+        Examples:
+          nanowm plan planning=builtin_wall ckpt_path=runs/quickstart/checkpoints/latest/latest-epoch=0-step=2800.ckpt
+          nanowm plan planning=builtin_wall ckpt_path=… planning.goal_source=dset planning.n_evals=20 \\
+              planning.cem.num_samples=32 planning.cem.opt_steps=5
+
+        Presets: planning=base (upstream's defaults), planning=builtin_wall (a CPU budget), \
+        planning=dino_wm_pusht (DINO-WM's PushT budget). Environments: \(PlanningEnvironments.names.joined(separator: ", ")).
+        """)
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        var options = self.options
+        if !options.overrides.contains(where: { $0.hasPrefix("experiment=") }) { options.overrides.insert("experiment=planning", at: 0) }
+        try options.executePlanning()
+    }
+}
+
+extension RunOptions {
+    /// Whether the composed configuration runs upstream's planning experiment.
+    func runsPlanning() throws -> Bool {
+        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
+        return try composition.resolved()["experiment.name"]?.string == "planning"
+    }
+
+    /// Checks everything, then plans every episode and writes the results.
+    func executePlanning() throws {
+        setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
+        let target = try Device(parsing: device)
+        try target.ensureAvailable()
+        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
+        let experiment = try PlanningJob.prepare(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, device: target)
+        let outcome = try experiment.run()
+        print("results: \(outcome.resultsFile.path)")
+        print("targets: \(outcome.targetsFile.path)")
+        for video in outcome.videos { print("video: \(video.path)") }
+    }
+}
