@@ -123,14 +123,19 @@ public final class ProcessGroup {
     func diagnosis(at count: Int) -> String {
         let host = ProcessInfo.processInfo.hostName
         let local = peers.keys.sorted().filter { peers[$0]!.host == host }
-        let states = local.compactMap { peer -> String? in
-            switch Self.processState(peers[peer]!.pid) {
-            case .gone: return "rank \(peer) (pid \(peers[peer]!.pid)) has exited"
-            case .stopped: return "rank \(peer) (pid \(peers[peer]!.pid)) is stopped"
-            case .running: return nil
+        // A killed peer's sockets close while the kernel is still tearing it down, so its
+        // state may take a moment to read as gone: look for up to a second.
+        for attempt in 0..<20 where !local.isEmpty {
+            let states = local.compactMap { peer -> String? in
+                switch Self.processState(peers[peer]!.pid) {
+                case .gone: return "rank \(peer) (pid \(peers[peer]!.pid)) has exited"
+                case .stopped: return "rank \(peer) (pid \(peers[peer]!.pid)) is stopped"
+                case .running: return nil
+                }
             }
+            if !states.isEmpty { return states.joined(separator: ", ") }
+            if attempt < 19 { usleep(50_000) }
         }
-        if !states.isEmpty { return states.joined(separator: ", ") }
         var behind: [String] = []
         for peer in 0..<worldSize where peer != rank {
             var present = false
@@ -175,10 +180,15 @@ public final class ProcessGroup {
         seconds == seconds.rounded() ? "\(Int(seconds)) s" : String(format: "%.1f s", seconds)
     }
 
-    /// libtorch's message, first line only and bounded, so errors stay one line.
+    /// libtorch's message, first line only, without Gloo's source location and advice, and
+    /// bounded, so errors stay one line.
     static func lastShimLine() -> String {
         let message = TorchError.lastShimError().message
-        let line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+        var line = message.split(whereSeparator: \.isNewline).first.map(String.init) ?? message
+        if line.hasPrefix("["), let close = line.firstIndex(of: "]") {
+            line = line[line.index(after: close)...].trimmingCharacters(in: .whitespaces)
+        }
+        if let advice = line.range(of: ". This is typically caused") { line = String(line[..<advice.lowerBound]) }
         return line.count > 240 ? String(line.prefix(240)) + "…" : line
     }
 }
