@@ -1,6 +1,7 @@
 // Process groups over libtorch's own c10d: a TCPStore for the rendezvous, Gloo for CPU
-// collectives, NCCL when the build has it (CTORCH_WITH_NCCL, set by Package.swift for CUDA
-// libtorch). Every collective here is synchronous: it is issued and waited for with a timeout.
+// collectives, NCCL when built with CTORCH_WITH_NCCL (Package.swift sets it for a CUDA libtorch
+// with CTORCH_NCCL=1; never compiled on the CPU-only machines this project is tested on).
+// Every collective here is synchronous: it is issued and waited for with a timeout.
 //
 // Gloo's headers: the PyTorch wheel does not ship them, so ProcessGroupGloo.hpp compiles
 // against Debian's libgloo-dev, while the gloo that runs is the one compiled into
@@ -9,10 +10,14 @@
 // ProcessGroupGloo::Options::create_default (built inside libtorch), the options hold them only
 // as std::shared_ptr (whose size does not depend on the pointee), and ProcessGroupGloo's own
 // members are all pointers, containers and std:: types. The gloo headers are needed only so
-// the c10d declarations parse.
+// the c10d declarations parse; without them (no libgloo-dev) the shim still builds, and
+// reports Gloo as unavailable.
+#if __has_include(<gloo/algorithm.h>)
 #define USE_C10D_GLOO 1
-#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#define CTORCH_WITH_GLOO 1
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#endif
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef CTORCH_WITH_NCCL
 #define USE_C10D_NCCL 1
@@ -72,7 +77,12 @@ extern "C" {
 
 bool ctorch_dist_backend_available(ctorch_dist_backend backend) {
   switch (backend) {
-    case CTORCH_BACKEND_GLOO: return true;
+    case CTORCH_BACKEND_GLOO:
+#ifdef CTORCH_WITH_GLOO
+      return true;
+#else
+      return false;
+#endif
     case CTORCH_BACKEND_NCCL:
 #ifdef CTORCH_WITH_NCCL
       return true;
@@ -129,10 +139,14 @@ int ctorch_process_group_new(ctorch_store s, int rank, int world_size, ctorch_di
     c10::intrusive_ptr<c10d::Store> store = s->store;  // the group keeps its own reference
     switch (backend) {
       case CTORCH_BACKEND_GLOO: {
+#ifdef CTORCH_WITH_GLOO
         auto options = c10d::ProcessGroupGloo::Options::create_default(millis(timeout_ms));
         auto group = c10::make_intrusive<c10d::ProcessGroupGloo>(store, rank, world_size, options);
         *out = new ctorch_process_group_s{group, world_size, false};
         break;
+#else
+        TORCH_CHECK(false, "this build has no Gloo: install Gloo's headers (Debian: libgloo-dev) and rebuild");
+#endif
       }
       case CTORCH_BACKEND_NCCL: {
 #ifdef CTORCH_WITH_NCCL

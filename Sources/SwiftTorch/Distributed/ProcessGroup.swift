@@ -12,8 +12,9 @@ public final class ProcessGroup {
         var code: ctorch_dist_backend { self == .gloo ? CTORCH_BACKEND_GLOO : CTORCH_BACKEND_NCCL }
         /// Whether this libtorch build has the backend.
         public var isAvailable: Bool { ctorch_dist_backend_available(code) }
-        /// The backend for tensors on `device`: NCCL for CUDA, Gloo for the CPU.
-        public static func `for`(_ device: Device) -> Backend { device == .cpu ? .gloo : .nccl }
+        /// The backend for tensors on `device`: NCCL for CUDA when built with it, else Gloo
+        /// (which also reduces CUDA tensors, through host copies).
+        public static func `for`(_ device: Device) -> Backend { device != .cpu && Backend.nccl.isAvailable ? .nccl : .gloo }
     }
 
     public enum Reduction: Sendable {
@@ -37,9 +38,12 @@ public final class ProcessGroup {
 
     private let store: OpaquePointer
     private let group: OpaquePointer
-    /// Collectives issued so far; each is announced in the store first (`at/RANK`), so that
-    /// when one fails the ranks that never reached it can be named.
+    /// Collectives issued so far; each is announced in the store (`at/RANK`), so that when one
+    /// fails the ranks that never reached it can be named. The announcements go out in order
+    /// on a queue of their own, off the collective's path (a store round trip costs as much
+    /// as a small allreduce); a failure is only diagnosed after the timeout, long after.
     private var issued = 0
+    private let announcer = DispatchQueue(label: "nanowm.process-group.announcements")
     private var peers: [Int: (host: String, pid: Int32)] = [:]
 
     /// Joins the group `launch` describes; waits up to `timeout` seconds for every rank.
@@ -78,6 +82,7 @@ public final class ProcessGroup {
     }
 
     deinit {
+        announcer.sync {}
         ctorch_process_group_free(group)
         ctorch_store_free(store)
     }
@@ -109,7 +114,8 @@ public final class ProcessGroup {
 
     private func collective(_ name: String, _ call: (Int64) -> Int32) throws {
         issued += 1
-        _ = ctorch_store_set(store, "at/\(rank)", "\(issued) \(name)")
+        let (store, key, value) = (store, "at/\(rank)", "\(issued) \(name)")
+        announcer.async { _ = ctorch_store_set(store, key, value) }
         guard call(Self.milliseconds(timeout)) != 0 else { return }
         let cause = Self.lastShimLine()
         throw DistributedError.collective("rank \(rank): \(name) #\(issued) failed: \(diagnosis(at: issued)) [\(backend.rawValue): \(cause)]")
