@@ -139,6 +139,43 @@ final class ProcessGroupTests: XCTestCase {
         }
     }
 
+    /// Gradient averaging and parameter broadcast in flat buckets small enough to need several
+    /// (and a parameter without a gradient, which contributes zeros and keeps none): each
+    /// rank ends with the element-wise mean of the gradients, and rank 0's values.
+    func testBucketedGradientAverageAndBroadcast() throws {
+        let port = try LocalLauncher.freePort()
+        let shapes = [[3], [2, 2], [5], [1]]
+        func values(_ rank: Int, _ index: Int, _ shape: [Int]) -> [Float] {
+            (0..<shape.reduce(1, *)).map { Float(rank * 100 + index * 10 + $0) }
+        }
+        func work(_ rank: Int) throws -> (grads: [[Float]?], weights: [[Float]]) {
+            let group = try ProcessGroup(launch(port, rank: rank), timeout: 60)
+            let parameters = try shapes.enumerated().map { index, shape in
+                try Tensor(values(rank, index, shape), shape: shape).requiresGrad_(true)
+            }
+            for (index, parameter) in parameters.enumerated() where index != 1 {
+                try parameter.setGrad(try Tensor(values(rank, index, shapes[index]).map { $0 * 2 }, shape: shapes[index]))
+            }
+            try group.averageGradients(parameters, capacityBytes: 32)
+            try group.broadcast(parameters, from: 0, capacityBytes: 32)
+            return (try parameters.map { try $0.grad?.toArray(Float.self) }, try parameters.map { try $0.detach().toArray(Float.self) })
+        }
+        var other: Result<(grads: [[Float]?], weights: [[Float]]), Error>?
+        let thread = Thread { other = Result { try work(1) } }
+        thread.start()
+        let ours = try work(0)
+        while other == nil { usleep(10_000) }
+        let theirs = try XCTUnwrap(other).get()
+        XCTAssertEqual(FlatBuckets(try shapes.map { try Tensor.zeros($0) }, capacityBytes: 32).buckets, [[0, 1], [2, 3]])
+        for result in [ours, theirs] {
+            for (index, shape) in shapes.enumerated() {
+                let mean = zip(values(0, index, shape), values(1, index, shape)).map { ($0 + $1) } // 2·(a + b)/2
+                XCTAssertEqual(result.grads[index], index == 1 ? nil : mean, "gradient \(index)")
+                XCTAssertEqual(result.weights[index], values(0, index, shape), "weights \(index)")
+            }
+        }
+    }
+
     // MARK: - Helpers
 
     private func launch(_ port: Int, rank: Int) -> DistributedLaunch {

@@ -37,10 +37,21 @@ public struct LocalLauncher {
             }
             processes.append(process)
         }
-        // Ctrl-C reaches every worker from the terminal; they agree to stop and rank 0 saves.
-        // The launcher itself must outlive them to report.
-        signal(SIGINT, SIG_IGN)
-        defer { signal(SIGINT, SIG_DFL) }
+        // The workers run in process groups of their own, so Ctrl-C (and a SIGTERM to the
+        // launcher) reaches them through here: they agree to stop after the same step and
+        // rank 0 saves. The launcher itself outlives them to report.
+        let forwarding = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { for process in processes where process.isRunning { kill(process.processIdentifier, number) } }
+            source.resume()
+            return source
+        }
+        defer {
+            forwarding.forEach { $0.cancel() }
+            signal(SIGINT, SIG_DFL)
+            signal(SIGTERM, SIG_DFL)
+        }
         var failure: (rank: Int, process: Process)?
         for _ in 0..<workers {
             finished.wait()
