@@ -63,11 +63,12 @@ struct RunOptions: ParsableArguments {
         try target.ensureAvailable()
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
         let plan = try RunPlan(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, allTasks: allTasks)
-        if let workers = nprocPerNode, workers > 1 {
+        if let workers = nprocPerNode, workers != 1 {  // the launcher refuses 0 and below
             // Checked once here, then every worker writes to the same run folder.
             let arguments = Self.workerArguments(CommandLine.arguments, runDirectory: plan.folder.path)
+            let launcher = try LocalLauncher(workers: workers, arguments: arguments)
             print("starting \(workers) workers (run folder: \(plan.folder.path))")
-            return try LocalLauncher(workers: workers, arguments: arguments).run()
+            return try launcher.run()
         }
         let worker = try DataParallelWorker.join(device: target, timeout: distTimeout)
         let isWriter = (worker?.group.rank ?? 0) == 0
