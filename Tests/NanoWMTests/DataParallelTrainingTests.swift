@@ -184,6 +184,24 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=2.ckpt"])
     }
 
+    /// A launch that cannot work stops with one line before any worker or run folder exists.
+    func testBadLaunchStopsWithOneLineBeforeWriting() throws {
+        let run = directory.appendingPathComponent("bad")
+        let cases: [([String], [String: String], String)] = [
+            (["--nproc-per-node", "0"], [:], "--nproc-per-node must be at least 1 (got 0)"),
+            ([], ["MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1", "RANK": "5", "WORLD_SIZE": "2"], "rank 5 is not below the world size 2"),
+            ([], ["MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "x", "RANK": "0", "WORLD_SIZE": "2"], "MASTER_PORT=x is not a valid value"),
+        ]
+        for (options, environment, message) in cases {
+            let result = try NanoWMExecutable.run(["train", "--run-dir", run.path] + options + overrides(), environment: environment)
+            XCTAssertNotEqual(result.status, 0)
+            let lines = result.error.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, result.error)
+            XCTAssertTrue(result.error.contains(message), result.error)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: run.path), "nothing may be written")
+        }
+    }
+
     /// The process of this test's run (found by its run folder on the command line) with `RANK`.
     static func worker(rank: Int, arguments fragment: String) -> Int32? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
