@@ -29,6 +29,14 @@ if let libtorch {
     }
     linkFlags = [.unsafeFlags(flags), .linkedLibrary("torch"), .linkedLibrary("torch_cpu"),
                  .linkedLibrary("c10")]
+    // NCCL process groups, opt-in (CTORCH_NCCL=1) with a CUDA libtorch: NCCL's and the CUDA
+    // runtime's headers come from the pip wheels beside torch (site-packages/nvidia/*/include).
+    if Context.environment["CTORCH_NCCL"] == "1", FileManager.default.fileExists(atPath: lib + "/libtorch_cuda.so") {
+        let nvidia = libtorch + "/../nvidia"
+        let folders = (try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []
+        shimFlags += [.define("CTORCH_WITH_NCCL"),
+                      .unsafeFlags(folders.flatMap { ["-isystem", nvidia + "/" + $0 + "/include"] })]
+    }
 } else {
     shimFlags = [.define("CTORCH_LIBTORCH_MISSING")]
 }

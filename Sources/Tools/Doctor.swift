@@ -5,7 +5,7 @@ import SwiftTorch
 /// Prints what this binary runs on, so a user can tell at a glance why a device is missing.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show the libtorch this binary uses, its threads and the CUDA devices it sees.")
+        abstract: "Show the libtorch this binary uses, its threads, the CUDA devices it sees and its distributed backends.")
 
     func run() throws {
         print("nanowm \(NanoWMInfo.version)")
@@ -14,5 +14,7 @@ struct Doctor: ParsableCommand {
         let count = Torch.cudaDeviceCount
         print(count > 0 ? "CUDA devices: \(count)"
                         : "CUDA devices: none (CPU only; rebuild with LIBTORCH=<a CUDA libtorch> for GPUs)")
+        let backends = ProcessGroup.Backend.allCases.filter(\.isAvailable).map(\.rawValue)
+        print("distributed backends: \(backends.joined(separator: ", ")) (c10d; multi-process training with --nproc-per-node, torchrun or srun)")
     }
 }

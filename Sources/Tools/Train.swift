@@ -26,6 +26,15 @@ struct Train: ParsableCommand {
         that do not fit, or a key value this build cannot honour stops with one line. Keys that \
         cannot apply here are named once (`nanowm config --keys` says why). `nanowm run` runs \
         whatever experiment.tasks lists.
+
+        Data-parallel training: `--nproc-per-node N` starts N worker processes on this machine; \
+        the same binary also runs under `torchrun --no-python --nproc-per-node N nanowm train …` \
+        and under SLURM's `srun`. experiment.training.batch_size is per process (the global batch \
+        is N × batch_size, as upstream); the global batch at each step is the same clips and noise \
+        whatever N, so N processes reproduce one process with N × batch_size up to rounding. Rank 0 \
+        writes the run folder; each worker takes cuda:LOCAL_RANK (--device cuda) or a share of the \
+        CPU cores. A worker that dies or hangs stops the others within --dist-timeout with a line \
+        naming its rank. Resume works with any number of processes.
         """)
 
     @OptionGroup var options: RunOptions
@@ -40,6 +49,12 @@ struct RunOptions: ParsableArguments {
     var configDir: String?
     @Option(name: .customLong("run-dir"), help: "Run folder (default: the configuration's hydra.run.dir).") var runDir: String?
     @Option(help: ArgumentHelp("Where to run.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
+    @Option(name: .customLong("nproc-per-node"),
+            help: ArgumentHelp("Start N worker processes on this machine for data-parallel training (as torchrun --standalone would).", valueName: "N"))
+    var nprocPerNode: Int?
+    @Option(name: .customLong("dist-timeout"),
+            help: ArgumentHelp("Seconds the workers of a data-parallel run wait for one another (start-up, every gradient exchange) before stopping with an error naming the rank at fault.", valueName: "seconds"))
+    var distTimeout: Double = 1800
 
     /// Checks the run (every task with `allTasks`, else the training task), then trains.
     func execute(allTasks: Bool) throws {
@@ -48,9 +63,32 @@ struct RunOptions: ParsableArguments {
         try target.ensureAvailable()
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
         let plan = try RunPlan(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, allTasks: allTasks)
-        let job = try TrainingJob(plan: plan, device: target)
-        try job.train()
+        if let workers = nprocPerNode, workers != 1 {  // the launcher refuses 0 and below
+            // Checked once here, then every worker writes to the same run folder.
+            let arguments = Self.workerArguments(CommandLine.arguments, runDirectory: plan.folder.path)
+            let launcher = try LocalLauncher(workers: workers, arguments: arguments)
+            print("starting \(workers) workers (run folder: \(plan.folder.path))")
+            return try launcher.run()
+        }
+        let worker = try DataParallelWorker.join(device: target, timeout: distTimeout)
+        let isWriter = (worker?.group.rank ?? 0) == 0
+        let job = try TrainingJob(plan: plan, device: worker?.device ?? target, group: worker?.group,
+                                  log: isWriter ? { print($0) } : { _ in })
+        try job.train(showProgress: isWriter)
+        guard isWriter else { return }
         if let latest = job.run.latestCheckpoint { print("checkpoint: \(latest.path)") }
         print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+    }
+
+    /// This command line for a worker: without --nproc-per-node, with the launcher's run folder.
+    static func workerArguments(_ arguments: [String], runDirectory: String) -> [String] {
+        var result: [String] = [], skipNext = false
+        for argument in arguments.dropFirst() {
+            if skipNext { skipNext = false; continue }
+            if argument == "--nproc-per-node" || argument == "--run-dir" { skipNext = true; continue }
+            if argument.hasPrefix("--nproc-per-node=") || argument.hasPrefix("--run-dir=") { continue }
+            result.append(argument)
+        }
+        return result + ["--run-dir", runDirectory]
     }
 }

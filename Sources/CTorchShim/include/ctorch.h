@@ -321,6 +321,35 @@ int ctorch_value_count(ctorch_value v, int64_t *out);
 /* Element i of a tuple or list; for a dict, key (want_key) or value of entry i */
 int ctorch_value_element(ctorch_value v, int64_t i, bool want_key, ctorch_value *out);
 
+/* ---- distributed: c10d stores and process groups (distributed.cpp) ------------------- */
+/* Collectives are synchronous and in place unless stated; a timeout or a lost peer is a
+   failing status whose message is libtorch's. timeout_ms bounds each call. */
+typedef struct ctorch_store_s *ctorch_store;
+typedef struct ctorch_process_group_s *ctorch_process_group;
+typedef enum { CTORCH_BACKEND_GLOO = 0, CTORCH_BACKEND_NCCL = 1 } ctorch_dist_backend;
+typedef enum {
+  CTORCH_COLLECTIVE_SUM = 0, CTORCH_COLLECTIVE_AVG = 1, CTORCH_COLLECTIVE_MAX = 2, CTORCH_COLLECTIVE_MIN = 3
+} ctorch_collective_op;
+bool ctorch_dist_backend_available(ctorch_dist_backend backend); /* total */
+/* A TCPStore client (and the server when is_server) at host:port, its keys under `prefix`. */
+int ctorch_store_tcp(const char *host, int port, int world_size, bool is_server, int64_t timeout_ms,
+                     const char *prefix, ctorch_store *out);
+void ctorch_store_free(ctorch_store s);
+int ctorch_store_set(ctorch_store s, const char *key, const char *value);
+int ctorch_store_check(ctorch_store s, const char *key, bool *out); /* does the key exist (no wait) */
+/* Waits for the key (up to the store's timeout); copies at most capacity bytes, reports the length. */
+int ctorch_store_get(ctorch_store s, const char *key, char *buffer, size_t capacity, size_t *length);
+int ctorch_process_group_new(ctorch_store s, int rank, int world_size, ctorch_dist_backend backend,
+                             int64_t timeout_ms, ctorch_process_group *out);
+void ctorch_process_group_free(ctorch_process_group pg);
+int ctorch_process_group_allreduce(ctorch_process_group pg, ctorch_tensor t, ctorch_collective_op op,
+                                   int64_t timeout_ms);
+int ctorch_process_group_broadcast(ctorch_process_group pg, ctorch_tensor t, int root, int64_t timeout_ms);
+/* Every rank's `t`, stacked: [world_size, ...t's shape] (a new tensor). */
+int ctorch_process_group_allgather(ctorch_process_group pg, ctorch_tensor t, int64_t timeout_ms,
+                                   ctorch_tensor *out);
+int ctorch_process_group_barrier(ctorch_process_group pg, int64_t timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -128,7 +128,8 @@ public struct KeyPolicy: Sendable {
                    instead: "checkpoints always hold the optimizer state"),
            refused("experiment.evaluation.scheduling_mode", unless: nil,
                    instead: "evaluation samples with model.scheduling_mode; set that instead"),
-           refused("experiment.infra.num_nodes", unless: 1, instead: "training runs in one process on one device")]
+           refused("experiment.infra.num_nodes", unless: 1,
+                   instead: "the launcher sets the processes and nodes (nanowm train --nproc-per-node, torchrun --nnodes, srun); leave it at 1")]
         + inert("checkpoints are saved every_n_train_steps; with that set, Lightning saves none at epoch ends",
                   "experiment.training.checkpointing.latest.save_on_train_epoch_end",
                   "experiment.training.checkpointing.across_timesteps.save_on_train_epoch_end")

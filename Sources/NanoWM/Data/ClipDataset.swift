@@ -41,12 +41,23 @@ public struct ClipBatcher {
 
     /// The `step`-th batch of training (epochs follow one another).
     public func batch(atStep step: Int) throws -> (video: Tensor, actions: Tensor) {
+        try stack(indices(atStep: step))
+    }
+
+    /// Block `share` of `shares` equal blocks of the `step`-th batch: a data-parallel rank's part
+    /// of the global batch (the batch size is the global one, a multiple of `shares`).
+    public func batch(atStep step: Int, share: Int, of shares: Int) throws -> (video: Tensor, actions: Tensor) {
+        let indices = indices(atStep: step), size = indices.count / shares
+        return try stack(Array(indices[(share * size)..<((share + 1) * size)]))
+    }
+
+    /// Dataset indices of the `step`-th batch.
+    public func indices(atStep step: Int) -> [Int] {
         let epoch = step / batchesPerEpoch, position = step % batchesPerEpoch
         var random = SeededRandom(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9)
         var order = Array(0..<dataset.count)
         order.shuffle(using: &random)
-        let indices = (0..<batchSize).map { order[(position * batchSize + $0) % order.count] }
-        return try stack(indices)
+        return (0..<batchSize).map { order[(position * batchSize + $0) % order.count] }
     }
 
     /// `count` indices spread evenly over the dataset: a fixed, representative subset.

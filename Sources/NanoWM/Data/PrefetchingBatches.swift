@@ -10,6 +10,8 @@ public final class PrefetchingBatches {
     public typealias Batch = (video: Tensor, actions: Tensor)
 
     public let batcher: ClipBatcher
+    /// This process's block of each global batch (`share` of `shares`; 0 of 1 alone).
+    public let share: Int, shares: Int
     public let depth: Int
     private let queue: Queue
 
@@ -25,8 +27,9 @@ public final class PrefetchingBatches {
         var stopped = false, started = false, running = false
     }
 
-    public init(_ batcher: ClipBatcher, depth: Int = 2) {
+    public init(_ batcher: ClipBatcher, share: Int = 0, of shares: Int = 1, depth: Int = 2) {
         self.batcher = batcher
+        (self.share, self.shares) = (share, shares)
         self.depth = Swift.max(depth, 1)
         queue = Queue()
     }
@@ -50,7 +53,7 @@ public final class PrefetchingBatches {
         (queue.stopped, queue.started, queue.ready, queue.expected) = (false, false, [:], -1)
     }
 
-    /// The batch `batcher.batch(atStep: step)` gives, made ahead of time.
+    /// The batch `batcher.batch(atStep: step, share: share, of: shares)` gives, made ahead of time.
     public func batch(atStep step: Int) throws -> Batch {
         let queue = self.queue
         queue.condition.lock()
@@ -71,7 +74,7 @@ public final class PrefetchingBatches {
 
     private func start() {
         (queue.started, queue.running) = (true, true)
-        let (queue, batcher, depth) = (self.queue, self.batcher, self.depth)
+        let (queue, batcher, depth, share, shares) = (self.queue, self.batcher, self.depth, self.share, self.shares)
         let thread = Thread {
             while true {
                 queue.condition.lock()
@@ -85,7 +88,7 @@ public final class PrefetchingBatches {
                 let (step, generation) = (queue.next, queue.generation)
                 queue.next += 1
                 queue.condition.unlock()
-                let result = Result { try batcher.batch(atStep: step) }
+                let result = Result { try batcher.batch(atStep: step, share: share, of: shares) }
                 queue.condition.lock()
                 if generation == queue.generation { queue.ready[step] = result }
                 queue.condition.broadcast()

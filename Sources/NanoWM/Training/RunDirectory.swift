@@ -9,9 +9,10 @@ public struct RunDirectory {
 
     public let url: URL
 
-    public init(_ url: URL) throws {
+    /// - Parameter create: make the folder now (a data-parallel rank other than 0 only names it).
+    public init(_ url: URL, create: Bool = true) throws {
         self.url = url
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        if create { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
     }
 
     public var checkpoints: URL { url.appendingPathComponent("checkpoints") }

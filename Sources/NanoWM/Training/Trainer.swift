@@ -6,6 +6,12 @@ import SwiftTorch
 /// and checkpoints in upstream's run layout. Every random draw of training comes from the
 /// global generator, whose state the checkpoints keep, and batches depend only on the step,
 /// so a resumed run continues bit for bit.
+///
+/// With a process group (data-parallel training) every rank builds the same global batch of
+/// `batchSize × worldSize` clips and the same noise for it, and trains on its own block of
+/// it; gradients are averaged across ranks before clipping and the step, so N processes
+/// reproduce one process with N times the batch up to the order of floating-point sums.
+/// Rank 0 alone validates, logs and writes checkpoints.
 public final class Trainer {
     public let model: NanoWMModel
     public let settings: TrainingSettings
@@ -16,6 +22,12 @@ public final class Trainer {
     public let codec: LatentCodec
     public let run: RunDirectory
     public let device: Device
+    /// The data-parallel group this trainer is one rank of (nil: a single process).
+    public let group: ProcessGroup?
+    public var rank: Int { group?.rank ?? 0 }
+    public var worldSize: Int { group?.worldSize ?? 1 }
+    /// Whether this process writes checkpoints, logs and progress (rank 0).
+    public var isWriter: Bool { rank == 0 }
     public var logger: MetricsLogger?
     /// Called after each optimizer step with its step number and metrics.
     public var onStep: ((Int, StepMetrics) -> Void)?
@@ -29,6 +41,9 @@ public final class Trainer {
     private let prefetched: PrefetchingBatches
     private var interrupted = false
     private var signalSource: DispatchSourceSignal?
+    private var synchronized = false
+    /// The global micro-batch being trained (seeds a rank's codec draws).
+    private var microBatch = 0
 
     public struct StepMetrics {
         public var loss: Double
@@ -37,7 +52,7 @@ public final class Trainer {
     }
 
     public init(model: NanoWMModel, settings: TrainingSettings, train: ClipDataset, validation: ClipDataset?,
-                codec: LatentCodec, run: RunDirectory, device: Device = .cpu) throws {
+                codec: LatentCodec, run: RunDirectory, device: Device = .cpu, group: ProcessGroup? = nil) throws {
         try settings.validate()
         guard train.clipLength == model.config.numFrames else {
             throw ConfigError(.invalidValue, "the dataset gives \(train.clipLength)-frame clips but the model takes \(model.config.numFrames) frames (model.num_frames)")
@@ -51,27 +66,47 @@ public final class Trainer {
         self.codec = codec
         self.run = run
         self.device = device
+        self.group = group
         optimizer = try AdamW(model.parameters(), learningRate: settings.learningRate, weightDecay: settings.weightDecay)
         process = try settings.makeProcess(device: device)
-        batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize, seed: settings.seed)
-        prefetched = PrefetchingBatches(batches)
+        // experiment.training.batch_size is per process, as upstream's; the batcher makes the global batch.
+        batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize * (group?.worldSize ?? 1), seed: settings.seed)
+        prefetched = PrefetchingBatches(batches, share: group?.rank ?? 0, of: group?.worldSize ?? 1)
         schedule = ConstantWithWarmup(warmupSteps: settings.warmupSteps)
     }
 
     // MARK: - One step
 
-    /// Latents `[B, F, C, h, w]` of a batch of frames `[B, F, 3, H, W]`.
+    /// Latents `[B, F, C, h, w]` of a batch of frames `[B, F, 3, H, W]`. With several ranks, a
+    /// codec's own draws (an SD-VAE posterior sample) come from a generator seeded by the run
+    /// seed, step and rank, and the shared generator is left as it was: each rank's draws
+    /// differ, and all ranks stay in step for the timestep and noise draws. (Those codec draws
+    /// are therefore the one part of a data-parallel step that depends on the world size.)
     func encode(_ video: Tensor) throws -> Tensor {
+        guard worldSize > 1 else { return try encodeBatch(video) }
+        let shared = try Generator.defaultCPU.state()
+        defer { try? Generator.defaultCPU.setState(shared) }
+        try manualSeed(settings.seed &+ UInt64(microBatch) &* 0x9E37_79B9 &+ UInt64(rank) &* 0x85EB_CA6B)
+        return try encodeBatch(video)
+    }
+
+    private func encodeBatch(_ video: Tensor) throws -> Tensor {
         let (b, f) = (video.shape[0], video.shape[1])
         let latents = try withNoGrad { try codec.encode(try video.flatten(start: 0, end: 1).to(device)) }
         return try latents.reshape([b, f] + Array(latents.shape[1...]))
     }
 
+    /// The loss of a batch. In training (no `generator`), the batch is this rank's block of the
+    /// global batch: timesteps and noise are drawn for the whole global batch, as one process
+    /// draws them, and this rank's block is cut out, so the draws do not depend on the world size.
     func loss(video: Tensor, actions: Tensor, generator: Generator? = nil) throws -> Tensor {
         let x = try encode(video)
-        let shape = settings.diffusionForcing ? [x.shape[0], x.shape[1]] : [x.shape[0]]
-        let t = try settings.timestepSampling.sample(shape, timesteps: settings.diffusionSteps, device: device, generator: generator)
-        let noise = try Tensor.randn(x.shape, device: device, generator: generator)
+        let (share, shares) = generator == nil ? (rank, worldSize) : (0, 1)
+        let b = x.shape[0]
+        func block(_ global: Tensor) throws -> Tensor { shares == 1 ? global : try global.narrow(dim: 0, start: share * b, length: b) }
+        let shape = settings.diffusionForcing ? [b * shares, x.shape[1]] : [b * shares]
+        let t = try block(try settings.timestepSampling.sample(shape, timesteps: settings.diffusionSteps, device: device, generator: generator))
+        let noise = try block(try Tensor.randn([b * shares] + Array(x.shape.dropFirst()), device: device, generator: generator))
         let action = model.config.useAction ? try actions.to(device) : nil
         let terms = try withAutocast(.cuda, enabled: settings.mixedPrecision && device != .cpu) {
             try process.trainingLosses({ try self.model($0, t: $1, action: action) }, x0: x, t: t, noise: noise)
@@ -85,11 +120,13 @@ public final class Trainer {
         let accumulation = settings.gradientAccumulation
         var total = 0.0
         for micro in 0..<accumulation {
-            let (video, actions) = try prefetched.batch(atStep: step * accumulation + micro)
+            microBatch = step * accumulation + micro
+            let (video, actions) = try prefetched.batch(atStep: microBatch)
             let loss = try self.loss(video: video, actions: actions)
             try (accumulation > 1 ? loss / Double(accumulation) : loss).backward()
             total += try loss.item(Double.self)
         }
+        if let group { total = try synchronizeStep(group, lossSum: total) }
         // Upstream measures the norm from the start but clips only from the configured step.
         let norm = try clipGradNorm(optimizer.parameters, maxNorm: settings.gradientClipNorm,
                                     clip: step >= settings.gradientClipStartStep).item(Double.self)
@@ -98,6 +135,23 @@ public final class Trainer {
         try optimizer.zeroGrad()
         step += 1
         return StepMetrics(loss: total / Double(accumulation), gradientNorm: norm, learningRate: optimizer.learningRate)
+    }
+
+    /// Averages the gradients over the ranks and agrees on the reported loss and on stopping
+    /// (Ctrl-C reaches the ranks at slightly different times; all stop after the same step).
+    private func synchronizeStep(_ group: ProcessGroup, lossSum: Double) throws -> Double {
+        try group.averageGradients(optimizer.parameters)
+        let shared = try group.sum([lossSum, interrupted ? 1 : 0])
+        if shared[1] > 0 { interrupted = true }
+        return shared[0] / Double(group.worldSize)
+    }
+
+    /// Gives every rank rank 0's parameters and buffers (once, before the first step), as DDP
+    /// does at construction.
+    public func synchronizeWithRankZero() throws {
+        guard let group, !synchronized else { return }
+        try group.broadcast(model.parameters() + model.namedBuffers().map(\.1), from: 0)
+        synchronized = true
     }
 
     /// Mean loss over the fixed validation subset with fixed noise (seeded apart from training's
@@ -131,7 +185,8 @@ public final class Trainer {
             signalSource = nil
             signal(SIGINT, SIG_DFL)
         }
-        let bar = showProgress ? ProgressBar("train", total: end, startingAt: step) : nil
+        try synchronizeWithRankZero()
+        let bar = showProgress && isWriter ? ProgressBar("train", total: end, startingAt: step) : nil
         var recent: [Double] = []
         while step < end && !interrupted {
             let metrics = try trainStep()
@@ -144,18 +199,19 @@ public final class Trainer {
                 try logger?.scalar("gradient_norm", metrics.gradientNorm, step: step)
                 try logger?.scalar("lr", metrics.learningRate, step: step)
             }
-            if step % settings.validateEvery == 0 {
+            if isWriter && step % settings.validateEvery == 0 {
                 if let loss = try validationLoss() { try logger?.scalar("val_loss", loss, step: step) }
                 if let evaluate {
                     for (name, value) in try evaluate(step) { try logger?.scalar(name, value, step: step) }
                     model.train()
                 }
             }
-            if step % settings.latestCheckpointEvery == 0 { try saveCheckpoint(.latest) }
-            if step % settings.periodicCheckpointEvery == 0 { try saveCheckpoint(.acrossTimesteps) }
+            if isWriter && step % settings.latestCheckpointEvery == 0 { try saveCheckpoint(.latest) }
+            if isWriter && step % settings.periodicCheckpointEvery == 0 { try saveCheckpoint(.acrossTimesteps) }
         }
         bar?.finish()
         prefetched.pause() // nothing reads ahead once training stops
+        guard isWriter else { return }
         if interrupted { FileHandle.standardError.write(Data("\ninterrupted: saving a checkpoint at step \(step)\n".utf8)) }
         try saveCheckpoint(.latest)
         try logger?.flush()

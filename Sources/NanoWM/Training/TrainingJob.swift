@@ -16,16 +16,18 @@ public final class TrainingJob {
     ///   - composition: the composed (unresolved) configuration; saved into the run folder.
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
     public convenience init(composition: ConfigComposition, runDirectory: URL? = nil, device: Device = .cpu,
-                            log: (String) -> Void = { print($0) }) throws {
-        try self.init(plan: try RunPlan(composition: composition, runDirectory: runDirectory), device: device, log: log)
+                            group: ProcessGroup? = nil, log: (String) -> Void = { print($0) }) throws {
+        try self.init(plan: try RunPlan(composition: composition, runDirectory: runDirectory), device: device, group: group, log: log)
     }
 
     /// Starts a checked plan. The run folder is created only now; if the start fails after
     /// that (reading the data, loading weights), the folder goes again when this created it.
-    public init(plan: RunPlan, device: Device = .cpu, log: (String) -> Void = { print($0) }) throws {
-        let created = Self.outermostMissingFolder(plan.folder)
+    /// With a process group, this is one rank of a data-parallel run: rank 0 alone creates
+    /// and writes the run folder (and generates missing data while the others wait).
+    public init(plan: RunPlan, device: Device = .cpu, group: ProcessGroup? = nil, log: (String) -> Void = { print($0) }) throws {
+        let created = (group?.rank ?? 0) == 0 ? Self.outermostMissingFolder(plan.folder) : nil
         do {
-            (run, configuration, trainer, validation) = try Self.start(plan, device: device, log: log)
+            (run, configuration, trainer, validation) = try Self.start(plan, device: device, group: group, log: log)
         } catch {
             if let created { try? FileManager.default.removeItem(at: created) }
             throw error
@@ -43,24 +45,33 @@ public final class TrainingJob {
         return missing
     }
 
-    private static func start(_ plan: RunPlan, device: Device, log: (String) -> Void) throws
+    private static func start(_ plan: RunPlan, device: Device, group: ProcessGroup?, log: (String) -> Void) throws
         -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
         let folder = plan.folder, configuration = plan.configuration, resolved = plan.resolved
+        let writer = (group?.rank ?? 0) == 0
         if let notRun = plan.tasksNotRunLine { log(notRun) }
         if let ignored = plan.ignoredLine { log(ignored) }
-        let run = try RunDirectory(folder)
-        try plan.composition.saveRunFiles(in: folder)
-        log("run folder: \(folder.path)")
-        for path in run.removeStaleTemporaries() {
-            log("warning: removed \(path), a partial checkpoint left by a run killed while saving")
+        let run = try RunDirectory(folder, create: writer)
+        if writer {
+            try plan.composition.saveRunFiles(in: folder)
+            log("run folder: \(folder.path)")
+            for path in run.removeStaleTemporaries() {
+                log("warning: removed \(path), a partial checkpoint left by a run killed while saving")
+            }
+        }
+        if let group {
+            log("data-parallel: \(group.worldSize) processes (\(group.backend.rawValue)), a global batch of \(group.worldSize) × \(configuration.settings.batchSize) clips")
         }
         log("model: \(configuration.model.summary)")
 
+        // Rank 0 generates missing data while the others wait, so no two write the same files.
+        if !writer { try group?.barrier() }
         var generated: ProgressBar?
         let (train, validation) = try configuration.datasets(runDirectory: folder) { done, total in
             if generated == nil { generated = ProgressBar("data", total: total) }
             generated?.update(done)
         }
+        if writer { try group?.barrier() }
         log("data: \(train.count) training clips, \(validation.count) validation clips of \(train.clipLength) frames")
 
         // Upstream seeds everything before building the model, so init is reproducible.
@@ -75,8 +86,9 @@ public final class TrainingJob {
             log("latent cache: \(cached.cache.directory.path) (the encoder is skipped; posterior samples are drawn every step)")
         }
         let trainer = try Trainer(model: model, settings: configuration.settings, train: training.train,
-                                  validation: training.validation, codec: training.codec, run: run, device: device)
-        trainer.logger = try TensorBoardWriter(runDirectory: folder)
+                                  validation: training.validation, codec: training.codec, run: run, device: device,
+                                  group: group)
+        if writer { trainer.logger = try TensorBoardWriter(runDirectory: folder) }
         if configuration.settings.sampledClipMetrics {
             if codec.hasDecoder {
                 trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: codec,

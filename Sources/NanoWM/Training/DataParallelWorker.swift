@@ -1,0 +1,29 @@
+import Foundation
+import SwiftTorch
+
+/// One process of a data-parallel run, set up from its launcher's environment (torchrun,
+/// `nanowm train --nproc-per-node`, or SLURM's srun): the process group, and the device or
+/// CPU-thread share this process takes so the workers on a machine do not contend.
+public struct DataParallelWorker {
+    public let group: ProcessGroup
+    public let device: Device
+    /// The intra-op threads this process uses on the CPU.
+    public let threads: Int
+
+    /// Joins the job the environment describes; nil for a single process (no launcher, or a
+    /// world of one). A CUDA request becomes `cuda:LOCAL_RANK`; on the CPU each worker takes its
+    /// share of the cores, unless OMP_NUM_THREADS says otherwise (torchrun sets it to 1).
+    public static func join(device requested: Device, timeout: Double,
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DataParallelWorker? {
+        guard let launch = try DistributedLaunch.fromEnvironment(environment), launch.worldSize > 1 else { return nil }
+        var device = requested
+        if case .cuda = requested {
+            device = .cuda(launch.localRank)
+            try device.ensureAvailable()
+        } else if environment["OMP_NUM_THREADS"] == nil {
+            try Torch.setNumThreads(launch.cpuThreadShare())
+        }
+        let group = try ProcessGroup(launch, backend: .for(device), timeout: timeout)
+        return DataParallelWorker(group: group, device: device, threads: try Torch.numThreads)
+    }
+}

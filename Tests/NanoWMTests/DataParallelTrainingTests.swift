@@ -1,0 +1,218 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+@testable import NanoWM
+
+/// Data-parallel training with real worker processes on loopback (Gloo): N processes × batch
+/// b reproduce 1 process × batch N·b, rank 0 alone writes, a 2-process checkpoint resumes in
+/// one process, a killed worker stops the run with a line naming it, and torchrun launches
+/// the same binary.
+final class DataParallelTrainingTests: XCTestCase {
+    private var scratch: TemporaryDirectory!
+    private var directory: URL { scratch.url }
+
+    override func setUpWithError() throws { scratch = try TemporaryDirectory("data-parallel-tests") }
+    override func tearDown() { scratch.remove() }
+
+    /// TinyTraining without validation (it does not change training, and takes time), with
+    /// v-prediction: with x-prediction the untrained model's zero output makes the first loss
+    /// independent of the noise, which would leave the noise draws untested at step 1.
+    private func overrides(_ extra: [String] = []) -> [String] {
+        TinyTraining.overrides(dataDirectory: directory.appendingPathComponent("data"),
+                               ["experiment.training.val_every_n_steps=1000", "experiment.diffusion.pred_name=v"] + extra)
+    }
+
+    /// Trains in this process; returns the job and the metrics of each step.
+    private func train(_ name: String, _ extra: [String], until last: Int? = nil) throws -> (TrainingJob, [Int: Trainer.StepMetrics]) {
+        let composition = try ConfigComposer.locate().composition(overrides: overrides(extra))
+        let job = try TrainingJob(composition: composition, runDirectory: directory.appendingPathComponent(name), log: { _ in })
+        var metrics: [Int: Trainer.StepMetrics] = [:]
+        job.trainer.onStep = { metrics[$0] = $1 }
+        try job.trainer.fit(until: last, showProgress: false)
+        return (job, metrics)
+    }
+
+    /// Per-step `train_loss` and `gradient_norm` a run logged to TensorBoard (read by TensorBoard).
+    private func loggedScalars(_ run: URL) throws -> (loss: [Double], norm: [Double]) {
+        let python = try PyTorchBaseline.shared.run("""
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        acc = EventAccumulator(\(pythonString(run.appendingPathComponent("tensorboard").path)))
+        acc.Reload()
+        O['loss'] = torch.tensor([e.value for e in acc.Scalars('train_loss')], dtype=torch.float64)
+        O['norm'] = torch.tensor([e.value for e in acc.Scalars('gradient_norm')], dtype=torch.float64)
+        O['steps'] = torch.tensor([e.step for e in acc.Scalars('train_loss')])
+        """)
+        XCTAssertEqual(try XCTUnwrap(python["steps"]).toArray(Int64.self), [1, 2, 3])
+        return (try XCTUnwrap(python["loss"]).toArray(Double.self), try XCTUnwrap(python["norm"]).toArray(Double.self))
+    }
+
+    private func checkpointNames(_ run: URL, _ kind: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints/\(kind)").path).sorted()
+    }
+
+    private func assertRelativelyClose(_ a: Double, _ b: Double, _ tolerance: Double, _ what: String,
+                                       file: StaticString = #filePath, line: UInt = #line) {
+        let relative = abs(a - b) / max(abs(b), 1e-12)
+        XCTAssertLessThanOrEqual(relative, tolerance, "\(what): \(a) vs \(b)", file: file, line: line)
+    }
+
+    /// `nanowm train --nproc-per-node 2` with batch_size=1 against one process with
+    /// batch_size=2, for 3 steps; then the 2-process checkpoint resumes in one process.
+    ///
+    /// Tolerances. Step 1: both start from the same seeded weights, train on the same two clips
+    /// with the same timesteps and noise, so loss and (averaged) gradient norm differ only in
+    /// how float32 sums are split: the mean over the batch (two halves averaged vs one
+    /// cascade sum) and the gradient's batch reduction (two partial sums added by the
+    /// allreduce). Cascade summation errs by about u·log2(n) relative (u = 6e-8, n ≤ 5e3
+    /// terms): ~1e-6; we allow 1e-5. Later steps start from weights that already differ by
+    /// that rounding, passed through AdamW (whose normalised update turns a relative gradient
+    /// difference into the same relative update difference); we allow 1e-4. The negative
+    /// control shows these bounds discriminate: a run on half the batch misses step 1's
+    /// loss by orders of magnitude more.
+    func testTwoProcessesReproduceOneWithTwiceTheBatchAndResumeInOne() throws {
+        let two = directory.appendingPathComponent("two")
+        let launched = try NanoWMExecutable.run(["train", "--nproc-per-node", "2", "--run-dir", two.path, "--dist-timeout", "120"]
+                                                + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=3"]))
+        XCTAssertEqual(launched.status, 0, launched.error)
+        XCTAssertTrue(launched.output.contains("data-parallel: 2 processes (gloo), a global batch of 2 × 1 clips"), launched.output)
+        // Rank 0 alone wrote: one latest checkpoint, one periodic one, no temporaries; one progress report.
+        XCTAssertEqual(try checkpointNames(two, "latest"), ["latest-epoch=0-step=3.ckpt"])
+        XCTAssertEqual(try checkpointNames(two, "across_timesteps"), ["epoch=0-step=3.ckpt"])
+        XCTAssertEqual(launched.output.split(separator: "\n").filter { $0.hasPrefix("run folder: ") }.count, 1, launched.output)
+        let logged = try loggedScalars(two)
+
+        let (one, reference) = try train("one", ["experiment.training.batch_size=2"])
+        var worst = (step1: 0.0, later: 0.0)
+        for step in 1...3 {
+            let expected = try XCTUnwrap(reference[step])
+            let tolerance = step == 1 ? 1e-5 : 1e-4
+            assertRelativelyClose(logged.loss[step - 1], expected.loss, tolerance, "train_loss at step \(step)")
+            assertRelativelyClose(logged.norm[step - 1], expected.gradientNorm, tolerance, "gradient_norm at step \(step)")
+            let relative = max(abs(logged.loss[step - 1] - expected.loss) / expected.loss,
+                               abs(logged.norm[step - 1] - expected.gradientNorm) / expected.gradientNorm)
+            if step == 1 { worst.step1 = relative } else { worst.later = max(worst.later, relative) }
+        }
+        print("2 × 1 vs 1 × 2: max relative difference \(worst.step1) at step 1, \(worst.later) at steps 2–3")
+
+        // Negative control: one process on half the global batch (what a rank alone sees, or
+        // what both ranks would see if they took the same block) misses the averaged gradient.
+        let (_, half) = try train("half", ["experiment.training.batch_size=1"], until: 1)
+        let control = abs(try XCTUnwrap(half[1]).gradientNorm - reference[1]!.gradientNorm) / reference[1]!.gradientNorm
+        XCTAssertGreaterThan(control, 1e-2, "a different batch must miss by far more than the tolerance")
+
+        // The 2-process checkpoint resumes in one process (batch 2): steps 4–6 follow the
+        // straight one-process run, because the random stream is the same whatever the world size.
+        let checkpoint = two.appendingPathComponent("checkpoints/latest/latest-epoch=0-step=3.ckpt")
+        let (resumed, continued) = try train("resumed", ["experiment.training.batch_size=2",
+                                                         "experiment.resume_from_checkpoint=\(checkpoint.path)"])
+        XCTAssertEqual(resumed.trainer.step, 6)
+        var resumedWorst = 0.0
+        for step in 4...6 {
+            let (ours, expected) = (try XCTUnwrap(continued[step]).loss, try XCTUnwrap(reference[step]).loss)
+            assertRelativelyClose(ours, expected, 1e-4, "resumed loss at step \(step)")
+            resumedWorst = max(resumedWorst, abs(ours - expected) / expected)
+        }
+        print("resumed in one process: max relative loss difference \(resumedWorst) at steps 4–6")
+    }
+
+    /// SIGKILL to rank 1 in the middle of training: rank 0 stops with a line naming rank 1,
+    /// the launcher ends the run naming it too, well within the timeout, and the last complete
+    /// checkpoint still loads.
+    func testKilledWorkerStopsTheRunNamingIt() throws {
+        let run = directory.appendingPathComponent("killed")
+        let timeout = 30.0
+        var result: NanoWMExecutable.Result?
+        let lock = NSLock()
+        let runner = Thread {
+            let outcome = try? NanoWMExecutable.run(["train", "--nproc-per-node", "2", "--run-dir", run.path,
+                                                     "--dist-timeout", "\(Int(timeout))"]
+                                                    + self.overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=100000"]))
+            lock.lock(); result = outcome; lock.unlock()
+        }
+        runner.start()
+        func finished() -> NanoWMExecutable.Result? { lock.lock(); defer { lock.unlock() }; return result }
+
+        // Wait for a first checkpoint: training is under way.
+        let latest = run.appendingPathComponent("checkpoints/latest")
+        let started = Date()
+        while ((try? FileManager.default.contentsOfDirectory(atPath: latest.path)) ?? []).filter({ $0.hasSuffix(".ckpt") }).isEmpty {
+            XCTAssertNil(finished().map { "\($0.status) \($0.error)" }, "the run ended before training")
+            if finished() != nil { return }
+            XCTAssertLessThan(Date().timeIntervalSince(started), 300, "no checkpoint appeared")
+            usleep(100_000)
+        }
+        let victim = try XCTUnwrap(Self.worker(rank: 1, arguments: run.path), "rank 1's process")
+        kill(victim, SIGKILL)
+        let killed = Date()
+        while finished() == nil {
+            if Date().timeIntervalSince(killed) > timeout + 60 {
+                XCTFail("the run did not stop after its worker was killed")
+                return
+            }
+            usleep(50_000)
+        }
+        let outcome = try XCTUnwrap(finished())
+        XCTAssertNotEqual(outcome.status, 0)
+        XCTAssertTrue(outcome.error.contains("worker rank 1 (pid \(victim)) was killed by signal 9"), outcome.error)
+        let rankZeroLine = outcome.error.split(separator: "\n").first { $0.contains("rank 0: ") }
+        XCTAssertTrue(rankZeroLine?.contains("rank 1 (pid \(victim)) has exited") ?? false, outcome.error)
+        XCTAssertLessThan(Date().timeIntervalSince(killed), timeout + 20)
+        let survivor = try XCTUnwrap(RunDirectory(run, create: false).latestCheckpoint)
+        XCTAssertNotNil(try Checkpoint.open(survivor.path).root["global_step"]?.int)
+    }
+
+    /// `torchrun --no-python --standalone --nproc-per-node 2 nanowm train …` (the project venv has torchrun).
+    func testRunsUnderTorchrun() throws {
+        let torchrun = PyTorchBaseline.repositoryRoot.appendingPathComponent(".venv/bin/torchrun")
+        guard FileManager.default.isExecutableFile(atPath: torchrun.path) else { throw XCTSkip("no torchrun in .venv") }
+        let run = directory.appendingPathComponent("torchrun")
+        let process = Process()
+        process.executableURL = torchrun
+        process.arguments = ["--no-python", "--standalone", "--nproc-per-node", "2", NanoWMExecutable.url.path, "train",
+                             "--run-dir", run.path, "--dist-timeout", "120"]
+            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2"])
+        process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("data-parallel: 2 processes (gloo)"), text)
+        XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=2.ckpt"])
+    }
+
+    /// A launch that cannot work stops with one line before any worker or run folder exists.
+    func testBadLaunchStopsWithOneLineBeforeWriting() throws {
+        let run = directory.appendingPathComponent("bad")
+        let cases: [([String], [String: String], String)] = [
+            (["--nproc-per-node", "0"], [:], "--nproc-per-node must be at least 1 (got 0)"),
+            ([], ["MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "1", "RANK": "5", "WORLD_SIZE": "2"], "rank 5 is not below the world size 2"),
+            ([], ["MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "x", "RANK": "0", "WORLD_SIZE": "2"], "MASTER_PORT=x is not a valid value"),
+        ]
+        for (options, environment, message) in cases {
+            let result = try NanoWMExecutable.run(["train", "--run-dir", run.path] + options + overrides(), environment: environment)
+            XCTAssertNotEqual(result.status, 0)
+            let lines = result.error.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, result.error)
+            XCTAssertTrue(result.error.contains(message), result.error)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: run.path), "nothing may be written")
+        }
+    }
+
+    /// The process of this test's run (found by its run folder on the command line) with `RANK`.
+    static func worker(rank: Int, arguments fragment: String) -> Int32? {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry),
+                  let command = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/cmdline")),
+                  String(decoding: command, as: UTF8.self).contains(fragment),
+                  let environment = try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(entry)/environ")) else { continue }
+            let variables = environment.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if variables.contains("RANK=\(rank)") && variables.contains(where: { $0.hasPrefix("MASTER_PORT=") }) { return pid }
+        }
+        return nil
+    }
+}
