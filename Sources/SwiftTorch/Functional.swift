@@ -15,6 +15,12 @@ extension Tensor {
         try makeTensor { out in withHandles(operands) { ctorch_einsum(equation, $0, Int32(operands.count), out) } }
     }
 
+    /// Eigenvalues of a square matrix (`torch.linalg.eigvals`), as `[…, n, 2]` pairs (real,
+    /// imaginary) since SwiftTorch has no complex dtype (`torch.view_as_real`).
+    public func eigenvalues() throws -> Tensor {
+        try makeTensor { ctorch_linalg_eigvals(handle, $0) }
+    }
+
     public func softmax(dim: Int, dtype: DType? = nil) throws -> Tensor {
         try makeTensor { ctorch_softmax(handle, Int64(dim), dtype.map { Int32($0.rawValue) } ?? -1, false, $0) }
     }
