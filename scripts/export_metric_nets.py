@@ -307,8 +307,8 @@ def randomize(module: nn.Module, seed: int) -> None:
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, tensor in module.state_dict().items():
-            if not tensor.is_floating_point():
-                continue
+            if not tensor.is_floating_point() or name in ("shift", "scale"):
+                continue  # counters, and LPIPS' fixed input scaling
             if name.endswith("running_var"):
                 tensor.copy_(torch.rand(tensor.shape, generator=generator) + 0.5)
             elif name.endswith("running_mean") or name.endswith("bias"):
@@ -320,8 +320,6 @@ def randomize(module: nn.Module, seed: int) -> None:
                 tensor.copy_(torch.randn(tensor.shape, generator=generator) * (2.0 / fan_in) ** 0.5)
                 if name.startswith("lin"):
                     tensor.abs_()  # lpips' heads are non-negative
-            elif name in ("shift", "scale"):
-                continue
 
 
 def main() -> None:

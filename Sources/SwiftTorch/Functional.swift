@@ -15,10 +15,9 @@ extension Tensor {
         try makeTensor { out in withHandles(operands) { ctorch_einsum(equation, $0, Int32(operands.count), out) } }
     }
 
-    /// Eigenvalues of a square matrix (`torch.linalg.eigvals`), as `[…, n, 2]` pairs (real,
-    /// imaginary) since SwiftTorch has no complex dtype (`torch.view_as_real`).
-    public func eigenvalues() throws -> Tensor {
-        try makeTensor { ctorch_linalg_eigvals(handle, $0) }
+    /// Singular values of a matrix, descending (`torch.linalg.svdvals`).
+    public func singularValues() throws -> Tensor {
+        try makeTensor { ctorch_linalg_svdvals(handle, $0) }
     }
 
     public func softmax(dim: Int, dtype: DType? = nil) throws -> Tensor {

@@ -55,6 +55,10 @@ public final class VideoMetricAccumulator {
             throw EvaluationError("clips must be [N, T, 3, H, W], got \(prediction.shape)")
         }
         let (batch, frames) = (prediction.shape[0], prediction.shape[1])
+        let (height, width) = (prediction.shape[3], prediction.shape[4])
+        guard height >= 11, width >= 11 else {
+            throw EvaluationError("frames of \(width)×\(height) pixels are too small for SSIM's 11×11 window; pass frames of at least 11×11")
+        }
         guard contextFrames >= 0, contextFrames < frames else {
             throw EvaluationError("\(contextFrames) context frames leave nothing to score in \(frames)-frame clips; pass a smaller --context")
         }
