@@ -49,7 +49,7 @@ struct MetricsCommand: ParsableCommand {
         job.device = try Device(parsing: device)
         try job.device.ensureAvailable()
         let summary = try job.run()
-        for (name, value) in summary.metrics { print(String(format: "  %-13@ %.6g", name, value)) }
+        for (name, value) in summary.metrics { print("  " + name.padding(toLength: 14, withPad: " ", startingAt: 0) + String(format: "%.6g", value)) }
         for note in summary.notes { print("  (\(note))") }
         print("wrote \(output)" + (perClip.map { " and \($0)" } ?? ""))
     }

@@ -9,12 +9,15 @@ struct RunCommand: ParsableCommand {
         abstract: "Run what the configuration's experiment.tasks list, as upstream's main.py does.",
         discussion: """
         experiment.name picks the experiment (train, evaluate or planning) and experiment.tasks \
-        the tasks it runs, in order. This build can run the training task; any other task \
-        (evaluate, planning) stops with one line before anything is written.
+        the tasks it runs, in order. This build runs the training and evaluate tasks (evaluate \
+        scores the checkpoint training just wrote, else experiment.resume_from_checkpoint; \
+        `nanowm evaluate --help` describes it); planning stops with one line before anything is \
+        written.
 
         Examples:
           nanowm run experiment=quickstart
           nanowm run experiment=quickstart experiment.training.max_steps=1000
+          nanowm run experiment=evaluate_only experiment.resume_from_checkpoint=model.ckpt
 
         `nanowm train` runs the training task alone; its options are the same.
         """)
@@ -22,7 +25,6 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        // Training is the only task this build has, so a checked plan is a training run.
         try options.execute(allTasks: true)
     }
 }

@@ -48,9 +48,17 @@ struct RunOptions: ParsableArguments {
         try target.ensureAvailable()
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
         let plan = try RunPlan(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, allTasks: allTasks)
-        let job = try TrainingJob(plan: plan, device: target)
-        try job.train()
-        if let latest = job.run.latestCheckpoint { print("checkpoint: \(latest.path)") }
-        print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+        var trained: String?
+        if plan.tasks.tasks.contains(.training) {
+            let job = try TrainingJob(plan: plan, device: target)
+            try job.train()
+            trained = job.run.latestCheckpoint?.path
+            if let trained { print("checkpoint: \(trained)") }
+            print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+        }
+        // The evaluate task scores what training just wrote, else experiment.resume_from_checkpoint.
+        if allTasks, plan.tasks.tasks.contains(.evaluate) {
+            try EvaluationJob.run(plan: plan, checkpoint: trained, device: target)
+        }
     }
 }

@@ -28,15 +28,20 @@ final class RunCommandTests: XCTestCase {
     }
 
     func testEvaluateOnlyAndPlanningNeverTrain() throws {
+        try assertRefusedBeforeWriting(["train", "experiment=evaluate_only"],
+                                       "experiment=evaluate_only runs task 'evaluate', not training, so nanowm train refuses it; use nanowm run")
         for command in ["run", "train"] {
-            try assertRefusedBeforeWriting([command, "experiment=evaluate_only"],
-                                           "task 'evaluate' (experiment=evaluate_only) is not available in this build yet")
             try assertRefusedBeforeWriting([command, "experiment=planning", "planning=builtin_wall"],
                                            "task 'planning' (experiment=planning) is not available in this build yet")
         }
-        // A training experiment that also evaluates: `run` refuses the evaluate task up front.
-        try assertRefusedBeforeWriting(["run"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.tasks=[training,evaluate]"]),
-                                       "task 'evaluate' (experiment=quickstart)")
+        // The evaluate task runs, but only with a checkpoint to evaluate.
+        let evaluateOnly = ["experiment.name=evaluate", "experiment.tasks=[evaluate]"]
+        try assertRefusedBeforeWriting(["run"] + TinyTraining.overrides(dataDirectory: dataFolder, evaluateOnly),
+                                       "the evaluate task needs the checkpoint to evaluate: pass experiment.resume_from_checkpoint=PATH")
+        try assertRefusedBeforeWriting(["evaluate"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.resume_from_checkpoint=/nonexistent.ckpt"]),
+                                       "experiment.resume_from_checkpoint: no file at /nonexistent.ckpt")
+        try assertRefusedBeforeWriting(["evaluate"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.evaluation.scheduling_mode=zigzag"]),
+                                       "experiment.evaluation.scheduling_mode: unknown scheduling mode 'zigzag'")
         try assertRefusedBeforeWriting(["run", "experiment=quickstart", "experiment.tasks=[planning]"],
                                        "experiment.tasks: task 'planning' is not one of experiment 'train'")
     }

@@ -16,6 +16,26 @@ public enum NumpyArchive {
         return out
     }
 
+    /// Writes float32 arrays as `np.savez` does (stored `NAME.npy` entries, format 1.0 headers),
+    /// atomically: a failed write leaves no file.
+    public static func write(_ arrays: [(name: String, tensor: Tensor)], to path: String) throws {
+        try AtomicFile.stream(to: path) { output in
+            let zip = ZipWriter(output)
+            for (name, tensor) in arrays {
+                let values = try tensor.to(.float32).contiguous()
+                let shape = values.shape.map(String.init).joined(separator: ", ") + (values.shape.count == 1 ? "," : "")
+                var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape)), }"
+                // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
+                header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+                var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+                bytes += Array(header.utf8)
+                bytes += try values.bytes()
+                try zip.add(name + ".npy", bytes)
+            }
+            try zip.finish()
+        }
+    }
+
     static let dtypes: [String: DType] = [
         "<f4": .float32, "<f8": .float64, "<f2": .float16, "|u1": .uint8, "|i1": .int8,
         "<i2": .int16, "<i4": .int32, "<i8": .int64, "|b1": .bool,
