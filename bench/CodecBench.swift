@@ -99,7 +99,7 @@ private func benchLatentCache(vae: String, folder: URL) throws {
 }
 
 /// Runs the project environment's Python on `code` (or on `arguments`), failing on a non-zero exit.
-private func runPython(_ code: String?, arguments: [String] = []) throws {
+func runPython(_ code: String?, arguments: [String] = []) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: baselinePython())
     process.arguments = code.map { ["-c", $0] } ?? arguments

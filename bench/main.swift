@@ -1,6 +1,6 @@
 import Foundation
 
-// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [--threads N] [--iterations N] [--megabytes N] [--steps N]
+// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [metrics] [--threads N] [--iterations N] [--megabytes N] [--steps N]
 // [--reference PATH]`: SwiftTorch against PyTorch eager, both measured in this run on this machine. `model` and
 // `sample` compare with upstream's PyTorch NanoWM, imported from the nano-world-model checkout given with
 // --reference or NANOWM_REFERENCE (skipped without one). Run from the repository root (scripts/bench).
@@ -28,11 +28,12 @@ do {
         case "model": try benchModel(threads: threads, reference: reference)
         case "sample": try benchSampling(threads: threads, reference: reference, steps: option("--steps", default: 20))
         case "codec": try benchCodec(threads: threads)
+        case "metrics": try benchMetrics(threads: threads)
         case "ckpt-child":
             guard suites.count == 3 else { throw BenchError("usage: ckpt-child MODE PATH") }
             try checkpointChild(mode: suites[1], path: suites[2])
             exit(0)
-        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec")
+        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec, metrics")
         }
     }
 } catch {

@@ -12,26 +12,33 @@ final class EvaluationMetricsTests: XCTestCase {
     /// Relative agreement demanded of every metric with its Python definition.
     static let relativeTolerance = 1e-4
 
-    /// Networks exported once per test process (the Inception takes seconds).
-    static let networks: (folder: TemporaryDirectory, lpips: String, inception: String, i3d: String) = {
-        let folder = try! TemporaryDirectory("metric-nets")
-        let script = PyTorchBaseline.repositoryRoot.appendingPathComponent("scripts/export_metric_nets.py").path
-        let (lpips, inception, i3d) = (folder.path("lpips.pt"), folder.path("inception.pt"), folder.path("i3d.pt"))
-        try! (i3dSource + "torch.jit.script(I3D().eval()).save(\(pythonString(i3d)))\n")
-            .write(toFile: folder.path("make_i3d.py"), atomically: true, encoding: .utf8)
+    /// Networks exported once per test process, each when first used (the Inception takes seconds).
+    static let folder = try! TemporaryDirectory("metric-nets")
+    static let script = PyTorchBaseline.repositoryRoot.appendingPathComponent("scripts/export_metric_nets.py").path
+
+    static func export(_ network: String, seed: Int) -> String {
+        let path = folder.path("\(network).pt")
         _ = try! PyTorchBaseline.shared.run("""
         import subprocess, sys
-        for net, out, seed in (('lpips', \(pythonString(lpips)), '1'), ('inception', \(pythonString(inception)), '2')):
-            subprocess.run([sys.executable, \(pythonString(script)), net, out, '--random-init', seed], check=True,
-                           stdout=subprocess.DEVNULL)
-        # A stand-in for StyleGAN-V's I3D with its call signature: 400 features that depend on
-        # every frame, on the value range and on the keyword arguments as upstream passes them.
-        # (TorchScript compiles from source, so it is made in a file of its own.)
-        subprocess.run([sys.executable, \(pythonString(folder.path("make_i3d.py")))], check=True)
+        subprocess.run([sys.executable, \(pythonString(script)), '\(network)', \(pythonString(path)), '--random-init', '\(seed)'],
+                       check=True, stdout=subprocess.DEVNULL)
         """)
-        return (folder, lpips, inception, i3d)
+        return path
+    }
+
+    static let lpipsFile = export("lpips", seed: 1)
+    static let inceptionFile = export("inception", seed: 2)
+    /// A stand-in for StyleGAN-V's I3D with its call signature (TorchScript compiles from
+    /// source, so it is made by a script file of its own).
+    static let i3dFile: String = {
+        let path = folder.path("i3d.pt"), maker = folder.path("make_i3d.py")
+        try! (i3dSource + "torch.jit.script(I3D().eval()).save(\(pythonString(path)))\n").write(toFile: maker, atomically: true, encoding: .utf8)
+        _ = try! PyTorchBaseline.shared.run("import subprocess, sys\nsubprocess.run([sys.executable, \(pythonString(maker))], check=True)")
+        return path
     }()
 
+    /// 400 features that depend on every frame, on the value range and on the keyword
+    /// arguments as upstream passes them.
     static let i3dSource = """
     import torch
     import torch.nn.functional as F
@@ -111,7 +118,7 @@ final class EvaluationMetricsTests: XCTestCase {
     }
 
     func testLPIPSEqualsTheLPIPSFormula() throws {
-        let path = Self.networks.lpips
+        let path = Self.lpipsFile
         try manualSeed(7)
         let x = try Tensor.rand([3, 3, 40, 48]) * 2.0 - 1.0
         let y = try (x + Tensor.randn([3, 3, 40, 48]) * 0.2).clamp(min: -1, max: 1)
@@ -165,10 +172,10 @@ final class EvaluationMetricsTests: XCTestCase {
             v = rearrange(v, 'b t c h w -> (b t) c h w')
             return rearrange(F.interpolate(v, size=(s, s), mode='bilinear', align_corners=False), '(b t) c h w -> b t c h w', b=b)
         with torch.no_grad():
-            iv3 = torch.jit.load(\(pythonString(Self.networks.inception)))
+            iv3 = torch.jit.load(\(pythonString(Self.inceptionFile)))
             real = iv3(((resize(t[:, :2], 299) + 1) / 2).flatten(0, 1)).numpy()
             fake = iv3(((resize(p[:, :2], 299) + 1) / 2).flatten(0, 1)).numpy()
-            i3d = torch.jit.load(\(pythonString(Self.networks.i3d)))
+            i3d = torch.jit.load(\(pythonString(Self.i3dFile)))
             kw = dict(rescale=False, resize=True, return_features=True)
             def clips(v, unit): v = resize(v, 224); v = (v + 1) / 2 if unit else v; return v.permute(0, 2, 1, 3, 4)
             fvd = {unit: (i3d(clips(p, unit), **kw).numpy(), i3d(clips(t, unit), **kw).numpy()) for unit in (True, False)}
@@ -188,7 +195,7 @@ final class EvaluationMetricsTests: XCTestCase {
         """)
         let output = scratch.path("metrics.json"), csv = scratch.path("per_clip.csv")
         let result = try NanoWMExecutable.run(["metrics", "--pred", pred, "--gt", gt, "--output", output, "--context", "1",
-                                                "--lpips", Self.networks.lpips, "--i3d", Self.networks.i3d, "--per-clip", csv])
+                                                "--lpips", Self.lpipsFile, "--i3d", Self.i3dFile, "--per-clip", csv])
         XCTAssertEqual(result.status, 0, result.error)
         let metrics = Dictionary(uniqueKeysWithValues: try MetricsFile.readMetrics(output).map { ($0.name, $0.value) })
         XCTAssertEqual(Set(metrics.keys), ["mse", "psnr", "ssim", "lpips", "fvd", "fvd_standard"])
@@ -197,7 +204,7 @@ final class EvaluationMetricsTests: XCTestCase {
         }
         let fidOutput = scratch.path("fid.json")
         let fidRun = try NanoWMExecutable.run(["metrics", "--pred", shortPred, "--gt", shortGT, "--output", fidOutput,
-                                               "--inception", Self.networks.inception])
+                                               "--inception", Self.inceptionFile])
         XCTAssertEqual(fidRun.status, 0, fidRun.error)
         let fid = try MetricsFile.readMetrics(fidOutput).first { $0.name == "fid" }?.value
         assertRelative(try XCTUnwrap(fid), try python["fid"]!.item(Double.self), "nanowm metrics fid")
@@ -263,10 +270,10 @@ final class EvaluationMetricsTests: XCTestCase {
         let out = scratch.path("m.json")
         try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", out, "--lpips", scratch.path("missing.pt")],
                                mentions: ["--lpips", "no such file", "scripts/export_metric_nets.py lpips"])
-        try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", out, "--inception", Self.networks.lpips],
+        try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", out, "--inception", Self.lpipsFile],
                                mentions: ["holds 'lpips_vgg_v0.1'", "scripts/export_metric_nets.py inception"])
         try assertCommandFails(["metrics", "--pred", pred, "--gt", short, "--output", out], mentions: ["differ in shape"])
-        try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", out, "--i3d", Self.networks.i3d],
+        try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", out, "--i3d", Self.i3dFile],
                                mentions: ["FVD", "at least 2 samples", "pass at least 2 clips"])
         try assertCommandFails(["metrics", "--pred", scratch.path("tiny.safetensors"), "--gt", scratch.path("tiny.safetensors"), "--output", out],
                                mentions: ["6×6", "SSIM", "at least 11×11"])
@@ -275,7 +282,7 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "a failed run must write nothing")
 
         // Fewer than 10 predicted frames: FVD is left out with a note, as upstream skips it.
-        let result = try NanoWMExecutable.run(["metrics", "--pred", short, "--gt", short, "--output", out, "--i3d", Self.networks.i3d])
+        let result = try NanoWMExecutable.run(["metrics", "--pred", short, "--gt", short, "--output", out, "--i3d", Self.i3dFile])
         XCTAssertEqual(result.status, 0, result.error)
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
         XCTAssertNil((json["metrics"] as! [String: Any])["fvd"])
