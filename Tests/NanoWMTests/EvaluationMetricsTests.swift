@@ -247,6 +247,16 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertEqual(a.map(\.name), ["mse", "psnr", "ssim"])
         for (x, y) in zip(a, b) { XCTAssertEqual(x.value, y.value, accuracy: 1e-6 * Swift.max(1, abs(y.value)), x.name) }
 
+        // savez_compressed deflates its entries, which upstream never writes: one line, not a crash.
+        let compressed = scratch.url.appendingPathComponent("compressed/clip")
+        _ = try PyTorchBaseline.shared.run("""
+        import numpy as np, os
+        os.makedirs(\(pythonString(compressed.path)), exist_ok=True)
+        np.savez_compressed(os.path.join(\(pythonString(compressed.path)), 'raw_data.npz'), pred=np.zeros((3, 2, 12, 12), np.float32), gt=np.zeros((3, 2, 12, 12), np.float32))
+        """)
+        try assertCommandFails(["metrics", "--pred", compressed.deletingLastPathComponent().path, "--output", scratch.path("c.json")],
+                               mentions: ["raw_data.npz", "deflate"])
+
         // An mp4 pair with different frame counts.
         let mp4 = scratch.url.appendingPathComponent("mp4")
         try FileManager.default.createDirectory(at: mp4, withIntermediateDirectories: true)
