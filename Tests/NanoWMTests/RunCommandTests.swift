@@ -40,6 +40,13 @@ final class RunCommandTests: XCTestCase {
                                        "the evaluate task needs the checkpoint to evaluate: pass experiment.resume_from_checkpoint=PATH")
         try assertRefusedBeforeWriting(["evaluate"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.resume_from_checkpoint=/nonexistent.ckpt"]),
                                        "experiment.resume_from_checkpoint: no file at /nonexistent.ckpt")
+        let checkpoint = FileManager.default.temporaryDirectory.appendingPathComponent("\(UUID()).ckpt").path
+        FileManager.default.createFile(atPath: checkpoint, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: checkpoint) }
+        try assertRefusedBeforeWriting(["evaluate"] + TinyTraining.overrides(dataDirectory: dataFolder, [
+            "experiment.resume_from_checkpoint=\(checkpoint)", "experiment.evaluation.metrics.lpips_model_path=/nonexistent/lpips.pt"]),
+                                       "experiment.evaluation.metrics.lpips_model_path /nonexistent/lpips.pt: no such file",
+                                       "scripts/export_metric_nets.py lpips")
         try assertRefusedBeforeWriting(["evaluate"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.evaluation.scheduling_mode=zigzag"]),
                                        "experiment.evaluation.scheduling_mode: unknown scheduling mode 'zigzag'")
         try assertRefusedBeforeWriting(["run", "experiment=quickstart", "experiment.tasks=[planning]"],

@@ -34,11 +34,14 @@ public final class EvaluationJob {
         return setup
     }
 
-    /// The metric networks the configuration names; a network whose file is missing leaves
-    /// its metric out with a note (they are optional downloads), unless its key was set.
+    /// The metric networks the configuration names. A default file that is missing
+    /// (checkpoints/…, upstream's I3D path) leaves its metric out with a note, since they are
+    /// optional downloads; a path the user set for LPIPS or FID must exist (one-line error).
     func networks(notes: inout [String]) throws -> MetricNetworks {
         func file(_ key: String, _ fallback: String, metric: String) throws -> String? {
-            let path = try optionalString(key) ?? fallback
+            let configured = try optionalString(key)
+            if let configured, !key.hasSuffix("i3d_model_path") { return configured }
+            let path = configured ?? fallback
             guard FileManager.default.fileExists(atPath: path) else {
                 notes.append("\(metric) omitted: \(path) not found (\(key); checkpoints/README.md says how to make it)")
                 return nil
@@ -78,13 +81,19 @@ public final class EvaluationJob {
 
     @discardableResult
     public func run(codec: LatentCodec, validation: ClipDataset, progress: Bool = true) throws -> MetricsSummary {
+        var notes: [String] = []
+        let networks = codec.hasDecoder ? try networks(notes: &notes) : MetricNetworks()
+        return try run(codec: codec, validation: validation, networks: networks, notes: notes, progress: progress)
+    }
+
+    /// The same with the metric networks already loaded (`notes`: metrics left out, and why).
+    func run(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
+             progress: Bool) throws -> MetricsSummary {
         let settings = configuration.settings
         let batchSize = try optionalInt("experiment.evaluation.batch_size") ?? settings.batchSize
         guard validation.count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
         guard batchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.batch_size must be positive") }
-        var notes: [String] = []
         let latentOnly = !codec.hasDecoder
-        let networks = latentOnly ? MetricNetworks() : try networks(notes: &notes)
         let model = try model(codec: codec)
         try codec.to(device)
         let setup = try samplingSetup()
@@ -199,6 +208,10 @@ extension EvaluationJob {
             throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
         }
         let folder = plan.folder
+        let job = EvaluationJob(configuration: plan.configuration, checkpoint: path, folder: folder, device: device, log: log)
+        // The networks are checked before anything is written.
+        var notes: [String] = []
+        let networks = plan.codec.hasDecoder ? try job.networks(notes: &notes) : MetricNetworks()
         let created = TrainingJob.outermostMissingFolder(folder)
         do {
             _ = try RunDirectory(folder)
@@ -212,8 +225,7 @@ extension EvaluationJob {
                 if generated == nil { generated = ProgressBar("data", total: total) }
                 generated?.update(done)
             }.validation
-            let job = EvaluationJob(configuration: plan.configuration, checkpoint: path, folder: folder, device: device, log: log)
-            let summary = try job.run(codec: plan.codec, validation: validation, progress: progress)
+            let summary = try job.run(codec: plan.codec, validation: validation, networks: networks, notes: notes, progress: progress)
             for (name, value) in summary.metrics { log("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%.6g", value)) }
             for note in summary.notes { log("  (\(note))") }
             log("metrics: \(folder.appendingPathComponent("metrics.json").path)")
