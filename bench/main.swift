@@ -1,6 +1,6 @@
 import Foundation
 
-// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [data] [plan] [dist] [--threads N] [--iterations N] [--megabytes N] [--steps N]
+// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [data] [plan] [dist] [metrics] [--threads N] [--iterations N] [--megabytes N] [--steps N]
 // [--reference PATH]`: SwiftTorch against PyTorch eager, both measured in this run on this machine. `model` and
 // `sample` compare with upstream's PyTorch NanoWM (`data`: its dataset loader), imported from the nano-world-model checkout given with
 // --reference or NANOWM_REFERENCE (skipped without one). Run from the repository root (scripts/bench).
@@ -35,11 +35,12 @@ do {
             // A worker of `dist`, started by its launcher; its arguments follow.
             try distributedChild(Array(arguments.drop { $0 != "dist-child" }.dropFirst()))
             exit(0)
+        case "metrics": try benchMetrics(threads: threads)
         case "ckpt-child":
             guard suites.count == 3 else { throw BenchError("usage: ckpt-child MODE PATH") }
             try checkpointChild(mode: suites[1], path: suites[2])
             exit(0)
-        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec, data, plan, dist")
+        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec, data, plan, dist, metrics")
         }
     }
 } catch {

@@ -72,6 +72,10 @@ int ctorch_einsum(const char *equation, const ctorch_tensor *ts, int n, ctorch_t
   RETURN_TENSOR(at::einsum(equation, ctorch::tensor_list(ts, n)))
 }
 
+int ctorch_linalg_svdvals(ctorch_tensor a, ctorch_tensor *out) {
+  RETURN_TENSOR(at::linalg_svdvals(T(a)))
+}
+
 int ctorch_softmax(ctorch_tensor t, int64_t dim, int dtype, bool log, ctorch_tensor *out) {
   GUARD({
     std::optional<at::ScalarType> d;

@@ -15,6 +15,11 @@ extension Tensor {
         try makeTensor { out in withHandles(operands) { ctorch_einsum(equation, $0, Int32(operands.count), out) } }
     }
 
+    /// Singular values of a matrix, descending (`torch.linalg.svdvals`).
+    public func singularValues() throws -> Tensor {
+        try makeTensor { ctorch_linalg_svdvals(handle, $0) }
+    }
+
     public func softmax(dim: Int, dtype: DType? = nil) throws -> Tensor {
         try makeTensor { ctorch_softmax(handle, Int64(dim), dtype.map { Int32($0.rawValue) } ?? -1, false, $0) }
     }

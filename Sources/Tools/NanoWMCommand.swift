@@ -17,6 +17,6 @@ struct NanoWMCommand: ParsableCommand {
         """,
         version: NanoWMInfo.version,
         subcommands: [QuickstartCommand.self, RunCommand.self, Train.self, PlanCommand.self, Sample.self, Rollout.self, Forward.self,
-                      CheckpointCommands.self, CodecCommands.self, EncodeDatasetCommand.self, ConfigCommand.self,
-                      ModelCommands.self, DataCommands.self, Doctor.self, Smoke.self])
+                      EvaluateCommand.self, MetricsCommand.self, CompareCommand.self, CheckpointCommands.self, CodecCommands.self,
+                      EncodeDatasetCommand.self, ConfigCommand.self, ModelCommands.self, DataCommands.self, Doctor.self, Smoke.self])
 }

@@ -72,12 +72,20 @@ struct RunOptions: ParsableArguments {
         }
         let worker = try DataParallelWorker.join(device: target, timeout: distTimeout)
         let isWriter = (worker?.group.rank ?? 0) == 0
-        let job = try TrainingJob(plan: plan, device: worker?.device ?? target, group: worker?.group,
-                                  log: isWriter ? { print($0) } : { _ in })
-        try job.train(showProgress: isWriter)
-        guard isWriter else { return }
-        if let latest = job.run.latestCheckpoint { print("checkpoint: \(latest.path)") }
-        print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+        var trained: String?
+        if plan.tasks.tasks.contains(.training) {
+            let job = try TrainingJob(plan: plan, device: worker?.device ?? target, group: worker?.group,
+                                      log: isWriter ? { print($0) } : { _ in })
+            try job.train(showProgress: isWriter)
+            guard isWriter else { return }
+            trained = job.run.latestCheckpoint?.path
+            if let trained { print("checkpoint: \(trained)") }
+            print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+        }
+        // The evaluate task scores what training just wrote, else experiment.resume_from_checkpoint.
+        // It runs in rank 0 alone: splitting the subset across ranks is not wired yet.
+        guard isWriter, allTasks, plan.tasks.tasks.contains(.evaluate) else { return }
+        try EvaluationJob.run(plan: plan, checkpoint: trained, device: worker?.device ?? target)
     }
 
     /// This command line for a worker: without --nproc-per-node, with the launcher's run folder.

@@ -6,7 +6,8 @@ import XCTest
 final class HelpTextTests: XCTestCase {
     func testParagraphsAreNotBrokenMidSentence() throws {
         let commands = [[], ["quickstart"], ["run"], ["train"], ["sample"], ["rollout"], ["forward"], ["ckpt", "inspect"],
-                        ["ckpt", "convert"], ["codec", "encode"], ["codec", "decode"], ["encode-dataset"], ["config"], ["model", "info"], ["doctor"], ["smoke"]]
+                        ["ckpt", "convert"], ["codec", "encode"], ["codec", "decode"], ["encode-dataset"], ["config"], ["model", "info"], ["doctor"], ["smoke"],
+                        ["evaluate"], ["metrics"], ["compare"]]
         for command in commands {
             let result = try NanoWMExecutable.run(command + ["--help"], environment: ["COLUMNS": "1000"])
             XCTAssertEqual(result.status, 0, "\(command): \(result.error)")

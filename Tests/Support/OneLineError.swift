@@ -20,3 +20,19 @@ public func assertOneLineError<T>(_ body: () throws -> T, mentions fragments: [S
         return error
     }
 }
+
+/// Runs `nanowm arguments` and asserts it exits ≠ 0 with one line of error holding every
+/// fragment; ArgumentParser's usage lines and progress-bar lines (starting with one of
+/// `progressLabels` and " [") are not counted.
+public func assertCommandFailsWithOneLine(_ arguments: [String], mentions fragments: [String], progressLabels: [String] = [],
+                                          file: StaticString = #filePath, line: UInt = #line) throws {
+    let result = try NanoWMExecutable.run(arguments)
+    XCTAssertNotEqual(result.status, 0, "\(arguments) should fail", file: file, line: line)
+    let lines = result.error.split(separator: "\n").filter { text in
+        !text.hasPrefix("Usage") && !text.hasPrefix("  See") && !text.isEmpty && !progressLabels.contains { text.hasPrefix($0 + " [") }
+    }
+    XCTAssertEqual(lines.count, 1, "one line of error expected: \(result.error)", file: file, line: line)
+    for fragment in fragments {
+        XCTAssertTrue(result.error.contains(fragment), "'\(fragment)' missing from: \(result.error)", file: file, line: line)
+    }
+}

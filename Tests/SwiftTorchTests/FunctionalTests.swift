@@ -35,6 +35,16 @@ final class FunctionalTests: XCTestCase {
         try assertClose(x.conv2d(w, bias: b, stride: 2, padding: 1), torch["y"], atol: 1e-5, "conv2d")
     }
 
+    /// linalg.svdvals in float64 (the Fréchet distance's square-root trace) equals PyTorch's to
+    /// 1e-12 relative; a non-matrix is libtorch's error, not a crash.
+    func testSingularValuesMatchTorch() throws {
+        try manualSeed(13)
+        let a = try Tensor.randn([7, 12], dtype: .float64)
+        let torch = try PyTorchBaseline.shared.run("O['s'] = torch.linalg.svdvals(I['a'])", inputs: ["a": a])
+        try assertClose(a.singularValues(), torch["s"], atol: 1e-12, rtol: 1e-12, "svdvals")
+        XCTAssertThrowsError(try Tensor.zeros([3]).singularValues())
+    }
+
     func testLibtorchErrorsBecomeSwiftErrors() throws {
         let a = try Tensor.zeros([2, 3]), b = try Tensor.zeros([4, 5])
         XCTAssertThrowsError(try a.matmul(b)) { error in

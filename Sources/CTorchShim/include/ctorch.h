@@ -212,6 +212,8 @@ int ctorch_matmul(ctorch_tensor a, ctorch_tensor b, ctorch_tensor *out);
 int ctorch_linear(ctorch_tensor x, ctorch_tensor w, ctorch_tensor b /* nullable */,
                   ctorch_tensor *out);
 int ctorch_einsum(const char *equation, const ctorch_tensor *ts, int n, ctorch_tensor *out);
+/* torch.linalg.svdvals: the singular values of a matrix (or a batch), descending. */
+int ctorch_linalg_svdvals(ctorch_tensor a, ctorch_tensor *out);
 /* dtype < 0 keeps the input's dtype */
 int ctorch_softmax(ctorch_tensor t, int64_t dim, int dtype, bool log, ctorch_tensor *out);
 int ctorch_layer_norm(ctorch_tensor x, const int64_t *shape, int ndim,

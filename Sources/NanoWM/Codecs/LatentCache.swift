@@ -54,10 +54,7 @@ public struct LatentCache {
         case let semantic as SemanticCodec: file = semantic.file
         default: throw DataError("dataset.latent_cache: latent_codec=pixel has no encoder to cache; use it without a cache")
         }
-        let data = try Data(contentsOf: URL(fileURLWithPath: file.module.path), options: .mappedIfSafe)
-        var crc = CRC32()
-        data.withUnsafeBytes { crc.update($0) }
-        return (file.kind, String(format: "%d bytes, crc32 %08x", data.count, crc.checksum))
+        return (file.kind, try FileFingerprint.of(file.module.path))
     }
 
     public func episodeURL(_ index: Int) -> URL {

@@ -113,6 +113,8 @@ public struct KeyPolicy: Sendable {
                  "experiment.training.checkpointing.latest.every_n_train_steps",
                  "experiment.training.checkpointing.across_timesteps.every_n_train_steps",
                  "experiment.evaluation.num_sampling_steps", "experiment.evaluation.metrics.evaluate",
+                 "experiment.evaluation.scheduling_mode", "experiment.evaluation.metrics.i3d_model_path",
+                 "experiment.evaluation.metrics.lpips_model_path", "experiment.evaluation.metrics.inception_model_path",
                  "experiment.diffusion.*", "experiment.infra.mixed_precision", "experiment.infra.seed")
         + [refused("experiment.training.checkpointing.latest.save_top_k", unless: 1,
                    instead: "only the newest 'latest' checkpoint is kept"),
@@ -126,19 +128,16 @@ public struct KeyPolicy: Sendable {
                    instead: "checkpoints always hold the optimizer state"),
            refused("experiment.training.checkpointing.across_timesteps.save_weights_only", unless: false,
                    instead: "checkpoints always hold the optimizer state"),
-           refused("experiment.evaluation.scheduling_mode", unless: nil,
-                   instead: "evaluation samples with model.scheduling_mode; set that instead"),
            refused("experiment.infra.num_nodes", unless: 1,
                    instead: "the launcher sets the processes and nodes (nanowm train --nproc-per-node, torchrun --nnodes, srun); leave it at 1")]
         + inert("checkpoints are saved every_n_train_steps; with that set, Lightning saves none at epoch ends",
                   "experiment.training.checkpointing.latest.save_on_train_epoch_end",
                   "experiment.training.checkpointing.across_timesteps.save_on_train_epoch_end")
         + inert("upstream reads dataset.loader.validation_size", "experiment.evaluation.validation_size")
-        + ignored("validation batches are experiment.training.batch_size clips", "experiment.evaluation.batch_size")
-        + ignored("no evaluation videos are written during training", "experiment.evaluation.save_videos")
-        + ignored("validation logs PSNR/SSIM of 4 sampled clips; FID/FVD/LPIPS are not computed here",
+        + honoured("experiment.evaluation.batch_size", "experiment.evaluation.save_videos")
+        + ignored("the evaluate task scores every validation clip; validation during training logs PSNR/SSIM of 4 sampled clips",
                   "experiment.evaluation.metrics.log_every_n_train_steps", "experiment.evaluation.metrics.buffer_size",
-                  "experiment.evaluation.metrics.max_batchsize", "experiment.evaluation.metrics.i3d_model_path")
+                  "experiment.evaluation.metrics.max_batchsize")
         + ignored("no data-loading worker processes here", "experiment.infra.num_workers")
         + ignored("no torch.compile here; it does not change results", "experiment.infra.compile")
         + ignored("activations are kept; it does not change results", "experiment.infra.gradient_checkpointing")

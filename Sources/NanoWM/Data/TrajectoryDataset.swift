@@ -45,6 +45,12 @@ public final class TrajectoryDataset: ClipDataset {
     public var actionDimension: Int { store.manifest.actionDimension * frameSkip }
     public var frameShape: [Int] { [3, store.manifest.resolution, store.manifest.resolution] }
 
+    /// The episode and start step of clip `index` (upstream names evaluation clips by them).
+    public func origin(of index: Int) -> (episode: Int, start: Int)? {
+        guard index >= 0, index < count else { return nil }
+        return (episodes[index / startsPerEpisode], index % startsPerEpisode)
+    }
+
     public func clip(at index: Int) throws -> Clip {
         guard index >= 0, index < count else { throw DataError("clip \(index) is out of range 0..<\(count)") }
         let episode = episodes[index / startsPerEpisode], start = index % startsPerEpisode

@@ -2,14 +2,20 @@ import SwiftTorch
 
 /// The one place a sampling process is built: training validation, the quickstart and
 /// `nanowm sample`/`rollout` describe the diffusion they sample from here and get the process
-/// (respaced to the sampling steps, as upstream's sampling scripts build it) with its tables
-/// on the requested device.
+/// (respaced to the sampling steps, as upstream's sampling scripts build it, or on every
+/// training timestep, as its evaluation samples) with its tables on the requested device.
 public struct SamplingSetup: Sendable {
     public var target = PredictionTarget.v          // experiment.diffusion.pred_name
     public var schedule = NoiseSchedule.squaredcosCapV2
     public var zeroTerminalSNR = true
     /// Training timesteps T the model was trained with.
     public var diffusionSteps = 1000
+    /// Respace the process to the sampling steps, as upstream's sampling scripts build it
+    /// (`nanowm sample`, training validation). False keeps every training timestep, as
+    /// upstream's evaluation samples: its DDIM grid is then the float32 `linspace(−1, T−1, k+1)`
+    /// truncated toward zero on the T-step process, and history stabilisation noises the
+    /// context to round(level·(T−1)) (spec §3.2).
+    public var respaced = true
     /// Mode, steps, η and history stabilisation of the sampling loop.
     public var options = SamplingOptions()
     /// How errors name the settings: the user's spelling (command-line option or config key).

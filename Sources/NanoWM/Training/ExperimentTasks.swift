@@ -7,7 +7,7 @@ public struct ExperimentTasks: Equatable, Sendable {
     }
 
     /// The tasks this build can run.
-    public static let available: [Task] = [.training, .planning]
+    public static let available: [Task] = [.training, .evaluate, .planning]
 
     public let name: String
     public let tasks: [Task]

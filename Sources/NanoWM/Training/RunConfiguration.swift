@@ -102,6 +102,9 @@ public struct RunConfiguration {
         s.contextFrames = try c.int("model.n_context_frames")
         s.schedulingMode = try named("model.scheduling_mode") { try SchedulingMode(name: try c.string($0)) }
         s.samplingSteps = try c.int("model.num_sampling_steps")
+        if let mode = c.contains("experiment.evaluation.scheduling_mode") ? try c.optionalString("experiment.evaluation.scheduling_mode") : nil {
+            s.evaluationSchedulingMode = try named("experiment.evaluation.scheduling_mode") { _ in try SchedulingMode(name: mode) }
+        }
         return s
     }
 

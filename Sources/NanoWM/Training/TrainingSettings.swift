@@ -37,6 +37,8 @@ public struct TrainingSettings: Sendable {
     public var contextFrames = 1                   // n_context_frames
     public var schedulingMode = SchedulingMode.sequential
     public var samplingSteps = 250                 // num_sampling_steps
+    /// experiment.evaluation.scheduling_mode (nil: model.scheduling_mode), as upstream's evaluation.
+    public var evaluationSchedulingMode: SchedulingMode?
 
     public init() {}
 
@@ -58,7 +60,7 @@ public struct TrainingSettings: Sendable {
         var setup = SamplingSetup()
         (setup.target, setup.schedule, setup.zeroTerminalSNR) = (target, schedule, zeroTerminalSNR)
         setup.diffusionSteps = diffusionSteps
-        setup.options.mode = schedulingMode
+        setup.options.mode = evaluationSchedulingMode ?? schedulingMode
         setup.options.steps = evaluationSamplingSteps ?? samplingSteps
         setup.options.historyStabilization = historyStabilization
         setup.names = SamplingSetup.Names(

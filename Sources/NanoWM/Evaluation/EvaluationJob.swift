@@ -1,0 +1,238 @@
+import Foundation
+import SwiftTorch
+
+/// The evaluate task (`nanowm run experiment=evaluate_only …`, `nanowm evaluate …`) with
+/// upstream's protocol (spec §3): the checkpoint's model (strict) and, for the SD-VAE, its
+/// `vae.*` weights; every clip of the validation set (restricted to the fixed subset when one
+/// is configured); the first n_context encoded frames as context; diffusion-forcing sampling on
+/// the full training process with its truncated DDIM grid, the configured scheduling mode and
+/// history stabilisation, seeded once with experiment.infra.seed; then the metrics on the
+/// predicted frames (pixel codecs) or the latent metrics (encoder-only codecs). Writes
+/// metrics.json (with every setting behind the numbers), eval_videos/ as upstream lays it out,
+/// and a per-frame plot.
+public final class EvaluationJob {
+    public let configuration: RunConfiguration
+    public let checkpoint: String
+    public let folder: URL
+    public let device: Device
+    public let log: (String) -> Void
+
+    public init(configuration: RunConfiguration, checkpoint: String, folder: URL, device: Device = .cpu,
+                log: @escaping (String) -> Void = { print($0) }) {
+        (self.configuration, self.checkpoint, self.folder, self.device, self.log) = (configuration, checkpoint, folder, device, log)
+    }
+
+    var config: ConfigNode { configuration.config }
+
+    func optionalString(_ key: String) throws -> String? { config.contains(key) ? try config.optionalString(key) : nil }
+    func optionalInt(_ key: String) throws -> Int? { config.contains(key) ? try config.optionalInt(key) : nil }
+
+    /// The sampling description: upstream's evaluation samples on every training timestep.
+    func samplingSetup() throws -> SamplingSetup {
+        var setup = configuration.settings.evaluationSetup()
+        setup.respaced = false
+        return setup
+    }
+
+    /// The metric networks the configuration names. A default file that is missing
+    /// (checkpoints/…, upstream's I3D path) leaves its metric out with a note, since they are
+    /// optional downloads; a path the user set for LPIPS or FID must exist (one-line error).
+    func networks(notes: inout [String]) throws -> MetricNetworks {
+        func file(_ key: String, _ fallback: String, metric: String) throws -> String? {
+            let configured = try optionalString(key)
+            if let configured, !key.hasSuffix("i3d_model_path") { return configured }
+            let path = configured ?? fallback
+            guard FileManager.default.fileExists(atPath: path) else {
+                notes.append("\(metric) omitted: \(path) not found (\(key); checkpoints/README.md says how to make it)")
+                return nil
+            }
+            return path
+        }
+        let prefix = "experiment.evaluation.metrics."
+        return try MetricNetworks(lpips: try file(prefix + "lpips_model_path", "checkpoints/lpips_vgg.pt", metric: "lpips"),
+                                  inception: try file(prefix + "inception_model_path", "checkpoints/fid_inception.pt", metric: "fid"),
+                                  i3d: try file(prefix + "i3d_model_path", "checkpoints/i3d_torchscript.pt", metric: "fvd"),
+                                  device: device,
+                                  options: (prefix + "lpips_model_path", prefix + "inception_model_path", prefix + "i3d_model_path"))
+    }
+
+    /// The model with the checkpoint's weights, loaded strictly as upstream's evaluation does.
+    func model(codec: LatentCodec) throws -> NanoWMModel {
+        let opened = try Checkpoint.open(checkpoint)
+        try manualSeed(configuration.settings.seed)
+        let model = try NanoWMModel(configuration.model)
+        let report = try UpstreamWeights.load(opened, into: model)
+        log("checkpoint: \(checkpoint) (\(report))")
+        if let vae = codec as? SDVAECodec, let count = try UpstreamWeights.loadCodecWeights(opened, into: vae) {
+            log("checkpoint: the VAE takes its \(count) vae.* tensors")
+        }
+        if device != .cpu { try model.to(device) }
+        model.eval()
+        return model
+    }
+
+    /// `traj_<episode>_start_<start>` as upstream names clip folders, where the dataset knows them.
+    static func clipName(_ dataset: ClipDataset, _ index: Int) -> String {
+        if let trajectories = dataset as? TrajectoryDataset, let (episode, start) = trajectories.origin(of: index) {
+            return String(format: "traj_%04d_start_%04d", episode, start)
+        }
+        return String(format: "clip_%04d", index)
+    }
+
+    @discardableResult
+    public func run(codec: LatentCodec, validation: ClipDataset, progress: Bool = true) throws -> MetricsSummary {
+        var notes: [String] = []
+        let networks = codec.hasDecoder ? try networks(notes: &notes) : MetricNetworks()
+        return try run(codec: codec, validation: validation, networks: networks, notes: notes, progress: progress)
+    }
+
+    /// The same with the metric networks already loaded (`notes`: metrics left out, and why).
+    func run(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
+             progress: Bool) throws -> MetricsSummary {
+        let settings = configuration.settings
+        let batchSize = try optionalInt("experiment.evaluation.batch_size") ?? settings.batchSize
+        guard validation.count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
+        guard batchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.batch_size must be positive") }
+        let latentOnly = !codec.hasDecoder
+        let model = try model(codec: codec)
+        try codec.to(device)
+        let setup = try samplingSetup()
+        let (process, options) = try setup.make(device: device)
+        let sampler = DiffusionForcingSampler(process: process, options: options)
+        let contextFrames = settings.contextFrames
+        let saveVideos = (config.contains("experiment.evaluation.save_videos") ? try config.optionalBool("experiment.evaluation.save_videos") : nil) ?? true
+        let videos = folder.appendingPathComponent("eval_videos/step_0000000")
+        let pixels = VideoMetricAccumulator(contextFrames: contextFrames, networks: networks)
+        var latents = LatentMetricAccumulator()
+        log("evaluating \(validation.count) clips (\(contextFrames) context + \(configuration.model.numFrames - contextFrames) generated frames, "
+            + "\(options.steps) DDIM steps on the \(process.numTimesteps)-step process, \(options.mode.rawValue), seed \(settings.seed)) …")
+        // Upstream seeds once (seed_everything) and then draws through the whole validation loop.
+        try manualSeed(settings.seed)
+        let batches = stride(from: 0, to: validation.count, by: batchSize).map { Array($0..<Swift.min($0 + batchSize, validation.count)) }
+        let bar = progress ? ProgressBar("evaluate", total: batches.count) : nil
+        for (b, indices) in batches.enumerated() {
+            let (video, actions) = try ClipBatcher(dataset: validation, batchSize: batchSize, seed: 0).stack(indices)
+            let truth = try (video.to(device) * 2.0 - 1.0)
+            let z = try codec.encode(signed: try truth.flatten(start: 0, end: 1))
+            let zShaped = try z.reshape([indices.count, video.shape[1]] + Array(z.shape[1...]))
+            let sample = try withNoGrad {
+                try sampler.sample({ x, t in try model(x, t: t, action: model.config.useAction ? try actions.to(self.device) : nil) },
+                                   shape: zShaped.shape, context: zShaped, contextFrames: contextFrames)
+            }
+            let names = indices.map { Self.clipName(validation, $0) }
+            if latentOnly {
+                try latents.add(prediction: sample, truth: zShaped, contextFrames: contextFrames)
+            } else {
+                let decoded = try codec.decodeToSigned(try sample.flatten(start: 0, end: 1)).clamp(min: -1, max: 1)
+                let prediction = try decoded.reshape(truth.shape)
+                if saveVideos { try Self.saveClips(prediction: prediction, truth: truth, names: names, into: videos) }
+                try pixels.add(prediction: prediction, truth: truth, names: names)
+            }
+            bar?.update(b + 1)
+        }
+        var summary = latentOnly ? latents.summary(clips: validation.count, contextFrames: contextFrames, frames: configuration.model.numFrames)
+                                 : try pixels.summary()
+        // The job's notes say which file is missing; the accumulator's own note for that metric goes.
+        let missing = notes.compactMap { $0.components(separatedBy: " omitted:").first }
+        summary.notes = notes + summary.notes.filter { note in !missing.contains { note.hasPrefix($0 + " omitted:") } }
+        try write(summary, setup: setup, options: options, clips: validation.count, batchSize: batchSize, codec: codec)
+        return summary
+    }
+
+    /// Upstream's eval_videos layout: all T frames, context included, at 3 fps, and raw_data.npz
+    /// with `pred` and `gt` `[3, T, H, W]` in [0, 1].
+    static func saveClips(prediction: Tensor, truth: Tensor, names: [String], into folder: URL) throws {
+        for (i, name) in names.enumerated() {
+            let clipFolder = folder.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: clipFolder, withIntermediateDirectories: true)
+            let p = try ((prediction.select(dim: 0, index: i) + 1.0) / 2.0).to(.cpu)
+            let g = try ((truth.select(dim: 0, index: i) + 1.0) / 2.0).to(.cpu)
+            try MP4Writer.write(try RGBImage.frames(from: p), fps: 3, to: clipFolder.appendingPathComponent("pred_video.mp4"))
+            try MP4Writer.write(try RGBImage.frames(from: g), fps: 3, to: clipFolder.appendingPathComponent("gt_video.mp4"))
+            try NumpyArchive.write([("pred", try p.permute(1, 0, 2, 3)), ("gt", try g.permute(1, 0, 2, 3))],
+                                   to: clipFolder.appendingPathComponent("raw_data.npz").path)
+        }
+    }
+
+    func write(_ summary: MetricsSummary, setup: SamplingSetup, options: SamplingOptions, clips: Int, batchSize: Int,
+               codec: LatentCodec) throws {
+        let settings = configuration.settings
+        let codecFile = try optionalString("latent_codec.torchscript")
+        let subsetKeys = ["validation_fixed_subset_size", "validation_fixed_subset_seed", "validation_fixed_subset_path"]
+        var entries: [(name: String, value: Any)] = [
+            ("command", "nanowm evaluate"), ("checkpoint", checkpoint), ("checkpoint_file", try FileFingerprint.of(checkpoint)),
+            ("latent_codec", try configuration.codecKind()),
+            ("latent_codec_file", try codecFile.map { "\($0) (\(try FileFingerprint.of($0)))" } as Any),
+            ("dataset", try config.string("dataset.name")), ("validation_clips", clips),
+        ]
+        for key in subsetKeys.map({ "dataset.loader." + $0 }) where config.contains(key) {
+            entries.append((key, ConfigYAML.flowText(try config.value(key))))
+        }
+        entries += [
+            ("n_context_frames", settings.contextFrames), ("num_frames", configuration.model.numFrames),
+            ("sampling_steps", options.steps), ("diffusion_steps", setup.diffusionSteps),
+            ("timestep_grid", "float32 linspace(-1, \(setup.diffusionSteps - 1), steps+1) truncated, on the full process (upstream's evaluation)"),
+            ("scheduling_mode", options.mode.rawValue), ("history_stabilization_level", options.historyStabilization),
+            ("eta", options.eta), ("pred_name", settings.target.rawValue), ("seed", Int(settings.seed)), ("batch_size", batchSize),
+            ("aggregation", "mean over predicted frames (upstream's mean of batch means when batches are equal)"),
+        ]
+        entries += try [("lpips", "experiment.evaluation.metrics.lpips_model_path"), ("inception", "experiment.evaluation.metrics.inception_model_path"),
+                        ("i3d", "experiment.evaluation.metrics.i3d_model_path")].map { name, key in
+            let path = try optionalString(key)
+            return (name + "_network", try path.flatMap { FileManager.default.fileExists(atPath: $0) ? "\($0) (\(try FileFingerprint.of($0)))" : nil } as Any)
+        }
+        entries += [("torch_version", Torch.version), ("device", "\(device)")]
+        try MetricsFile(summary: summary, settings: entries).write(to: folder.appendingPathComponent("metrics.json").path)
+        if let psnr = summary.perFrame.first(where: { $0.name == "psnr" }), !psnr.values.isEmpty {
+            var plot = LinePlot(title: "PSNR per predicted frame", xLabel: "frame", yLabel: "PSNR (dB)",
+                                series: [.init(name: "model", values: psnr.values, color: (31, 119, 180))])
+            plot.xStart = settings.contextFrames
+            try PNGEncoder.write(try plot.render(), to: folder.appendingPathComponent("metrics_per_frame.png"))
+        }
+    }
+}
+
+extension EvaluationJob {
+    /// The evaluate task of a checked plan, in its run folder: the checkpoint is `checkpoint`
+    /// (the one training just wrote) or experiment.resume_from_checkpoint, as upstream's
+    /// evaluation reads it. The folder is created only once everything is checked, and removed
+    /// again (when this created it) if the evaluation fails.
+    @discardableResult
+    public static func run(plan: RunPlan, checkpoint: String? = nil, device: Device = .cpu, progress: Bool = true,
+                           log: @escaping (String) -> Void = { print($0) }) throws -> MetricsSummary {
+        let key = "experiment.resume_from_checkpoint"
+        guard let path = try checkpoint ?? (plan.resolved.contains(key) ? plan.resolved.optionalString(key) : nil) else {
+            throw ConfigError(.missingConfig, "the evaluate task needs the checkpoint to evaluate: pass \(key)=PATH (a .ckpt, .pt or .safetensors)")
+        }
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
+        }
+        let folder = plan.folder
+        let job = EvaluationJob(configuration: plan.configuration, checkpoint: path, folder: folder, device: device, log: log)
+        // The networks are checked before anything is written.
+        var notes: [String] = []
+        let networks = plan.codec.hasDecoder ? try job.networks(notes: &notes) : MetricNetworks()
+        let created = TrainingJob.outermostMissingFolder(folder)
+        do {
+            _ = try RunDirectory(folder)
+            if checkpoint == nil {
+                try plan.composition.saveRunFiles(in: folder)
+                log("run folder: \(folder.path)")
+                if let ignored = plan.ignoredLine { log(ignored) }
+            }
+            var generated: ProgressBar?
+            let validation = try plan.configuration.datasets { done, total in
+                if generated == nil { generated = ProgressBar("data", total: total) }
+                generated?.update(done)
+            }.validation
+            let summary = try job.run(codec: plan.codec, validation: validation, networks: networks, notes: notes, progress: progress)
+            for (name, value) in summary.metrics { log("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%.6g", value)) }
+            for note in summary.notes { log("  (\(note))") }
+            log("metrics: \(folder.appendingPathComponent("metrics.json").path)")
+            return summary
+        } catch {
+            if let created, checkpoint == nil { try? FileManager.default.removeItem(at: created) }
+            throw error
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Reads NumPy's `.npz` files as `np.savez` writes them: a zip of stored `NAME.npy` entries,
+/// each a `.npy` header (magic, version, a Python dict literal with `descr`, `fortran_order`,
+/// `shape`) followed by the raw array. Little-endian numeric arrays in C order are read;
+/// anything else (compressed archives, object arrays, big-endian or Fortran-order data) is a
+/// one-line error naming the file and the entry.
+public enum NumpyArchive {
+    public static func read(_ path: String) throws -> [String: Tensor] {
+        let archive = try ZipArchive(try ReadOnlyFile(path))
+        var out: [String: Tensor] = [:]
+        for entry in archive.entries where entry.name.hasSuffix(".npy") {
+            let name = String(entry.name.dropLast(4))
+            out[name] = try array(try archive.bytes(of: entry), path: path, entry: entry.name)
+        }
+        return out
+    }
+
+    /// Writes float32 arrays as `np.savez` does (stored `NAME.npy` entries, format 1.0 headers),
+    /// atomically: a failed write leaves no file.
+    public static func write(_ arrays: [(name: String, tensor: Tensor)], to path: String) throws {
+        try AtomicFile.stream(to: path) { output in
+            let zip = ZipWriter(output)
+            for (name, tensor) in arrays {
+                let values = try tensor.to(.float32).contiguous()
+                let shape = values.shape.map(String.init).joined(separator: ", ") + (values.shape.count == 1 ? "," : "")
+                var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape)), }"
+                // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
+                header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+                var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+                bytes += Array(header.utf8)
+                bytes += try values.bytes()
+                try zip.add(name + ".npy", bytes)
+            }
+            try zip.finish()
+        }
+    }
+
+    static let dtypes: [String: DType] = [
+        "<f4": .float32, "<f8": .float64, "<f2": .float16, "|u1": .uint8, "|i1": .int8,
+        "<i2": .int16, "<i4": .int32, "<i8": .int64, "|b1": .bool,
+    ]
+
+    static func array(_ bytes: [UInt8], path: String, entry: String) throws -> Tensor {
+        func fail(_ why: String) -> CheckpointError { CheckpointError(path, "\(entry): \(why)") }
+        guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
+            throw fail("not a .npy array (no NUMPY magic)")
+        }
+        let major = bytes[6]
+        let headerStart = major == 1 ? 10 : 12
+        guard major >= 1, major <= 3, bytes.count >= headerStart else { throw fail("unsupported .npy version \(major)") }
+        let headerLength = major == 1
+            ? Int(bytes[8]) | Int(bytes[9]) << 8
+            : Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24
+        guard headerLength <= bytes.count - headerStart else { throw fail("truncated .npy header") }
+        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        guard let descr = field("descr", in: header)?.trimmingCharacters(in: CharacterSet(charactersIn: "'\"")),
+              let shapeText = field("shape", in: header), let fortran = field("fortran_order", in: header) else {
+            throw fail("unreadable .npy header \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        guard let dtype = dtypes[descr] else { throw fail("array type '\(descr)' is not supported (use float32)") }
+        guard fortran == "False" else { throw fail("Fortran-order arrays are not supported (save with np.ascontiguousarray)") }
+        let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "()"))
+            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let shape = try dims.map { text -> Int in
+            guard let n = Int(text), n >= 0 else { throw fail("bad shape \(shapeText)") }
+            return n
+        }
+        let (count, overflow) = shape.reduce((1, false)) { acc, n in
+            let (product, o) = acc.0.multipliedReportingOverflow(by: n)
+            return (product, acc.1 || o)
+        }
+        let start = headerStart + headerLength
+        guard !overflow, count <= (bytes.count - start) / dtype.byteSize, count * dtype.byteSize == bytes.count - start else {
+            throw fail("shape \(shape) of \(descr) needs \(overflow ? "too many" : "\(count * dtype.byteSize)") bytes, the entry has \(bytes.count - start)")
+        }
+        return try bytes.withUnsafeBytes { raw in
+            try Tensor(bytes: UnsafeRawBufferPointer(rebasing: raw[start...]), dtype: dtype, shape: shape)
+        }
+    }
+
+    /// The text of `'key': value` in the header's dict literal (a tuple value whole).
+    static func field(_ key: String, in header: String) -> String? {
+        guard let keyRange = header.range(of: "'\(key)':") else { return nil }
+        let rest = header[keyRange.upperBound...].drop { $0 == " " }
+        if rest.first == "(" {
+            guard let close = rest.firstIndex(of: ")") else { return nil }
+            return String(rest[...close])
+        }
+        let end = rest.firstIndex { $0 == "," || $0 == "}" } ?? rest.endIndex
+        return String(rest[..<end]).trimmingCharacters(in: .whitespaces)
+    }
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import NanoWM
+
+/// `nanowm evaluate`: the evaluate task alone, the short form of
+/// `nanowm run experiment=evaluate_only …`.
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Evaluate a checkpoint on the validation clips as upstream's evaluate_only experiment, into a metrics file.",
+        discussion: """
+        The same as `nanowm run OVERRIDES… experiment.name=evaluate experiment.tasks=[evaluate]`, \
+        i.e. upstream's `main.py experiment=evaluate_only`, with the run's model, dataset and \
+        codec from the overrides. The checkpoint is experiment.resume_from_checkpoint (its vae.* \
+        weights go into the SD-VAE). Every validation clip (the fixed subset, when \
+        dataset.loader.validation_fixed_subset_size is set) is sampled from its first \
+        model.n_context_frames frames with experiment.evaluation.num_sampling_steps (else \
+        model.num_sampling_steps) DDIM steps on the full diffusion process, as upstream's \
+        evaluation, seeded with experiment.infra.seed; then scored on the predicted frames: \
+        mse, psnr, ssim, and lpips / fid / fvd when their networks exist \
+        (experiment.evaluation.metrics.{lpips,inception,i3d}_model_path; checkpoints/README.md). \
+        Encoder-only codecs get upstream's latent metrics.
+
+        The run folder receives metrics.json (metrics, every setting behind them, counts, notes, \
+        per-frame means), metrics_per_frame.png, config.yaml and eval_videos/step_0000000/<clip>/ \
+        {pred_video.mp4, gt_video.mp4, raw_data.npz} as upstream writes them \
+        (experiment.evaluation.save_videos=false skips them). `nanowm compare` puts two metrics \
+        files side by side.
+
+        Example:
+          nanowm evaluate experiment=dino_wm_wall experiment.resume_from_checkpoint=wall.ckpt \\
+              dataset.loader.validation_fixed_subset_size=256 dataset.loader.validation_fixed_subset_seed=42
+        """)
+
+    @OptionGroup var options: RunOptions
+
+    func run() throws {
+        var evaluate = options
+        evaluate.overrides += ["experiment.name=evaluate", "experiment.tasks=[evaluate]"]
+        try evaluate.execute(allTasks: true)
+    }
+}
