@@ -1,4 +1,5 @@
 import Foundation
+import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
@@ -65,7 +66,28 @@ final class DataCommandTests: XCTestCase {
                              + DatasetFixtures.overrides("point_maze", dataRoot: dataRoot, imageSize: 16))
         XCTAssertEqual(result.status, 0, result.error + result.output)
         XCTAssertTrue(result.output.contains("data: 48 training clips, 4 validation clips"), result.output)
-        let subset = try String(contentsOf: runFolder.appendingPathComponent("validation_subset.json"))
+        let subsetFile = runFolder.appendingPathComponent("validation_subset.json")
+        let subset = try String(contentsOf: subsetFile)
         XCTAssertEqual(subset, try DatasetFixtures.reference("point_maze").info["subset_json"] as? String)
+
+        // Evaluation reads the same dataset and the same fixed subset (the training run's JSON),
+        // naming each clip folder after its trajectory and start as upstream does.
+        let checkpoint = try XCTUnwrap(try RunDirectory(runFolder).latestCheckpoint).path
+        let evaluation = scratch.url.appendingPathComponent("evaluation")
+        let evaluated = try run(["evaluate", "experiment=dino_wm_point_maze", "--run-dir", evaluation.path, "wandb.enabled=false",
+                                 "model=nanowm_tiny", "latent_codec=pixel", "model.latent_size=16", "model.patch_size=4",
+                                 "model.hidden_size=32", "model.depth=2", "model.num_heads=2",
+                                 "experiment.resume_from_checkpoint=\(checkpoint)", "experiment.evaluation.num_sampling_steps=2",
+                                 "dataset.loader.validation_fixed_subset_size=4",
+                                 "dataset.loader.validation_fixed_subset_path=\(subsetFile.path)"]
+                                + DatasetFixtures.overrides("point_maze", dataRoot: dataRoot, imageSize: 16))
+        XCTAssertEqual(evaluated.status, 0, evaluated.error + evaluated.output)
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: evaluation.appendingPathComponent("metrics.json"))) as! [String: Any]
+        XCTAssertEqual((metrics["counts"] as? [String: Int])?["clips"], 4, "\(metrics)")
+        let slices = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(subset.utf8)) as? [String: Any])?["slices"] as? [[String: Int]])
+        let expected = Set(slices.map { String(format: "traj_%04d_start_%04d", $0["traj_idx"]!, $0["start_frame"]!) })
+        let written = try FileManager.default.subpathsOfDirectory(atPath: evaluation.appendingPathComponent("eval_videos").path)
+            .compactMap { $0.split(separator: "/").last.map(String.init) }.filter { $0.hasPrefix("traj_") }
+        XCTAssertEqual(Set(written), expected)
     }
 }

@@ -18,6 +18,13 @@ public protocol ClipDataset {
     /// `[C, H, W]` of one frame.
     var frameShape: [Int] { get }
     func clip(at index: Int) throws -> Clip
+    /// Where clip `index` starts (trajectory and raw step), for upstream's clip names
+    /// `traj_<trajectory>_start_<start>`; nil where the dataset cannot say without drawing.
+    func origin(of index: Int) -> (episode: Int, start: Int)?
+}
+
+extension ClipDataset {
+    public func origin(of index: Int) -> (episode: Int, start: Int)? { nil }
 }
 
 /// Mini-batches `[B, F, C, H, W]` / `[B, F, A]` in a seeded order that is reshuffled every

@@ -73,7 +73,7 @@ public final class EvaluationJob {
 
     /// `traj_<episode>_start_<start>` as upstream names clip folders, where the dataset knows them.
     static func clipName(_ dataset: ClipDataset, _ index: Int) -> String {
-        if let trajectories = dataset as? TrajectoryDataset, let (episode, start) = trajectories.origin(of: index) {
+        if let (episode, start) = dataset.origin(of: index) {
             return String(format: "traj_%04d_start_%04d", episode, start)
         }
         return String(format: "clip_%04d", index)

@@ -14,16 +14,13 @@ public struct SamplingSetup: Sendable {
     /// (`nanowm sample`, training validation). False keeps every training timestep, as
     /// upstream's evaluation samples: its DDIM grid is then the float32 `linspace(−1, T−1, k+1)`
     /// truncated toward zero on the T-step process, and history stabilisation noises the
-    /// context to round(level·(T−1)) (spec §3.2).
+    /// context to round(level·(T−1)) (spec §3.2). Upstream's planner builds its process the
+    /// same way (`timestep_respacing=""`).
     public var respaced = true
     /// Mode, steps, η and history stabilisation of the sampling loop.
     public var options = SamplingOptions()
     /// How errors name the settings: the user's spelling (command-line option or config key).
     public var names = Names.commandLine
-    /// Respace the process to the sampling steps (sampling scripts) or keep every training step
-    /// and take `steps` of them in the scheduling matrix (training validation and planning,
-    /// which build the process with `timestep_respacing=""`).
-    public var respaced = true
 
     public struct Names: Sendable {
         public var steps: String, eta: String, historyStabilization: String

@@ -74,6 +74,12 @@ public final class WorldModelDataset: ClipDataset {
     }
 
     /// Where item `index` comes from; in random mode this draws the next start.
+    /// Exhaustive slices only: a random-mode item's start is a draw, made when the clip is read.
+    public func origin(of index: Int) -> (episode: Int, start: Int)? {
+        guard case .slices(let slices) = slicing, slices.indices.contains(index) else { return nil }
+        return (slices[index].trajectory, slices[index].start)
+    }
+
     public func slice(at index: Int) throws -> ClipSlice {
         guard index >= 0, index < count else {
             throw DataError("\(source.location): clip \(index) is out of range 0..<\(count) of the \(split.rawValue) split")
