@@ -5,31 +5,20 @@ import SwiftTorch
 /// `.pth`): `states.pth`, `actions.pth` (else `rel_actions.pth`/`abs_actions.pth` by
 /// `use_relative_actions`), `seq_lengths.pth|.pkl` (else every trajectory is full length),
 /// optional `shapes.pkl`, and `obses/episode_NNN.pth` holding uint8 `[T, H, W, C]`.
-public final class DinoWMSource: TrajectorySource {
-    let files: DinoWMFiles
-    let table: TrajectoryTable
-    private let episodes = RecentEpisodes()
-
+public final class DinoWMSource: DinoWMTableSource, TrajectorySource {
     public init(path: String, actionScale: Double = 1, limit: Int? = nil, useRelativeActions: Bool = true,
                 setting: String = "dataset.loader.data_path") throws {
-        files = DinoWMFiles(path: path, setting: setting)
+        let files = DinoWMFiles(path: path, setting: setting)
         let actionFile = files.exists("actions.pth") ? "actions.pth" : useRelativeActions ? "rel_actions.pth" : "abs_actions.pth"
-        table = try TrajectoryTable(states: try files.tensor("states.pth"), actions: try files.tensor(actionFile),
-                                    lengths: try files.sequenceLengths(), meta: TrajectoryTable.shapeMeta(try files.shapes()),
+        let table = try TrajectoryTable(states: try files.tensor("states.pth"), actions: try files.tensor(actionFile),
+                                        lengths: try files.sequenceLengths(), meta: TrajectoryTable.shapeMeta(try files.shapes()),
                                     actionScale: actionScale, limit: limit, files: files, actionFile: actionFile)
+        super.init(files: files, table: table)
     }
-
-    public var location: String { files.path }
-    public var trajectoryCount: Int { table.count }
-    public var actionDimension: Int { table.actions.shape[2] }
-    public var stateDimension: Int { table.states.shape[2] }
-    public func trajectory(_ index: Int) throws -> TrajectoryRecord { try table.record(index, location: location) }
 
     public func frames(_ index: Int, start: Int, end: Int, step: Int) throws -> Tensor {
         let name = String(format: "obses/episode_%03d.pth", index)
         let video = try episodes.frames(index) { try files.video(name, length: table.lengths[index]) }
         return try DinoWMFiles.frames(of: video, start: start, end: end, step: step)
     }
-
-    public var statisticsIdentity: (id: String, root: URL?) { StatisticsIdentity.dataPath(files.path) }
 }

@@ -6,15 +6,10 @@ import SwiftTorch
 /// (100), the required `seq_lengths.pth|.pkl`, `shapes.pkl` (default "T"), and frames decoded
 /// from `obses/episode_NNN.mp4` with OpenCV in decoding order (frame k is the k-th decoded
 /// frame, the index decord's `get_batch` uses).
-public final class PushTSource: TrajectorySource {
-    let files: DinoWMFiles
-    let table: TrajectoryTable
-    /// Decoded episodes: one decode serves every clip of a trajectory (the exhaustive order).
-    private let episodes = RecentEpisodes()
-
+public final class PushTSource: DinoWMTableSource, TrajectorySource {
     public init(path: String, useRelativeActions: Bool, actionScale: Double = 100, limit: Int? = nil,
                 setting: String = "dataset.loader.data_path") throws {
-        files = DinoWMFiles(path: path, setting: setting)
+        let files = DinoWMFiles(path: path, setting: setting)
         var states = try files.tensor("states.pth")
         if files.exists("velocities.pth") {
             let velocities = try files.tensor("velocities.pth")
@@ -28,16 +23,11 @@ public final class PushTSource: TrajectorySource {
             throw DataError("\(files.path): missing seq_lengths.pth or seq_lengths.pkl, which PushT needs (copy it from the DINO-WM release)")
         }
         let shapes = try files.shapes() ?? Array(repeating: "T", count: states.shape[0])
-        table = try TrajectoryTable(states: states, actions: try files.tensor(actionFile), lengths: lengths,
-                                    meta: TrajectoryTable.shapeMeta(shapes), actionScale: actionScale, limit: limit,
-                                    files: files, actionFile: actionFile)
+        let table = try TrajectoryTable(states: states, actions: try files.tensor(actionFile), lengths: lengths,
+                                        meta: TrajectoryTable.shapeMeta(shapes), actionScale: actionScale, limit: limit,
+                                        files: files, actionFile: actionFile)
+        super.init(files: files, table: table)
     }
-
-    public var location: String { files.path }
-    public var trajectoryCount: Int { table.count }
-    public var actionDimension: Int { table.actions.shape[2] }
-    public var stateDimension: Int { table.states.shape[2] }
-    public func trajectory(_ index: Int) throws -> TrajectoryRecord { try table.record(index, location: location) }
 
     public func frames(_ index: Int, start: Int, end: Int, step: Int) throws -> Tensor {
         let url = files.url(String(format: "obses/episode_%03d.mp4", index))
@@ -53,6 +43,4 @@ public final class PushTSource: TrajectorySource {
         }
         return try DinoWMFiles.frames(of: video, start: start, end: end, step: step)
     }
-
-    public var statisticsIdentity: (id: String, root: URL?) { StatisticsIdentity.dataPath(files.path) }
 }
