@@ -107,14 +107,7 @@ final class CommandLineTests: XCTestCase {
     /// `fragment`, and writes no output.
     private func assertEachFailsWithOneLine(_ cases: [(String, [String], String)], file: StaticString = #filePath, line: UInt = #line) throws {
         for (what, arguments, fragment) in cases {
-            let result = try NanoWMExecutable.run(arguments)
-            XCTAssertNotEqual(result.status, 0, what, file: file, line: line)
-            let progress = ["sample [", "rollout ["]
-            let lines = result.error.split(separator: "\n").filter { line in
-                !line.hasPrefix("Usage") && !line.hasPrefix("  See") && !line.isEmpty && !progress.contains { line.hasPrefix($0) }
-            }
-            XCTAssertEqual(lines.count, 1, "\(what): \(result.error)", file: file, line: line)
-            XCTAssertTrue(result.error.contains(fragment), "\(what): \(result.error)", file: file, line: line)
+            try assertCommandFailsWithOneLine(arguments, mentions: [fragment], progressLabels: ["sample", "rollout"], file: file, line: line)
             XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.safetensors")), "\(what) wrote output", file: file, line: line)
         }
     }

@@ -51,12 +51,6 @@ final class DataParallelTrainingTests: XCTestCase {
         try FileManager.default.contentsOfDirectory(atPath: run.appendingPathComponent("checkpoints/\(kind)").path).sorted()
     }
 
-    private func assertRelativelyClose(_ a: Double, _ b: Double, _ tolerance: Double, _ what: String,
-                                       file: StaticString = #filePath, line: UInt = #line) {
-        let relative = abs(a - b) / max(abs(b), 1e-12)
-        XCTAssertLessThanOrEqual(relative, tolerance, "\(what): \(a) vs \(b)", file: file, line: line)
-    }
-
     /// `nanowm train --nproc-per-node 2` with batch_size=1 against one process with
     /// batch_size=2, for 3 steps; then the 2-process checkpoint resumes in one process.
     ///

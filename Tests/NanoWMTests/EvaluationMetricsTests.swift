@@ -64,9 +64,7 @@ final class EvaluationMetricsTests: XCTestCase {
     override func tearDown() { scratch.remove() }
 
     func assertRelative(_ actual: Double, _ expected: Double, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
-        let relative = abs(actual - expected) / Swift.max(abs(expected), 1e-12)
-        print("\(what): ours \(actual), reference \(expected), relative difference \(relative)")
-        XCTAssertLessThanOrEqual(relative, Self.relativeTolerance, "\(what): \(actual) vs \(expected)", file: file, line: line)
+        assertRelativelyClose(actual, expected, Self.relativeTolerance, what, file: file, line: line)
     }
 
     /// pytorch-fid's `calculate_frechet_distance` and upstream's FVD expression, verbatim in
