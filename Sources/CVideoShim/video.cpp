@@ -77,28 +77,6 @@ extern "C" int cvideo_probe(const char *path, int *frames, int *width, int *heig
   }
 }
 
-extern "C" int cvideo_read_rgb(const char *path, uint8_t *rgb, size_t capacity, char *error, size_t error_size) {
-  try {
-    cv::VideoCapture capture(path, cv::CAP_FFMPEG);
-    if (!capture.isOpened()) { report(error, error_size, "OpenCV cannot open the video"); return 1; }
-    cv::Mat frame, converted;
-    size_t used = 0;
-    while (capture.read(frame)) {
-      cv::cvtColor(frame, converted, cv::COLOR_BGR2RGB);  // OpenCV decodes to BGR
-      size_t bytes = converted.total() * converted.elemSize();
-      if (used + bytes > capacity) { report(error, error_size, "the video holds more than the buffer takes"); return 1; }
-      cv::Mat target(converted.rows, converted.cols, CV_8UC3, rgb + used);
-      converted.copyTo(target);
-      used += bytes;
-    }
-    if (used != capacity) { report(error, error_size, "the video decoded to fewer bytes than probed"); return 1; }
-    return 0;
-  } catch (const std::exception &e) {
-    report(error, error_size, e.what());
-    return 1;
-  }
-}
-
 extern "C" int cvideo_read_frames(const char *path, const int64_t *indices, int count, uint8_t **rgb, int *width,
                                   int *height, int64_t *available, char *error, size_t error_size) {
   try {

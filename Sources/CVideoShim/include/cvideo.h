@@ -24,10 +24,6 @@ void cvideo_writer_close(cvideo_writer_t writer);
 /// Decodes a whole video and reports its frame count and size. Returns 0 on success.
 int cvideo_probe(const char *path, int *frames, int *width, int *height, char *error, size_t error_size);
 
-/// Decodes every frame of a video as RGB bytes, frame after frame (`frames`×`height`×`width`×3,
-/// the sizes `cvideo_probe` reports), into `rgb` of `capacity` bytes. Returns 0 on success.
-int cvideo_read_rgb(const char *path, uint8_t *rgb, size_t capacity, char *error, size_t error_size);
-
 /// Decodes frames `indices[0..<count]` (any order, repeats allowed) of a video as RGB bytes, in
 /// the order asked, into a new buffer `*rgb` (free it with `cvideo_free`) of
 /// `count`×`*height`×`*width`×3 bytes. Frames are counted in decoding order from 0. Returns 0 on

@@ -41,14 +41,10 @@ public enum MP4Writer {
     }
 
     /// Every frame of a video (any format OpenCV's FFmpeg decodes: MP4 with H.264, AV1, …) as
-    /// uint8 `[T, 3, H, W]`, RGB.
+    /// uint8 `[T, 3, H, W]`, RGB: the container's frame count, decoded by the one frame reader.
     public static func read(_ url: URL) throws -> Tensor {
-        let (frames, width, height) = try probe(url)
-        var bytes = [UInt8](repeating: 0, count: frames * height * width * 3)
-        var error = [CChar](repeating: 0, count: 512)
-        let status = bytes.withUnsafeMutableBufferPointer { cvideo_read_rgb(url.path, $0.baseAddress, $0.count, &error, error.count) }
-        guard status == 0 else { throw MediaError("\(url.path): \(String(cString: error))") }
-        return try Tensor(bytes, shape: [frames, height, width, 3]).permute(0, 3, 1, 2).contiguous()
+        let frames = try probe(url).frames
+        return try VideoFrameReader.frames(url, indices: Array(0..<frames)).permute(0, 3, 1, 2).contiguous()
     }
 
     private static func pad(_ frame: RGBImage, _ width: Int, _ height: Int) -> [UInt8] {

@@ -15,7 +15,7 @@ public enum VideoFrameReader {
         let status = cvideo_read_frames(url.path, wanted, Int32(wanted.count), &rgb, &width, &height, &available, &error, error.count)
         defer { cvideo_free(rgb) }
         if status == 2 {
-            throw MediaError("\(url.path): the video has \(available) frames but frame \(indices.max()!) is needed; the file is truncated or shorter than its trajectory (seq_lengths)")
+            throw MediaError("\(url.path): the video has \(available) frames but frame \(indices.max()!) is needed; the file is truncated or shorter than expected")
         }
         guard status == 0, let rgb else {
             throw MediaError("\(url.path): \(String(cString: error)) (the file is missing, truncated or not a video OpenCV decodes)")

@@ -38,7 +38,7 @@ public final class PushTSource: DinoWMTableSource, TrajectorySource {
             do {
                 return try VideoFrameReader.frames(url, indices: Array(0..<table.lengths[index]))
             } catch let error as MediaError {
-                throw DataError(error.description)
+                throw DataError("\(error.description) (trajectory \(index) is \(table.lengths[index]) steps long in seq_lengths)")
             }
         }
         return try DinoWMFiles.frames(of: video, start: start, end: end, step: step)
