@@ -1,11 +1,17 @@
 import Foundation
 
-/// Reads NumPy's `.npz` files as `np.savez` writes them: a zip of stored `NAME.npy` entries,
-/// each a `.npy` header (magic, version, a Python dict literal with `descr`, `fortran_order`,
+/// Reads NumPy's `.npy` arrays, alone as `np.save` writes them or in `.npz` files as `np.savez`
+/// writes them (a zip of stored `NAME.npy` entries). Each is a `.npy` header (magic, version, a Python dict literal with `descr`, `fortran_order`,
 /// `shape`) followed by the raw array. Little-endian numeric arrays in C order are read;
 /// anything else (compressed archives, object arrays, big-endian or Fortran-order data) is a
 /// one-line error naming the file and the entry.
 public enum NumpyArchive {
+    /// One `.npy` file as `np.save` writes it.
+    public static func readArray(_ path: String) throws -> Tensor {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "no such file") }
+        return try array([UInt8](data), path: path, entry: (path as NSString).lastPathComponent)
+    }
+
     public static func read(_ path: String) throws -> [String: Tensor] {
         let archive = try ZipArchive(try ReadOnlyFile(path))
         var out: [String: Tensor] = [:]
