@@ -317,6 +317,12 @@ public enum ConfigNode: Equatable, Sendable {
 
     // MARK: Convenience
 
+    /// `read(key)` when the key exists, else nil: upstream's `cfg.get(key)`, where an absent key
+    /// reads as null (a present key of the wrong type is still an error).
+    public func ifPresent<T>(_ key: String, _ read: (String) throws -> T?) rethrows -> T? {
+        contains(key) ? try read(key) : nil
+    }
+
     /// This tree without the `hydra` section: what the reference's jobs see as their config.
     public var removingHydra: ConfigNode {
         var copy = self

@@ -24,8 +24,6 @@ public final class EvaluationJob {
 
     var config: ConfigNode { configuration.config }
 
-    func optionalString(_ key: String) throws -> String? { config.contains(key) ? try config.optionalString(key) : nil }
-    func optionalInt(_ key: String) throws -> Int? { config.contains(key) ? try config.optionalInt(key) : nil }
 
     /// The sampling description: upstream's evaluation samples on every training timestep.
     func samplingSetup() throws -> SamplingSetup {
@@ -39,7 +37,7 @@ public final class EvaluationJob {
     /// optional downloads; a path the user set for LPIPS or FID must exist (one-line error).
     func networks(notes: inout [String]) throws -> MetricNetworks {
         func file(_ key: String, _ fallback: String, metric: String) throws -> String? {
-            let configured = try optionalString(key)
+            let configured = try config.ifPresent(key, config.optionalString)
             if let configured, !key.hasSuffix("i3d_model_path") { return configured }
             let path = configured ?? fallback
             guard FileManager.default.fileExists(atPath: path) else {
@@ -90,7 +88,7 @@ public final class EvaluationJob {
     func run(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
              progress: Bool) throws -> MetricsSummary {
         let settings = configuration.settings
-        let batchSize = try optionalInt("experiment.evaluation.batch_size") ?? settings.batchSize
+        let batchSize = try config.ifPresent("experiment.evaluation.batch_size", config.optionalInt) ?? settings.batchSize
         guard validation.count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
         guard batchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.batch_size must be positive") }
         let latentOnly = !codec.hasDecoder
@@ -100,7 +98,7 @@ public final class EvaluationJob {
         let (process, options) = try setup.make(device: device)
         let sampler = DiffusionForcingSampler(process: process, options: options)
         let contextFrames = settings.contextFrames
-        let saveVideos = (config.contains("experiment.evaluation.save_videos") ? try config.optionalBool("experiment.evaluation.save_videos") : nil) ?? true
+        let saveVideos = try config.ifPresent("experiment.evaluation.save_videos", config.optionalBool) ?? true
         let videos = folder.appendingPathComponent("eval_videos/step_0000000")
         let pixels = VideoMetricAccumulator(contextFrames: contextFrames, networks: networks)
         var latents = LatentMetricAccumulator()
@@ -157,7 +155,7 @@ public final class EvaluationJob {
     func write(_ summary: MetricsSummary, setup: SamplingSetup, options: SamplingOptions, clips: Int, batchSize: Int,
                codec: LatentCodec) throws {
         let settings = configuration.settings
-        let codecFile = try optionalString("latent_codec.torchscript")
+        let codecFile = try config.ifPresent("latent_codec.torchscript", config.optionalString)
         let subsetKeys = ["validation_fixed_subset_size", "validation_fixed_subset_seed", "validation_fixed_subset_path"]
         var entries: [(name: String, value: Any)] = [
             ("command", "nanowm evaluate"), ("checkpoint", checkpoint), ("checkpoint_file", try FileFingerprint.of(checkpoint)),
@@ -178,7 +176,7 @@ public final class EvaluationJob {
         ]
         entries += try [("lpips", "experiment.evaluation.metrics.lpips_model_path"), ("inception", "experiment.evaluation.metrics.inception_model_path"),
                         ("i3d", "experiment.evaluation.metrics.i3d_model_path")].map { name, key in
-            let path = try optionalString(key)
+            let path = try config.ifPresent(key, config.optionalString)
             return (name + "_network", try path.flatMap { FileManager.default.fileExists(atPath: $0) ? "\($0) (\(try FileFingerprint.of($0)))" : nil } as Any)
         }
         entries += [("torch_version", Torch.version), ("device", "\(device)")]

@@ -109,10 +109,3 @@ public struct PlanningSettings {
         try require(samplingSteps >= 1, "planning.num_sampling_steps must be at least 1 (got \(samplingSteps))")
     }
 }
-
-extension ConfigNode {
-    /// `read(key)` when the key exists, else nil (upstream's `cfg.get(key)`).
-    func ifPresent<T>(_ key: String, _ read: (String) throws -> T?) rethrows -> T? {
-        contains(key) ? try read(key) : nil
-    }
-}

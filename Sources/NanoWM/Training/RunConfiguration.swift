@@ -102,7 +102,7 @@ public struct RunConfiguration {
         s.contextFrames = try c.int("model.n_context_frames")
         s.schedulingMode = try named("model.scheduling_mode") { try SchedulingMode(name: try c.string($0)) }
         s.samplingSteps = try c.int("model.num_sampling_steps")
-        if let mode = c.contains("experiment.evaluation.scheduling_mode") ? try c.optionalString("experiment.evaluation.scheduling_mode") : nil {
+        if let mode = try c.ifPresent("experiment.evaluation.scheduling_mode", c.optionalString) {
             s.evaluationSchedulingMode = try named("experiment.evaluation.scheduling_mode") { _ in try SchedulingMode(name: mode) }
         }
         return s
@@ -121,13 +121,13 @@ public struct RunConfiguration {
     /// loaded from `latent_codec.torchscript`.
     public func codec(device: Device = .cpu) throws -> LatentCodec {
         let key = "latent_codec.torchscript"
-        return try CodecLoader.load(kind: try codecKind(), file: config.contains(key) ? try config.optionalString(key) : nil,
+        return try CodecLoader.load(kind: try codecKind(), file: try config.ifPresent(key, config.optionalString),
                                     fileSetting: key, device: device)
     }
 
     /// `latent_codec.kind`, else the legacy `latent_codec.name`, else `sd_vae`; `vae` means `sd_vae`.
     func codecKind() throws -> String {
-        let named = config.contains("latent_codec.name") ? try config.optionalString("latent_codec.name") : nil
+        let named = try config.ifPresent("latent_codec.name", config.optionalString)
         let kind = try config.optionalString("latent_codec.kind") ?? named ?? "sd_vae"
         return kind == "vae" ? "sd_vae" : kind
     }
@@ -199,7 +199,7 @@ public struct RunConfiguration {
     }
 
     /// A number that may be missing or null (nil then).
-    func optional(_ key: String) throws -> Double? { config.contains(key) ? try config.optionalDouble(key) : nil }
+    func optional(_ key: String) throws -> Double? { try config.ifPresent(key, config.optionalDouble) }
 
     func frameInterval() throws -> Int { try config.optionalInt("dataset.frame_interval") ?? 1 }
 
