@@ -102,6 +102,9 @@ final class CSGOSourceTests: XCTestCase {
         assertOneLineError({ try CSGOSource.make(loader: LoaderSettings(subtree: fewer), split: .val) }, mentions: ["starts.npy", "2 start indices for 1"])
         assertOneLineError({ try CSGOSource.make(loader: LoaderSettings(subtree: loader.merging(["use_auxiliary_state": true])), split: .train) },
                            mentions: ["use_auxiliary_state"])
+        // A loader value of the wrong type is named by its full key.
+        assertOneLineError({ try CSGOSource.make(loader: LoaderSettings(subtree: loader.merging(["n_rollout": "all"])), split: .train) },
+                           mentions: ["dataset.loader.n_rollout"])
     }
 
     /// `dataset=game/csgo` through the shared dataset factory (upstream's file-list branch):

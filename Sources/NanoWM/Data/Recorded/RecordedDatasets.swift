@@ -226,16 +226,17 @@ public struct RecordedDatasets {
 
 /// `dataset.loader.*` values; a missing or null key is nil (upstream drops `None` values).
 public struct LoaderSettings {
-    /// The `dataset.loader` mapping (empty when the config has none).
-    let node: ConfigNode
-    public init(_ config: ConfigNode) { node = config["dataset.loader"] ?? [:] }
-    public init(subtree: ConfigNode) { node = subtree }
+    /// The configuration holding `dataset.loader`, read by full key so errors name it.
+    let config: ConfigNode
+    public init(_ config: ConfigNode) { self.config = config }
+    /// Settings given as the `dataset.loader` mapping alone.
+    public init(subtree: ConfigNode) { config = ["dataset": ["loader": subtree]] }
 
     func key(_ name: String) -> String { "dataset.loader.\(name)" }
     // Upstream's factories read loader keys with `.get`: an absent key means null. A wrong
     // type is still an error.
-    public func string(_ name: String) throws -> String? { node.contains(name) ? try node.optionalString(name) : nil }
-    public func int(_ name: String) throws -> Int? { node.contains(name) ? try node.optionalInt(name) : nil }
-    public func double(_ name: String) throws -> Double? { node.contains(name) ? try node.optionalDouble(name) : nil }
-    public func bool(_ name: String) throws -> Bool? { node.contains(name) ? try node.optionalBool(name) : nil }
+    public func string(_ name: String) throws -> String? { try config.ifPresent(key(name), config.optionalString) }
+    public func int(_ name: String) throws -> Int? { try config.ifPresent(key(name), config.optionalInt) }
+    public func double(_ name: String) throws -> Double? { try config.ifPresent(key(name), config.optionalDouble) }
+    public func bool(_ name: String) throws -> Bool? { try config.ifPresent(key(name), config.optionalBool) }
 }
