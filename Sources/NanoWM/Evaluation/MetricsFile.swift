@@ -28,16 +28,16 @@ public struct MetricsFile {
     /// Writes the file atomically, with keys in report order.
     public func write(to path: String) throws {
         func object(_ pairs: [(String, String)]) -> String {
-            "{" + pairs.map { "\n    \(Self.quoted($0.0)): \($0.1)" }.joined(separator: ",") + "\n  }"
+            "{" + pairs.map { "\n    \(PythonJSON.string($0.0)): \($0.1)" }.joined(separator: ",") + "\n  }"
         }
         let sections: [(String, String)] = [
             ("metrics", object(metrics.map { ($0.name, Self.number($0.value)) })),
             ("settings", object(settings.map { ($0.name, Self.json($0.value)) })),
             ("counts", object(counts.map { ($0.name, "\($0.value)") })),
-            ("notes", "[" + notes.map(Self.quoted).joined(separator: ", ") + "]"),
+            ("notes", "[" + notes.map(PythonJSON.string).joined(separator: ", ") + "]"),
             ("per_frame", object(perFrame.map { ($0.name, "[" + $0.values.map(Self.number).joined(separator: ", ") + "]") })),
         ]
-        let text = "{" + sections.map { "\n  \(Self.quoted($0.0)): \($0.1)" }.joined(separator: ",") + "\n}\n"
+        let text = "{" + sections.map { "\n  \(PythonJSON.string($0.0)): \($0.1)" }.joined(separator: ",") + "\n}\n"
         try AtomicFile.write(to: path) { Data(text.utf8) }
     }
 
@@ -52,7 +52,7 @@ public struct MetricsFile {
         }
         // JSONSerialization loses key order; recover it from the text.
         let text = String(decoding: data, as: UTF8.self)
-        let ordered = metrics.keys.sorted { (text.range(of: quoted($0))?.lowerBound ?? text.endIndex) < (text.range(of: quoted($1))?.lowerBound ?? text.endIndex) }
+        let ordered = metrics.keys.sorted { (text.range(of: PythonJSON.string($0))?.lowerBound ?? text.endIndex) < (text.range(of: PythonJSON.string($1))?.lowerBound ?? text.endIndex) }
         return try ordered.map { name in
             guard let value = metrics[name] as? NSNumber, !(metrics[name] is Bool) else {
                 throw EvaluationError("\(path): metric '\(name)' is not a number")
@@ -65,7 +65,7 @@ public struct MetricsFile {
     public static func writeCSV(_ rows: [FrameScore], to path: String) throws {
         var text = "sample_id,frame_idx,is_context,mse,psnr,ssim,lpips\n"
         for row in rows {
-            let clip = row.clip.contains(",") || row.clip.contains("\"") ? quoted(row.clip) : row.clip
+            let clip = row.clip.contains(",") || row.clip.contains("\"") ? PythonJSON.string(row.clip) : row.clip
             text += "\(clip),\(row.frame),\(row.isContext ? "True" : "False"),\(number(row.mse)),\(number(row.psnr)),\(number(row.ssim)),\(row.lpips.map(number) ?? "")\n"
         }
         try AtomicFile.write(to: path) { Data(text.utf8) }
@@ -75,29 +75,16 @@ public struct MetricsFile {
         value.isFinite ? "\(value)" : "null"
     }
 
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out += scalar.value < 0x20 ? String(format: "\\u%04x", scalar.value) : String(scalar)
-            }
-        }
-        return out + "\""
-    }
-
     static func json(_ value: Any) -> String {
         switch value {
         case let b as Bool: return b ? "true" : "false"
         case let i as Int: return "\(i)"
         case let u as UInt64: return "\(u)"
         case let d as Double: return number(d)
-        case let s as String: return quoted(s)
+        case let s as String: return PythonJSON.string(s)
         case let list as [Any]: return "[" + list.map(json).joined(separator: ", ") + "]"
         case Optional<Any>.none: return "null"
-        default: return quoted("\(value)")
+        default: return PythonJSON.string("\(value)")
         }
     }
 }
