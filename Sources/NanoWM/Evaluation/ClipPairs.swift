@@ -99,7 +99,6 @@ public struct ClipPairs {
         guard p.shape == g.shape else {
             throw EvaluationError("\(prediction.lastPathComponent) has \(p.shape[0]) frames of \(p.shape[3])×\(p.shape[2]), \(truth.lastPathComponent) \(g.shape[0]) of \(g.shape[3])×\(g.shape[2]); a pair must match (re-export both videos)")
         }
-        func signed(_ x: Tensor) throws -> Tensor { try x.to(.float32) / 255.0 * 2.0 - 1.0 }
-        return (try signed(p), try signed(g))
+        return (try signedFrames(p), try signedFrames(g))
     }
 }
