@@ -123,22 +123,22 @@ public struct ModelPredictiveControl {
                 pixels += try copy.render().pixels
             }
         }
-        var frames = try signedFrames(try Tensor(pixels, shape: [count * (horizon + 1), first.height, first.width, 3])).permute(0, 3, 1, 2)
-        if first.width != imageSize || first.height != imageSize {
-            frames = try frames.interpolate(size: [imageSize, imageSize], mode: .bilinear, alignCorners: false)
-        }
+        let frames = try modelFrames(pixels, count: count * (horizon + 1), height: first.height, width: first.width)
         let latents = try world.encode(try frames.reshape([count, horizon + 1, 3, imageSize, imageSize]).to(device))
         return try latents.flatten(start: 2)
     }
 
-    /// A frame as the model takes it: `[1, 1, 3, S, S]` in [−1, 1] on the device, resized
-    /// bilinearly when the environment renders at another size.
+    /// A frame as the model takes it: `[1, 1, 3, S, S]` in [−1, 1] on the device.
     func frameTensor(_ image: RGBImage) throws -> Tensor {
-        var frame = try signedFrames(try Tensor(image.pixels, shape: [image.height, image.width, 3])).permute(2, 0, 1).unsqueeze(0)
-        if image.width != imageSize || image.height != imageSize {
-            frame = try frame.interpolate(size: [imageSize, imageSize], mode: .bilinear, alignCorners: false)
-        }
-        return try frame.unsqueeze(0).to(device)
+        try modelFrames(image.pixels, count: 1, height: image.height, width: image.width).unsqueeze(0).to(device)
+    }
+
+    /// `count` rendered RGB frames (row-major `[count][height][width][3]`) as `[count, 3, S, S]`
+    /// in [−1, 1], resized bilinearly when the environment renders at another size.
+    func modelFrames(_ pixels: [UInt8], count: Int, height: Int, width: Int) throws -> Tensor {
+        let frames = try signedFrames(try Tensor(pixels, shape: [count, height, width, 3])).permute(0, 3, 1, 2)
+        guard width != imageSize || height != imageSize else { return frames }
+        return try frames.interpolate(size: [imageSize, imageSize], mode: .bilinear, alignCorners: false)
     }
 }
 
