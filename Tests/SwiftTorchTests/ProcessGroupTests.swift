@@ -116,26 +116,22 @@ final class ProcessGroupTests: XCTestCase {
     // MARK: - Evaluation primitives between two ranks of ours
 
     /// Two ranks (threads of this process) split 5 items, compute their rows and sums, and
-    /// gather: the result is the single-process matrix, rows in the original order.
+    /// gather: the result is the single-process matrix, rows in the original order. Then one
+    /// item: rank 1 has no rows and passes an empty tensor that cannot know the row shape.
     func testSharesGatherBackToTheSingleProcessResult() throws {
-        let port = try LocalLauncher.freePort()
         let items = Array(0..<5)
-        let full = try Tensor(items.flatMap { [Float($0), Float($0 * $0)] }, shape: [5, 2])
-        func work(_ rank: Int) throws -> (rows: Tensor, sums: [Double]) {
-            let group = try ProcessGroup(launch(port, rank: rank), timeout: 60)
-            let mine = group.share(of: items)
-            let rows = try Tensor(mine.flatMap { [Float($0), Float($0 * $0)] }, shape: [mine.count, 2])
-            return (try group.gatherRows(rows), try group.sum([Double(mine.count), Double(mine.reduce(0, +))]))
+        func rows(_ items: [Int]) throws -> Tensor {
+            items.isEmpty ? try Tensor.zeros([0]) : try Tensor(items.flatMap { [Float($0), Float($0 * $0)] }, shape: [items.count, 2])
         }
-        var other: Result<(rows: Tensor, sums: [Double]), Error>?
-        let thread = Thread { other = Result { try work(1) } }
-        thread.start()
-        let ours = try work(0)
-        while other == nil { usleep(10_000) }
-        let theirs = try XCTUnwrap(other).get()
-        for result in [ours, theirs] {
-            try assertExactlyEqual(result.rows, full, "gathered rows")
+        let results = try TwoRanks.run { group in
+            let mine = group.share(of: items)
+            return (rows: try group.gatherRows(try rows(mine)), sums: try group.sum([Double(mine.count), Double(mine.reduce(0, +))]),
+                    single: try group.gatherRows(try rows(group.share(of: [3]))))
+        }
+        for result in results {
+            try assertExactlyEqual(result.rows, try rows(items), "gathered rows")
             XCTAssertEqual(result.sums, [5, 10])
+            try assertExactlyEqual(result.single, try rows([3]), "one row, from rank 0 alone")
         }
     }
 
@@ -143,13 +139,12 @@ final class ProcessGroupTests: XCTestCase {
     /// (and a parameter without a gradient, which contributes zeros and keeps none): each
     /// rank ends with the element-wise mean of the gradients, and rank 0's values.
     func testBucketedGradientAverageAndBroadcast() throws {
-        let port = try LocalLauncher.freePort()
         let shapes = [[3], [2, 2], [5], [1]]
         func values(_ rank: Int, _ index: Int, _ shape: [Int]) -> [Float] {
             (0..<shape.reduce(1, *)).map { Float(rank * 100 + index * 10 + $0) }
         }
-        func work(_ rank: Int) throws -> (grads: [[Float]?], weights: [[Float]]) {
-            let group = try ProcessGroup(launch(port, rank: rank), timeout: 60)
+        let results = try TwoRanks.run { group -> (grads: [[Float]?], weights: [[Float]]) in
+            let rank = group.rank
             let parameters = try shapes.enumerated().map { index, shape in
                 try Tensor(values(rank, index, shape), shape: shape).requiresGrad_(true)
             }
@@ -160,14 +155,8 @@ final class ProcessGroupTests: XCTestCase {
             try group.broadcast(parameters, from: 0, capacityBytes: 32)
             return (try parameters.map { try $0.grad?.toArray(Float.self) }, try parameters.map { try $0.detach().toArray(Float.self) })
         }
-        var other: Result<(grads: [[Float]?], weights: [[Float]]), Error>?
-        let thread = Thread { other = Result { try work(1) } }
-        thread.start()
-        let ours = try work(0)
-        while other == nil { usleep(10_000) }
-        let theirs = try XCTUnwrap(other).get()
         XCTAssertEqual(FlatBuckets(try shapes.map { try Tensor.zeros($0) }, capacityBytes: 32).buckets, [[0, 1], [2, 3]])
-        for result in [ours, theirs] {
+        for result in results {
             for (index, shape) in shapes.enumerated() {
                 let mean = zip(values(0, index, shape), values(1, index, shape)).map { ($0 + $1) } // 2·(a + b)/2
                 XCTAssertEqual(result.grads[index], index == 1 ? nil : mean, "gradient \(index)")

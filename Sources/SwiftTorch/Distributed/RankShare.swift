@@ -26,17 +26,34 @@ extension ProcessGroup {
 
     /// Every rank's rows of `matrix` (`[n_rank, …]`, n_rank may differ between ranks) stacked
     /// in rank order: with `share(of:)`'s blocks, the rows of a single-process run, in its order.
+    /// A rank without rows may pass any empty tensor of the right dtype (it may not know the
+    /// row shape, having computed nothing); ranks with rows must agree on their shape.
     public func gatherRows(_ matrix: Tensor) throws -> Tensor {
-        let counts = try allGather(try Tensor([Int64(matrix.shape[0])])).toArray(Int64.self).map(Int.init)
-        let most = counts.max() ?? 0
-        var padded = matrix
-        if matrix.shape[0] < most {
-            let filler = try Tensor.zeros([most - matrix.shape[0]] + Array(matrix.shape.dropFirst()), dtype: matrix.dtype, device: matrix.device)
-            padded = try Tensor.cat([matrix, filler], dim: 0)
+        let rows = matrix.shape.first ?? 0
+        let width = Self.maximumGatheredRank + 1
+        guard matrix.shape.count <= Self.maximumGatheredRank else {
+            throw TorchError.invalidArgument("gatherRows takes tensors of at most \(Self.maximumGatheredRank) dimensions, got \(matrix.shape)")
         }
+        // Each rank's row count and row shape, so that every rank pads and cuts alike.
+        let header = [Int64(rows), Int64(matrix.shape.count)] + matrix.shape.dropFirst().map(Int64.init)
+        let headers = try allGather(try Tensor(header + Array(repeating: 0, count: width - header.count))).toArray(Int64.self)
+        let counts = (0..<worldSize).map { Int(headers[$0 * width]) }
+        let rowShapes = (0..<worldSize).filter { counts[$0] > 0 }.map { rank -> [Int] in
+            let base = rank * width, dimensions = Int(headers[base + 1])
+            return (0..<(dimensions - 1)).map { Int(headers[base + 2 + $0]) }
+        }
+        guard let rowShape = rowShapes.first else { return matrix }
+        guard rowShapes.allSatisfy({ $0 == rowShape }) else {
+            throw TorchError.invalidArgument("gatherRows: the ranks' rows differ in shape (\(rowShapes)); every rank must gather rows of one shape")
+        }
+        let most = counts.max() ?? 0
+        let filler = try Tensor.zeros([most - rows] + rowShape, dtype: matrix.dtype, device: matrix.device)
+        let padded = rows == 0 ? filler : rows < most ? try Tensor.cat([matrix, filler], dim: 0) : matrix
         let gathered = try allGather(padded)
         return try Tensor.cat(try counts.enumerated().map { rank, count in
             try gathered.select(dim: 0, index: rank).narrow(dim: 0, start: 0, length: count)
         }, dim: 0)
     }
+
+    static let maximumGatheredRank = 8
 }
