@@ -121,6 +121,9 @@ public struct CachedLatentCodec: LatentCodec {
     public var hasDecoder: Bool { codec.hasDecoder }
     public func latentShape(forFrame frame: [Int]) -> [Int] { codec.latentShape(forFrame: frame) }
     public func to(_ device: Device) throws { try codec.to(device) }
+    public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {
+        try codec.discardEncodingDraws(frames: count, of: frame, device: device)
+    }
     /// Cached clips hold the encoder's output, not pixels: nothing to map.
     public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: frames) }
 

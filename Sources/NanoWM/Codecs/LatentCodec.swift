@@ -16,6 +16,11 @@ public protocol LatentCodec {
     var hasDecoder: Bool { get }
     /// Moves the codec's network (if any) to `device`.
     func to(_ device: Device) throws
+    /// Draws from the global generator what `encode(signed:)` of `count` frames `frame`
+    /// (`[3, H, W]`) on `device` draws, and drops it, without encoding: a process that leaves
+    /// a batch to another (an evaluation rank) keeps the generator where encoding it would.
+    /// Deterministic encoders draw nothing.
+    func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws
 }
 
 /// Stored 8-bit frames as codecs take them, the way upstream's datasets make them: / 255, then · 2 − 1.
@@ -39,6 +44,7 @@ public struct PixelCodec: LatentCodec {
     public func latentShape(forFrame frame: [Int]) -> [Int] { frame }
     public var hasDecoder: Bool { true }
     public func to(_ device: Device) throws {}
+    public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {}
     public func encode(signed frames: Tensor) throws -> Tensor { frames }
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor { latents }
 }

@@ -33,6 +33,11 @@ public final class SDVAECodec: LatentCodec {
         return try (mean + (logVariance * 0.5).exp() * noise) * file.scalingFactor
     }
 
+    /// The posterior sample's draw (the moments are float32 `[N, C, H/f, W/f]`), dropped.
+    public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {
+        _ = try Tensor.randn([count] + latentShape(forFrame: frame), dtype: .float32, device: device)
+    }
+
     /// Latents of frames `[N, 3, H, W]` in [−1, 1]: a posterior sample (upstream's choice
     /// everywhere) or its mean, times the scaling factor.
     public func encode(signed frames: Tensor, draw: Draw) throws -> Tensor {

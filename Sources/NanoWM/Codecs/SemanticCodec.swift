@@ -24,6 +24,7 @@ public final class SemanticCodec: LatentCodec {
     public func latentShape(forFrame frame: [Int]) -> [Int] { [file.latentChannels, grid, grid] }
 
     public func to(_ device: Device) throws { try file.module.to(device) }
+    public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {}
 
     /// Upstream's preprocessing of frames `[N, 3, H, W]` in [−1, 1].
     public func preprocess(signed frames: Tensor) throws -> Tensor {

@@ -69,6 +69,17 @@ public struct DiffusionForcingSampler {
         return clip
     }
 
+    /// Makes the random draws `sample` makes for `shape` with `contextFrames` context frames on
+    /// `device`, and drops them, without a model: no model output decides what is drawn, so a
+    /// stand-in that predicts zeros leaves the generator exactly where sampling would. A process
+    /// that leaves a batch to another (an evaluation rank) stays in step this way.
+    public func discardDraws(shape: [Int], contextFrames: Int, device: Device) throws {
+        let context = try Tensor.zeros([shape[0], contextFrames] + Array(shape.dropFirst(2)), device: device)
+        _ = try withNoGrad {
+            try sample({ x, _ in try Tensor.zeros(like: x) }, shape: shape, context: context, contextFrames: contextFrames)
+        }
+    }
+
     private func levels(_ row: [Int], batch: Int, device: Device) throws -> Tensor {
         try Tensor(row.map(Int64.init), shape: [1, row.count]).expand([batch, row.count]).to(device)
     }
