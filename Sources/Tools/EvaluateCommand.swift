@@ -27,6 +27,12 @@ struct EvaluateCommand: ParsableCommand {
         (experiment.evaluation.save_videos=false skips them). `nanowm compare` puts two metrics \
         files side by side.
 
+        Across processes: `--nproc-per-node N` (or torchrun --no-python, or srun) splits the \
+        batches of clips across N workers in consecutive blocks. Each worker first makes the \
+        random draws of the batches before its block, so every clip gets the noise one process \
+        gives it, and the scores and FID/FVD features are gathered in order: metrics.json holds \
+        one process's numbers. Each worker saves its own clips' videos.
+
         Example:
           nanowm evaluate experiment=dino_wm_wall experiment.resume_from_checkpoint=wall.ckpt \\
               dataset.loader.validation_fixed_subset_size=256 dataset.loader.validation_fixed_subset_seed=42

@@ -77,15 +77,15 @@ struct RunOptions: ParsableArguments {
             let job = try TrainingJob(plan: plan, device: worker?.device ?? target, group: worker?.group,
                                       log: isWriter ? { print($0) } : { _ in })
             try job.train(showProgress: isWriter)
-            guard isWriter else { return }
+            try worker?.group.barrier()  // rank 0's last checkpoint is on disk for every rank
             trained = job.run.latestCheckpoint?.path
-            if let trained { print("checkpoint: \(trained)") }
-            print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+            if isWriter, let trained { print("checkpoint: \(trained)") }
+            if isWriter { print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)") }
         }
-        // The evaluate task scores what training just wrote, else experiment.resume_from_checkpoint.
-        // It runs in rank 0 alone: splitting the subset across ranks is not wired yet.
-        guard isWriter, allTasks, plan.tasks.tasks.contains(.evaluate) else { return }
-        try EvaluationJob.run(plan: plan, checkpoint: trained, device: worker?.device ?? target)
+        // The evaluate task scores what training just wrote, else experiment.resume_from_checkpoint,
+        // with the validation clips split across the workers.
+        guard allTasks, plan.tasks.tasks.contains(.evaluate) else { return }
+        try EvaluationJob.run(plan: plan, checkpoint: trained, device: worker?.device ?? target, group: worker?.group)
     }
 
     /// This command line for a worker: without --nproc-per-node, with the launcher's run folder.

@@ -156,16 +156,18 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertNotNil(try Checkpoint.open(survivor.path).root["global_step"]?.int)
     }
 
-    /// `torchrun --no-python --standalone --nproc-per-node 2 nanowm train …` (the project venv has torchrun).
+    /// `torchrun --no-python --standalone --nproc-per-node 2 nanowm run …` (the project venv has
+    /// torchrun), training then evaluating what it trained with the clips split across both
+    /// workers: rank 0 alone reports and writes metrics.json.
     func testRunsUnderTorchrun() throws {
         let torchrun = PyTorchBaseline.repositoryRoot.appendingPathComponent(".venv/bin/torchrun")
         guard FileManager.default.isExecutableFile(atPath: torchrun.path) else { throw XCTSkip("no torchrun in .venv") }
         let run = directory.appendingPathComponent("torchrun")
         let process = Process()
         process.executableURL = torchrun
-        process.arguments = ["--no-python", "--standalone", "--nproc-per-node", "2", NanoWMExecutable.url.path, "train",
+        process.arguments = ["--no-python", "--standalone", "--nproc-per-node", "2", NanoWMExecutable.url.path, "run",
                              "--run-dir", run.path, "--dist-timeout", "120"]
-            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2"])
+            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2", "experiment.tasks=[training,evaluate]"])
         process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
         let output = Pipe()
         process.standardOutput = output
@@ -176,6 +178,9 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertEqual(process.terminationStatus, 0, text)
         XCTAssertTrue(text.contains("data-parallel: 2 processes (gloo)"), text)
         XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=2.ckpt"])
+        XCTAssertTrue(text.contains("across 2 processes"), text)
+        XCTAssertEqual(text.components(separatedBy: "metrics: ").count, 2, "one report, from rank 0: \(text)")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.json").path))
     }
 
     /// A launch that cannot work stops with one line before any worker or run folder exists.

@@ -10,17 +10,26 @@ import SwiftTorch
 /// predicted frames (pixel codecs) or the latent metrics (encoder-only codecs). Writes
 /// metrics.json (with every setting behind the numbers), eval_videos/ as upstream lays it out,
 /// and a per-frame plot.
+///
+/// With a process group the batches are split across the ranks in consecutive blocks; each
+/// rank first makes (and drops) the random draws of the batches before its block, so every
+/// batch is sampled with the noise a single process gives it, and the scores and FID/FVD
+/// features are gathered in order: the numbers are a single process's. Each rank saves its own
+/// clips' videos; rank 0 writes the rest.
 public final class EvaluationJob {
     public let configuration: RunConfiguration
     public let checkpoint: String
     public let folder: URL
     public let device: Device
+    public let group: ProcessGroup?
     public let log: (String) -> Void
 
     public init(configuration: RunConfiguration, checkpoint: String, folder: URL, device: Device = .cpu,
-                log: @escaping (String) -> Void = { print($0) }) {
-        (self.configuration, self.checkpoint, self.folder, self.device, self.log) = (configuration, checkpoint, folder, device, log)
+                group: ProcessGroup? = nil, log: @escaping (String) -> Void = { print($0) }) {
+        (self.configuration, self.checkpoint, self.folder, self.device, self.group, self.log) = (configuration, checkpoint, folder, device, group, log)
     }
+
+    var isWriter: Bool { (group?.rank ?? 0) == 0 }
 
     var config: ConfigNode { configuration.config }
 
@@ -102,13 +111,18 @@ public final class EvaluationJob {
         let videos = folder.appendingPathComponent("eval_videos/step_0000000")
         let pixels = VideoMetricAccumulator(contextFrames: contextFrames, networks: networks)
         var latents = LatentMetricAccumulator()
+        let batches = stride(from: 0, to: validation.count, by: batchSize).map { Array($0..<Swift.min($0 + batchSize, validation.count)) }
+        let mine = group.map { RankShare.range(count: batches.count, rank: $0.rank, worldSize: $0.worldSize) } ?? batches.indices
         log("evaluating \(validation.count) clips (\(contextFrames) context + \(configuration.model.numFrames - contextFrames) generated frames, "
-            + "\(options.steps) DDIM steps on the \(process.numTimesteps)-step process, \(options.mode.rawValue), seed \(settings.seed)) …")
+            + "\(options.steps) DDIM steps on the \(process.numTimesteps)-step process, \(options.mode.rawValue), seed \(settings.seed))"
+            + (group.map { " across \($0.worldSize) processes" } ?? "") + " …")
         // Upstream seeds once (seed_everything) and then draws through the whole validation loop.
         try manualSeed(settings.seed)
-        let batches = stride(from: 0, to: validation.count, by: batchSize).map { Array($0..<Swift.min($0 + batchSize, validation.count)) }
-        let bar = progress ? ProgressBar("evaluate", total: batches.count) : nil
-        for (b, indices) in batches.enumerated() {
+        for skipped in batches[..<mine.lowerBound] {
+            try discardDraws(of: skipped.count, validation: validation, codec: codec, sampler: sampler)
+        }
+        let bar = progress && isWriter ? ProgressBar("evaluate", total: mine.count) : nil
+        for (done, indices) in batches[mine].enumerated() {
             let (video, actions) = try ClipBatcher(dataset: validation, batchSize: batchSize, seed: 0).stack(indices)
             let truth = try (video.to(device) * 2.0 - 1.0)
             let z = try codec.encode(signed: try truth.flatten(start: 0, end: 1))
@@ -126,15 +140,29 @@ public final class EvaluationJob {
                 if saveVideos { try Self.saveClips(prediction: prediction, truth: truth, names: names, into: videos) }
                 try pixels.add(prediction: prediction, truth: truth, names: names)
             }
-            bar?.update(b + 1)
+            bar?.update(done + 1)
+        }
+        if let group {
+            if latentOnly { try latents.gather(over: group) }
+            else { try pixels.gather(over: group, names: (0..<validation.count).map { Self.clipName(validation, $0) }) }
         }
         var summary = latentOnly ? latents.summary(clips: validation.count, contextFrames: contextFrames, frames: configuration.model.numFrames)
                                  : try pixels.summary()
         // The job's notes say which file is missing; the accumulator's own note for that metric goes.
         let missing = notes.compactMap { $0.components(separatedBy: " omitted:").first }
         summary.notes = notes + summary.notes.filter { note in !missing.contains { note.hasPrefix($0 + " omitted:") } }
+        guard isWriter else { return summary }
         try write(summary, setup: setup, options: options, clips: validation.count, batchSize: batchSize, codec: codec)
         return summary
+    }
+
+    /// The random draws sampling a batch of `count` clips makes (the codec's, then the
+    /// sampler's), without sampling it: what a rank does for the batches another rank takes.
+    func discardDraws(of count: Int, validation: ClipDataset, codec: LatentCodec, sampler: DiffusionForcingSampler) throws {
+        let frames = validation.clipLength
+        try codec.discardEncodingDraws(frames: count * frames, of: validation.frameShape, device: device)
+        try sampler.discardDraws(shape: [count, frames] + codec.latentShape(forFrame: validation.frameShape),
+                                 contextFrames: configuration.settings.contextFrames, device: device)
     }
 
     /// Upstream's eval_videos layout: all T frames, context included, at 3 fps, and raw_data.npz
@@ -194,10 +222,11 @@ extension EvaluationJob {
     /// The evaluate task of a checked plan, in its run folder: the checkpoint is `checkpoint`
     /// (the one training just wrote) or experiment.resume_from_checkpoint, as upstream's
     /// evaluation reads it. The folder is created only once everything is checked, and removed
-    /// again (when this created it) if the evaluation fails.
+    /// again (when this created it) if the evaluation fails. With a process group, rank 0
+    /// creates the folder and any missing data while the others wait, and alone logs.
     @discardableResult
-    public static func run(plan: RunPlan, checkpoint: String? = nil, device: Device = .cpu, progress: Bool = true,
-                           log: @escaping (String) -> Void = { print($0) }) throws -> MetricsSummary {
+    public static func run(plan: RunPlan, checkpoint: String? = nil, device: Device = .cpu, group: ProcessGroup? = nil,
+                           progress: Bool = true, log: @escaping (String) -> Void = { print($0) }) throws -> MetricsSummary {
         let key = "experiment.resume_from_checkpoint"
         guard let path = try checkpoint ?? (plan.resolved.contains(key) ? plan.resolved.optionalString(key) : nil) else {
             throw ConfigError(.missingConfig, "the evaluate task needs the checkpoint to evaluate: pass \(key)=PATH (a .ckpt, .pt or .safetensors)")
@@ -206,24 +235,31 @@ extension EvaluationJob {
             throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
         }
         let folder = plan.folder
-        let job = EvaluationJob(configuration: plan.configuration, checkpoint: path, folder: folder, device: device, log: log)
+        let writer = (group?.rank ?? 0) == 0
+        let log = writer ? log : { _ in }
+        let job = EvaluationJob(configuration: plan.configuration, checkpoint: path, folder: folder, device: device, group: group, log: log)
         // The networks are checked before anything is written.
         var notes: [String] = []
         let networks = plan.codec.hasDecoder ? try job.networks(notes: &notes) : MetricNetworks()
-        let created = TrainingJob.outermostMissingFolder(folder)
+        let created = writer ? TrainingJob.outermostMissingFolder(folder) : nil
         do {
-            _ = try RunDirectory(folder)
-            if checkpoint == nil {
+            if !writer { try group?.barrier() }
+            if writer { _ = try RunDirectory(folder) }
+            if writer, checkpoint == nil {
                 try plan.composition.saveRunFiles(in: folder)
                 log("run folder: \(folder.path)")
                 if let ignored = plan.ignoredLine { log(ignored) }
             }
             var generated: ProgressBar?
             let validation = try plan.configuration.datasets { done, total in
+                guard writer else { return }
                 if generated == nil { generated = ProgressBar("data", total: total) }
                 generated?.update(done)
             }.validation
-            let summary = try job.run(codec: plan.codec, validation: validation, networks: networks, notes: notes, progress: progress)
+            if writer { try group?.barrier() }
+            let summary = try job.run(codec: plan.codec, validation: validation, networks: networks, notes: notes,
+                                      progress: progress && writer)
+            guard writer else { return summary }
             for (name, value) in summary.metrics { log("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%.6g", value)) }
             for note in summary.notes { log("  (\(note))") }
             log("metrics: \(folder.appendingPathComponent("metrics.json").path)")

@@ -9,8 +9,8 @@ import SwiftTorch
 /// batch size, as Lightning's epoch mean of `self.log(..., batch_size=B)` does.
 public struct LatentMetricAccumulator {
     public static let names = ["latent_mse", "latent_nmse", "latent_mae", "latent_rmse", "latent_cosine_distance"]
-    private var sums = [Double](repeating: 0, count: 5)
-    private var weight = 0
+    /// Each batch's five values and its size, in the order added.
+    private var batches: [(values: [Double], size: Int)] = []
 
     public init() {}
 
@@ -29,12 +29,26 @@ public struct LatentMetricAccumulator {
         let dot = try (pf * gf).sum(dim: 1)
         let norms = try (pf.square().sum(dim: 1) * gf.square().sum(dim: 1)).sqrt().clamp(min: 1e-8)
         let cosine = 1 - (try (dot / norms).mean().item(Double.self))
-        for (i, value) in [mse, nmse, mae, mse.squareRoot(), cosine].enumerated() { sums[i] += value * Double(batch) }
-        weight += batch
+        batches.append(([mse, nmse, mae, mse.squareRoot(), cosine], batch))
+    }
+
+    /// Replaces this rank's batches with every rank's, in rank order: with the ranks taking
+    /// consecutive blocks of batches, what one process adding them all holds.
+    public mutating func gather(over group: ProcessGroup) throws {
+        let local = batches.isEmpty ? try Tensor.zeros([0], dtype: .float64)
+            : try Tensor(batches.flatMap { $0.values + [Double($0.size)] }, shape: [batches.count, 6])
+        let all = try group.gatherRows(local)
+        let values = all.shape.count == 2 ? try all.toArray(Double.self) : []
+        batches = stride(from: 0, to: values.count, by: 6).map { (Array(values[$0..<($0 + 5)]), Int(values[$0 + 5])) }
     }
 
     public func summary(clips: Int, contextFrames: Int, frames: Int) -> MetricsSummary {
         var out = MetricsSummary()
+        var sums = [Double](repeating: 0, count: 5), weight = 0
+        for batch in batches {
+            for (i, value) in batch.values.enumerated() { sums[i] += value * Double(batch.size) }
+            weight += batch.size
+        }
         out.metrics = zip(Self.names, sums).map { ($0, $1 / Double(Swift.max(weight, 1))) }
         out.counts = [("clips", clips), ("frames_per_clip", frames), ("context_frames", contextFrames),
                       ("predicted_frames", clips * (frames - contextFrames))]

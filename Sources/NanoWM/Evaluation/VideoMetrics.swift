@@ -102,6 +102,39 @@ public final class VideoMetricAccumulator {
         }
     }
 
+    /// Replaces what this rank scored with what every rank of `group` scored, in rank order:
+    /// with the ranks taking consecutive blocks of clips, that is row for row and feature for
+    /// feature what one process scoring them all holds, so every rank's summary is a single
+    /// process's. `names`: every clip's name, in order.
+    public func gather(over group: ProcessGroup, names: [String]) throws {
+        let sizes = try group.allGather(try Tensor([Int64(clips), Int64(framesPerClip ?? 0)])).toArray(Int64.self)
+        let total = stride(from: 0, to: sizes.count, by: 2).reduce(0) { $0 + Int(sizes[$1]) }
+        let frames = stride(from: 1, to: sizes.count, by: 2).map { Int(sizes[$0]) }.max() ?? 0
+        guard total == names.count else {
+            throw EvaluationError("the ranks scored \(total) clips between them, but \(names.count) were named")
+        }
+        let columns = 7
+        let local = rows.isEmpty ? try Tensor.zeros([0], dtype: .float64) : try Tensor(rows.flatMap {
+            [Double($0.frame), $0.isContext ? 1 : 0, $0.mse, $0.psnr, $0.ssim, $0.lpips == nil ? 0 : 1, $0.lpips ?? 0]
+        }, shape: [rows.count, columns])
+        let table = try group.gatherRows(local)
+        let values = table.shape.count == 2 ? try table.toArray(Double.self) : []
+        rows = stride(from: 0, to: values.count, by: columns).map { start in
+            let v = values[start..<(start + columns)].map { $0 }
+            return FrameScore(clip: names[start / columns / frames], frame: Int(v[0]), isContext: v[1] != 0,
+                              mse: v[2], psnr: v[3], ssim: v[4], lpips: v[5] == 0 ? nil : v[6])
+        }
+        func gathered(_ parts: [Tensor]) throws -> [Tensor] {
+            let all = try group.gatherRows(parts.isEmpty ? try Tensor.zeros([0], dtype: .float64) : try Tensor.cat(parts))
+            return all.shape.first ?? 0 > 0 && all.shape.count == 2 ? [all] : []
+        }
+        inception = (try gathered(inception.truth), try gathered(inception.prediction))
+        i3d = (try gathered(i3d.truth), try gathered(i3d.prediction))
+        i3dStandard = (try gathered(i3dStandard.truth), try gathered(i3dStandard.prediction))
+        clips = total
+        framesPerClip = total > 0 ? frames : nil
+    }
+
     /// The metrics over everything added.
     public func summary() throws -> MetricsSummary {
         guard clips > 0, let frames = framesPerClip else { throw EvaluationError("no clips to score") }
