@@ -183,6 +183,39 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.appendingPathComponent("metrics.json").path))
     }
 
+    /// Two tasks as `srun --ntasks 2` starts them: only SLURM's variables (and MASTER_PORT,
+    /// which srun users set; its derivation from SLURM_JOB_ID is tested in ProcessGroupTests),
+    /// no torchrun contract. They form the group, train, and rank 0 alone writes.
+    func testRunsUnderSrunsEnvironment() throws {
+        let run = directory.appendingPathComponent("srun")
+        let port = try LocalLauncher.freePort()
+        let tasks = try (0..<2).map { rank -> (Process, Pipe) in
+            let process = Process()
+            process.executableURL = NanoWMExecutable.url
+            process.arguments = ["train", "--run-dir", run.path, "--dist-timeout", "120"]
+                + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2"])
+            process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
+            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") }
+            environment.merge(["SLURM_PROCID": "\(rank)", "SLURM_LOCALID": "\(rank)", "SLURM_STEP_ID": "0", "SLURM_NTASKS": "2",
+                               "SLURM_NTASKS_PER_NODE": "2", "SLURM_NODELIST": "localhost", "SLURM_JOB_ID": "4242",
+                               "MASTER_PORT": "\(port)"]) { $1 }
+            process.environment = environment
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            return (process, output)
+        }
+        let texts = tasks.map { String(decoding: $0.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+        for (rank, (process, _)) in tasks.enumerated() {
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0, "rank \(rank): \(texts[rank])")
+        }
+        XCTAssertTrue(texts[0].contains("data-parallel: 2 processes (gloo)"), texts[0])
+        XCTAssertFalse(texts[1].contains("run folder: "), "rank 1 reports nothing: \(texts[1])")
+        XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=2.ckpt"])
+    }
+
     /// A launch that cannot work stops with one line before any worker or run folder exists.
     func testBadLaunchStopsWithOneLineBeforeWriting() throws {
         let run = directory.appendingPathComponent("bad")
