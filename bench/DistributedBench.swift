@@ -31,7 +31,7 @@ func benchDistributed(steps: Int) throws {
     func keepBest(_ results: [String: Any], into best: inout [String: Double]) {
         for (key, value) in results { if let value = value as? Double { best[key] = min(best[key] ?? .infinity, value) } }
     }
-    for _ in 0..<2 {
+    for _ in 0..<3 {
         let oursOut = scratch.appendingPathComponent("allreduce.json").path
         try LocalLauncher(workers: 2, arguments: ["dist-child", "allreduce", oursOut] + sizes.map(String.init)).run()
         keepBest(try readJSON(oursOut), into: &ours)
@@ -70,7 +70,7 @@ func distributedChild(_ arguments: [String]) throws {
             let iterations = max(5, min(200, (1 << 24) / size))
             for _ in 0..<3 { try group.allReduce(tensor) }
             try group.barrier()
-            results[String(size)] = try secondsPerIteration(iterations, repeats: 3) { try group.allReduce(tensor) }
+            results[String(size)] = try secondsPerIteration(iterations, repeats: 5) { try group.allReduce(tensor) }
         }
         if group.rank == 0 { try writeJSON(results, to: arguments[1]) }
     default: throw BenchError("unknown dist-child job '\(arguments[0])'")
@@ -107,7 +107,7 @@ private func torchDistributedAllreduce(sizes: [Int], output: String) throws -> [
         iterations = max(5, min(200, (1 << 24) // size))
         for _ in range(3): dist.all_reduce(t)
         dist.barrier()
-        results[str(size)] = min(timeit.repeat(lambda: dist.all_reduce(t), number=iterations, repeat=3)) / iterations
+        results[str(size)] = min(timeit.repeat(lambda: dist.all_reduce(t), number=iterations, repeat=5)) / iterations
     if dist.get_rank() == 0:
         json.dump(results, open(sys.argv[1], 'w'))
     dist.destroy_process_group()

@@ -107,6 +107,17 @@ final class ProcessGroupTests: XCTestCase {
         _ = try peer.finish()
     }
 
+    /// A peer of ours that stops after three collectives is named with the count it reached:
+    /// its coalesced announcements are in the store by the time the failure is diagnosed.
+    func testStalledPeerIsNamedWithTheCollectiveItReached() throws {
+        _ = try TwoRanks.run(timeout: 2) { group in
+            for _ in 0..<3 { try group.allReduce(try Tensor([1.0] as [Float])) }
+            guard group.rank == 0 else { return Thread.sleep(forTimeInterval: 4) }
+            assertOneLineError({ try group.allReduce(try Tensor([1.0] as [Float])) },
+                               mentions: ["rank 0: allreduce #4 failed", "rank 1 (it reached collective #3,"])
+        }
+    }
+
     func testUnreachableStoreIsOneLine() throws {
         let port = try LocalLauncher.freePort()  // nothing listens there
         assertOneLineError({ try ProcessGroup(launch(port, rank: 1), timeout: 1) },

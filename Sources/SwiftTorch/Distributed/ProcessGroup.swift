@@ -38,12 +38,13 @@ public final class ProcessGroup {
 
     private let store: OpaquePointer
     private let group: OpaquePointer
-    /// Collectives issued so far; each is announced in the store (`at/RANK`), so that when one
-    /// fails the ranks that never reached it can be named. The announcements go out in order
-    /// on a queue of their own, off the collective's path (a store round trip costs as much
-    /// as a small allreduce); a failure is only diagnosed after the timeout, long after.
+    /// Collectives issued so far; the count is announced in the store (`at/RANK`), so that when
+    /// one fails the ranks that never reached it can be named. A store round trip costs as
+    /// much as a small allreduce, and its wake-ups compete with Gloo's threads, so the count
+    /// goes out off the collective's path and coalesced: the latest value at most every
+    /// `Announcer.delay`. A diagnosis waits that long before reading the peers' counts.
     private var issued = 0
-    private let announcer = DispatchQueue(label: "nanowm.process-group.announcements")
+    private let announcer: Announcer
     private var peers: [Int: (host: String, pid: Int32)] = [:]
 
     /// Joins the group `launch` describes; waits up to `timeout` seconds for every rank.
@@ -61,6 +62,7 @@ public final class ProcessGroup {
             throw DistributedError.rendezvous("\(where_): cannot reach the rendezvous store: \(Self.lastShimLine()); check MASTER_ADDR/MASTER_PORT and that every rank was started")
         }
         self.store = store
+        announcer = Announcer(store: store, key: "at/\(launch.rank)")
         let me = "\(ProcessInfo.processInfo.hostName) \(getpid())"
         var group: OpaquePointer?
         guard ctorch_store_set(store, "peer/\(launch.rank)", me) == 0,
@@ -82,7 +84,7 @@ public final class ProcessGroup {
     }
 
     deinit {
-        announcer.sync {}
+        announcer.waitUntilSent()
         ctorch_process_group_free(group)
         ctorch_store_free(store)
     }
@@ -114,8 +116,7 @@ public final class ProcessGroup {
 
     private func collective(_ name: String, _ call: (Int64) -> Int32) throws {
         issued += 1
-        let (store, key, value) = (store, "at/\(rank)", "\(issued) \(name)")
-        announcer.async { _ = ctorch_store_set(store, key, value) }
+        announcer.announce("\(issued) \(name)")
         guard call(Self.milliseconds(timeout)) != 0 else { return }
         let cause = Self.lastShimLine()
         throw DistributedError.collective("rank \(rank): \(name) #\(issued) failed: \(diagnosis(at: issued)) [\(backend.rawValue): \(cause)]")
@@ -142,6 +143,7 @@ public final class ProcessGroup {
             if !states.isEmpty { return states.joined(separator: ", ") }
             if attempt < 19 { usleep(50_000) }
         }
+        usleep(useconds_t(2 * Announcer.delay * 1e6))  // the peers' last counts are in the store by now
         var behind: [String] = []
         for peer in 0..<worldSize where peer != rank {
             var present = false
@@ -197,4 +199,41 @@ public final class ProcessGroup {
         if let advice = line.range(of: ". This is typically caused") { line = String(line[..<advice.lowerBound]) }
         return line.count > 240 ? String(line.prefix(240)) + "…" : line
     }
+}
+
+/// Puts a rank's latest collective count into the store in the background, coalesced: one
+/// write at most every `delay`, always of the newest value, so a burst of small collectives
+/// costs one store round trip instead of one each.
+private final class Announcer: @unchecked Sendable {
+    static let delay = 0.05
+    private let store: OpaquePointer
+    private let key: String
+    private let queue = DispatchQueue(label: "nanowm.process-group.announcements")
+    private let sending = DispatchGroup()
+    private let lock = NSLock()
+    private var latest: String?
+    private var scheduled = false
+
+    init(store: OpaquePointer, key: String) { (self.store, self.key) = (store, key) }
+
+    func announce(_ value: String) {
+        lock.lock()
+        latest = value
+        let schedule = !scheduled
+        scheduled = true
+        lock.unlock()
+        guard schedule else { return }
+        sending.enter()
+        queue.asyncAfter(deadline: .now() + Self.delay) { [self] in
+            lock.lock()
+            let value = latest
+            scheduled = false
+            lock.unlock()
+            if let value { _ = ctorch_store_set(store, key, value) }
+            sending.leave()
+        }
+    }
+
+    /// Returns once no write is pending (before the store goes away).
+    func waitUntilSent() { sending.wait() }
 }
