@@ -80,6 +80,26 @@ final class CodecTests: XCTestCase {
         try assertClose(try codec.encode(try (frames + 1.0) * 0.5), torch["z"], atol: 1e-5, "encode of [0, 1] frames")
     }
 
+    /// A batch split into blocks (data-parallel ranks) encodes to the whole batch's latents:
+    /// each block's posterior noise is its rows of the whole batch's single draw. The moments
+    /// come from convolutions over 2 frames instead of 4, so agreement is to float32 rounding
+    /// of the encoder (atol 1e-6, as against diffusers); the control — a block drawing its own
+    /// noise — misses by the noise scale.
+    func testSDVAEBlocksEncodeAsTheirBatch() throws {
+        let codec = try SDVAECodec(contentsOf: try path("vae.pt"))
+        let frames = try Tensor.rand([4, 3, 32, 32]) * 2.0 - 1.0
+        try manualSeed(3)
+        let whole = try codec.encode(signed: frames)
+        for share in 0..<2 {
+            try manualSeed(3)
+            let block = try codec.encode(signed: try frames.narrow(dim: 0, start: 2 * share, length: 2), share: share, of: 2)
+            try assertClose(block, try whole.narrow(dim: 0, start: 2 * share, length: 2), atol: 1e-6, "block \(share) of 2")
+        }
+        try manualSeed(3)
+        let alone = try codec.encode(signed: try frames.narrow(dim: 0, start: 2, length: 2))
+        XCTAssertGreaterThan(try maxAbsDifference(alone, try whole.narrow(dim: 0, start: 2, length: 2)), 1e-2, "the control must miss")
+    }
+
     /// A Lightning checkpoint's `vae.*` weights replace the exported ones, by name.
     func testSDVAETakesCheckpointWeights() throws {
         let codec = try SDVAECodec(contentsOf: try path("vae.pt"))

@@ -110,6 +110,30 @@ final class DataParallelTrainingTests: XCTestCase {
         print("resumed in one process: max relative loss difference \(resumedWorst) at steps 4–6")
     }
 
+    /// In SD-VAE latents, with validation (rank 0 alone, and the VAE's posterior draw in it)
+    /// at every step: 2 processes × 1 clip follow 1 process × 2 clips, because each rank's
+    /// posterior noise is its rows of the global batch's draw and validation leaves the global
+    /// generator as it found it. Tolerances as in the pixel test above (the encoder adds its
+    /// float32 rounding on batches of 3 frames instead of 6, far below them).
+    func testSDVAELatentsDoNotDependOnTheWorldSize() throws {
+        let vae = try CodecTests.models.get().path("vae.pt")
+        let latent = ["latent_codec=sd_vae", "latent_codec.torchscript=\(vae)", "model.latent_channels=4", "model.latent_size=8",
+                      "model.patch_size=2", "experiment.training.max_steps=3", "experiment.training.val_every_n_steps=1",
+                      "experiment.evaluation.metrics.evaluate=false"]
+        let two = directory.appendingPathComponent("two-vae")
+        let launched = try NanoWMExecutable.run(["train", "--nproc-per-node", "2", "--run-dir", two.path, "--dist-timeout", "120"]
+                                                + overrides(latent + ["experiment.training.batch_size=1"]))
+        XCTAssertEqual(launched.status, 0, launched.error)
+        let logged = try loggedScalars(two)
+        let (_, reference) = try train("one-vae", latent + ["experiment.training.batch_size=2"])
+        for step in 1...3 {
+            let expected = try XCTUnwrap(reference[step])
+            let tolerance = step == 1 ? 1e-5 : 1e-4
+            assertRelativelyClose(logged.loss[step - 1], expected.loss, tolerance, "train_loss at step \(step)")
+            assertRelativelyClose(logged.norm[step - 1], expected.gradientNorm, tolerance, "gradient_norm at step \(step)")
+        }
+    }
+
     /// SIGKILL to rank 1 in the middle of training: rank 0 stops with a line naming rank 1,
     /// the launcher ends the run naming it too, well within the timeout, and the last complete
     /// checkpoint still loads.

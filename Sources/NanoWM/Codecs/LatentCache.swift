@@ -126,12 +126,15 @@ public struct CachedLatentCodec: LatentCodec {
     }
     /// Cached clips hold the encoder's output, not pixels: nothing to map.
     public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: frames) }
+    public func encode(_ frames: Tensor, share: Int, of shares: Int) throws -> Tensor { try encode(signed: frames, share: share, of: shares) }
+    public func encode(signed cached: Tensor) throws -> Tensor { try encode(signed: cached, share: 0, of: 1) }
 
-    public func encode(signed cached: Tensor) throws -> Tensor {
+    public func encode(signed cached: Tensor, share: Int, of shares: Int) throws -> Tensor {
         guard let vae = codec as? SDVAECodec else { return cached }
         let channels = cached.shape[1] / 2
         return try vae.scaledSample(mean: try cached.narrow(dim: 1, start: 0, length: channels),
-                                    logVariance: try cached.narrow(dim: 1, start: channels, length: channels))
+                                    logVariance: try cached.narrow(dim: 1, start: channels, length: channels),
+                                    share: share, of: shares)
     }
 
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor { try codec.decodeToSigned(latents) }

@@ -11,6 +11,13 @@ public protocol LatentCodec {
     func decode(_ latents: Tensor) throws -> Tensor
     /// Frames `[N, 3, H, W]` in [−1, 1], as upstream's codecs take them, to latents.
     func encode(signed frames: Tensor) throws -> Tensor
+    /// `encode(signed:)` of block `share` of a batch split into `shares` equal consecutive
+    /// blocks whose others are encoded elsewhere (by the other ranks of a data-parallel run):
+    /// a random draw is made for the whole batch, exactly as encoding it at once makes it, and
+    /// this block's part used, so the latents do not depend on how the batch was split.
+    func encode(signed frames: Tensor, share: Int, of shares: Int) throws -> Tensor
+    /// The same for frames in [0, 1], as `encode(_:)` takes them.
+    func encode(_ frames: Tensor, share: Int, of shares: Int) throws -> Tensor
     /// Latents to the decoder's raw output (nominally [−1, 1], unclamped), as upstream returns it.
     func decodeToSigned(_ latents: Tensor) throws -> Tensor
     var hasDecoder: Bool { get }
@@ -31,6 +38,10 @@ extension LatentCodec {
     /// dataset does, then encoded as upstream's codecs encode.
     public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }
 
+    public func encode(_ frames: Tensor, share: Int, of shares: Int) throws -> Tensor {
+        try encode(signed: try frames * 2.0 - 1.0, share: share, of: shares)
+    }
+
     /// The decoded frames clamped to [−1, 1], as upstream's metrics take them, in [0, 1].
     public func decode(_ latents: Tensor) throws -> Tensor {
         try (try decodeToSigned(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
@@ -46,5 +57,6 @@ public struct PixelCodec: LatentCodec {
     public func to(_ device: Device) throws {}
     public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {}
     public func encode(signed frames: Tensor) throws -> Tensor { frames }
+    public func encode(signed frames: Tensor, share: Int, of shares: Int) throws -> Tensor { frames }
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor { latents }
 }

@@ -27,10 +27,21 @@ public final class SDVAECodec: LatentCodec {
     }
 
     /// `posterior.sample() * scaling_factor`: one normal draw of the mean's shape from the
-    /// global generator, in diffusers' order of operations.
-    public func scaledSample(mean: Tensor, logVariance: Tensor) throws -> Tensor {
-        let noise = try Tensor.randn(mean.shape, dtype: mean.dtype, device: mean.device)
+    /// global generator, in diffusers' order of operations. For block `share` of a batch of
+    /// `shares` equal blocks, the draw is the whole batch's and the block's rows are used.
+    public func scaledSample(mean: Tensor, logVariance: Tensor, share: Int = 0, of shares: Int = 1) throws -> Tensor {
+        guard shares >= 1, (0..<shares).contains(share) else {
+            throw TorchError.invalidArgument("block \(share) of \(shares) does not exist")
+        }
+        let rows = mean.shape[0]
+        var noise = try Tensor.randn([rows * shares] + Array(mean.shape.dropFirst()), dtype: mean.dtype, device: mean.device)
+        if shares > 1 { noise = try noise.narrow(dim: 0, start: share * rows, length: rows) }
         return try (mean + (logVariance * 0.5).exp() * noise) * file.scalingFactor
+    }
+
+    public func encode(signed frames: Tensor, share: Int, of shares: Int) throws -> Tensor {
+        let (mean, logVariance) = try moments(signed: frames)
+        return try scaledSample(mean: mean, logVariance: logVariance, share: share, of: shares)
     }
 
     /// The posterior sample's draw (the moments are float32 `[N, C, H/f, W/f]`), dropped.

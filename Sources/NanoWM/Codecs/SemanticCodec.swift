@@ -50,6 +50,9 @@ public final class SemanticCodec: LatentCodec {
         return try tokens.to(.float32).reshape([n, grid, grid, width]).permute(0, 3, 1, 2).contiguous()
     }
 
+    /// Deterministic: a block encodes as it would in its batch.
+    public func encode(signed frames: Tensor, share: Int, of shares: Int) throws -> Tensor { try encode(signed: frames) }
+
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor {
         throw TorchError.invalidArgument("latent_codec=\(file.kind) is an encoder-only codec: it cannot decode latents to pixels")
     }

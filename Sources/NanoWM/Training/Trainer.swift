@@ -77,22 +77,13 @@ public final class Trainer {
 
     // MARK: - One step
 
-    /// Latents `[B, F, C, h, w]` of a batch of frames `[B, F, 3, H, W]`. With several ranks, a
-    /// codec's own draws (an SD-VAE posterior sample) come from a generator seeded by the run
-    /// seed, step and rank, and the shared generator is left as it was: each rank's draws
-    /// differ, and all ranks stay in step for the timestep and noise draws. (Those codec draws
-    /// are therefore the one part of a data-parallel step that depends on the world size.)
-    func encode(_ video: Tensor) throws -> Tensor {
-        guard worldSize > 1 else { return try encodeBatch(video) }
-        let shared = try Generator.defaultCPU.state()
-        defer { try? Generator.defaultCPU.setState(shared) }
-        try manualSeed(settings.seed &+ UInt64(microBatch) &* 0x9E37_79B9 &+ UInt64(rank) &* 0x85EB_CA6B)
-        return try encodeBatch(video)
-    }
-
-    private func encodeBatch(_ video: Tensor) throws -> Tensor {
+    /// Latents `[B, F, C, h, w]` of a batch of frames `[B, F, 3, H, W]`, block `share` of a
+    /// global batch of `shares` blocks: a codec's own draws (an SD-VAE posterior sample) are
+    /// made for the global batch, as one process makes them, so every rank stays in step for
+    /// the timestep and noise draws and the latents do not depend on the world size.
+    func encode(_ video: Tensor, share: Int, of shares: Int) throws -> Tensor {
         let (b, f) = (video.shape[0], video.shape[1])
-        let latents = try withNoGrad { try codec.encode(try video.flatten(start: 0, end: 1).to(device)) }
+        let latents = try withNoGrad { try codec.encode(try video.flatten(start: 0, end: 1).to(device), share: share, of: shares) }
         return try latents.reshape([b, f] + Array(latents.shape[1...]))
     }
 
@@ -100,8 +91,8 @@ public final class Trainer {
     /// global batch: timesteps and noise are drawn for the whole global batch, as one process
     /// draws them, and this rank's block is cut out, so the draws do not depend on the world size.
     func loss(video: Tensor, actions: Tensor, generator: Generator? = nil) throws -> Tensor {
-        let x = try encode(video)
         let (share, shares) = generator == nil ? (rank, worldSize) : (0, 1)
+        let x = try encode(video, share: share, of: shares)
         let b = x.shape[0]
         func block(_ global: Tensor) throws -> Tensor { shares == 1 ? global : try global.narrow(dim: 0, start: share * b, length: b) }
         let shape = settings.diffusionForcing ? [b * shares, x.shape[1]] : [b * shares]
@@ -155,9 +146,13 @@ public final class Trainer {
     }
 
     /// Mean loss over the fixed validation subset with fixed noise (seeded apart from training's
-    /// generator, so validating never changes the training run).
+    /// generator). A codec's own draw (the SD-VAE's posterior sample) comes from the global
+    /// generator, whose state is put back afterwards: validating never changes the training
+    /// run, and in a data-parallel run rank 0, which alone validates, stays in step.
     public func validationLoss() throws -> Double? {
         guard let validation, validation.count > 0 else { return nil }
+        let state = try Generator.defaultCPU.state()
+        defer { try? Generator.defaultCPU.setState(state) }
         model.eval()
         defer { model.train() }
         let generator = try Generator(seed: settings.seed &+ 1)
