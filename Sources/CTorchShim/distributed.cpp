@@ -29,15 +29,10 @@
 
 #include "shim.hpp"
 
+#include "distributed.hpp"
+
 struct ctorch_store_s {
   c10::intrusive_ptr<c10d::Store> store;
-};
-
-struct ctorch_process_group_s {
-  c10::intrusive_ptr<c10d::Backend> backend;
-  int world_size;
-  // Gloo has no native average: it is a sum followed by a division on this side.
-  bool native_average;
 };
 
 using ctorch::T;

@@ -146,30 +146,43 @@ final class ProcessGroupTests: XCTestCase {
         }
     }
 
-    /// Gradient averaging and parameter broadcast in flat buckets small enough to need several
-    /// (and a parameter without a gradient, which contributes zeros and keeps none): each
-    /// rank ends with the element-wise mean of the gradients, and rank 0's values.
-    func testBucketedGradientAverageAndBroadcast() throws {
+    /// Gradient averaging overlapped with backward, and the parameter broadcast, in flat
+    /// buckets small enough to need several (and a parameter without a gradient, which
+    /// contributes zeros and keeps none). Each rank runs two backward passes, the exchange armed
+    /// for the second only (micro-batches: the first accumulates locally): every rank ends with
+    /// the mean over ranks of its accumulated gradients, exactly (small integers), and with rank
+    /// 0's values. The buckets whose gradients all arrive are launched by the backward pass
+    /// itself; the one holding the unused parameter waits for `finish()`.
+    func testOverlappedGradientAverageAndBroadcast() throws {
         let shapes = [[3], [2, 2], [5], [1]]
-        func values(_ rank: Int, _ index: Int, _ shape: [Int]) -> [Float] {
-            (0..<shape.reduce(1, *)).map { Float(rank * 100 + index * 10 + $0) }
+        func values(_ rank: Int, _ index: Int, _ shape: [Int], pass: Int = 0) -> [Float] {
+            (0..<shape.reduce(1, *)).map { Float(rank * 100 + index * 10 + pass * 1000 + $0) }
         }
-        let results = try TwoRanks.run { group -> (grads: [[Float]?], weights: [[Float]]) in
+        let results = try TwoRanks.run { group -> (grads: [[Float]?], weights: [[Float]], buckets: [[Int]], early: Int) in
             let rank = group.rank
             let parameters = try shapes.enumerated().map { index, shape in
                 try Tensor(values(rank, index, shape), shape: shape).requiresGrad_(true)
             }
-            for (index, parameter) in parameters.enumerated() where index != 1 {
-                try parameter.setGrad(try Tensor(values(rank, index, shapes[index]).map { $0 * 2 }, shape: shapes[index]))
+            let exchange = try GradientExchange(group: group, parameters: parameters, capacityBytes: 32, firstCapacityBytes: 8)
+            for pass in 0..<2 {
+                if pass == 1 { try exchange.arm() }
+                var loss = try Tensor.zeros([])
+                for (index, parameter) in parameters.enumerated() where index != 1 {
+                    loss = try loss + (parameter * Tensor(values(rank, index, shapes[index], pass: pass), shape: shapes[index])).sum()
+                }
+                try loss.backward()
             }
-            try group.averageGradients(parameters, capacityBytes: 32)
+            try exchange.finish()
             try group.broadcast(parameters, from: 0, capacityBytes: 32)
-            return (try parameters.map { try $0.grad?.toArray(Float.self) }, try parameters.map { try $0.detach().toArray(Float.self) })
+            return (try parameters.map { try $0.grad?.toArray(Float.self) }, try parameters.map { try $0.detach().toArray(Float.self) },
+                    exchange.buckets, exchange.launchedDuringBackward)
         }
-        XCTAssertEqual(FlatBuckets(try shapes.map { try Tensor.zeros($0) }, capacityBytes: 32).buckets, [[0, 1], [2, 3]])
         for result in results {
+            XCTAssertEqual(result.buckets, [[3], [2], [1, 0]], "reverse order, a small first bucket")
+            XCTAssertEqual(result.early, 2, "the backward pass launches the buckets whose gradients all arrived")
             for (index, shape) in shapes.enumerated() {
-                let mean = zip(values(0, index, shape), values(1, index, shape)).map { ($0 + $1) } // 2·(a + b)/2
+                let accumulated = (0..<2).map { rank in zip(values(rank, index, shape), values(rank, index, shape, pass: 1)).map { $0 + $1 } }
+                let mean = zip(accumulated[0], accumulated[1]).map { ($0 + $1) / 2 }
                 XCTAssertEqual(result.grads[index], index == 1 ? nil : mean, "gradient \(index)")
                 XCTAssertEqual(result.weights[index], values(0, index, shape), "weights \(index)")
             }

@@ -352,6 +352,21 @@ int ctorch_process_group_allgather(ctorch_process_group pg, ctorch_tensor t, int
                                    ctorch_tensor *out);
 int ctorch_process_group_barrier(ctorch_process_group pg, int64_t timeout_ms);
 
+/* ---- gradient averaging overlapped with backward (gradient_exchange.cpp) --------------- */
+/* Hooks on `parameters` (leaves that require grad) launch each bucket's allreduce as soon as
+   its gradients have accumulated, during the backward pass after `arm`; `launch_rest` then
+   launches the buckets that never became ready (reporting how many the backward pass launched,
+   and how many collectives are launched in all, also when it fails), and `wait` waits for them (each up to timeout_ms) and leaves the
+   averages in the gradients. bucket_of[i] is parameter i's bucket; buckets launch in index
+   order. `free` removes the hooks. */
+typedef struct ctorch_gradient_exchange_s *ctorch_gradient_exchange;
+int ctorch_gradient_exchange_new(ctorch_process_group pg, const ctorch_tensor *parameters, const int *bucket_of,
+                                 int count, int64_t timeout_ms, ctorch_gradient_exchange *out);
+int ctorch_gradient_exchange_arm(ctorch_gradient_exchange x);
+int ctorch_gradient_exchange_launch_rest(ctorch_gradient_exchange x, int *early, int *collectives);
+int ctorch_gradient_exchange_wait(ctorch_gradient_exchange x);
+void ctorch_gradient_exchange_free(ctorch_gradient_exchange x);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,8 @@ public final class Trainer {
     public let device: Device
     /// The data-parallel group this trainer is one rank of (nil: a single process).
     public let group: ProcessGroup?
+    /// Averages the gradients across the group during the last micro-batch's backward pass.
+    private let gradientExchange: GradientExchange?
     public var rank: Int { group?.rank ?? 0 }
     public var worldSize: Int { group?.worldSize ?? 1 }
     /// Whether this process writes checkpoints, logs and progress (rank 0).
@@ -67,7 +69,9 @@ public final class Trainer {
         self.run = run
         self.device = device
         self.group = group
-        optimizer = try AdamW(model.parameters(), learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        let optimizer = try AdamW(model.parameters(), learningRate: settings.learningRate, weightDecay: settings.weightDecay)
+        self.optimizer = optimizer
+        gradientExchange = try group.map { try GradientExchange(group: $0, parameters: optimizer.parameters) }
         process = try settings.makeProcess(device: device)
         // experiment.training.batch_size is per process, as upstream's; the batcher makes the global batch.
         batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize * (group?.worldSize ?? 1), seed: settings.seed)
@@ -114,6 +118,7 @@ public final class Trainer {
             microBatch = step * accumulation + micro
             let (video, actions) = try prefetched.batch(atStep: microBatch)
             let loss = try self.loss(video: video, actions: actions)
+            if micro == accumulation - 1 { try gradientExchange?.arm() }
             try (accumulation > 1 ? loss / Double(accumulation) : loss).backward()
             total += try loss.item(Double.self)
         }
@@ -131,7 +136,7 @@ public final class Trainer {
     /// Averages the gradients over the ranks and agrees on the reported loss and on stopping
     /// (Ctrl-C reaches the ranks at slightly different times; all stop after the same step).
     private func synchronizeStep(_ group: ProcessGroup, lossSum: Double) throws -> Double {
-        try group.averageGradients(optimizer.parameters)
+        try gradientExchange?.finish()
         let shared = try group.sum([lossSum, interrupted ? 1 : 0])
         if shared[1] > 0 { interrupted = true }
         return shared[0] / Double(group.worldSize)

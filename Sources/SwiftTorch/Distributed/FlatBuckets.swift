@@ -1,16 +1,18 @@
 /// Tensors packed into flat buffers of at most `capacityBytes` each (one dtype and device per
 /// buffer), so a collective moves many small tensors in a few large messages, as DDP's
-/// gradient buckets do (25 MiB by default).
+/// gradient buckets do (25 MiB by default, and a first bucket of `firstCapacityBytes`, 1 MiB
+/// in DDP, so that its allreduce starts early in the backward pass).
 struct FlatBuckets {
     /// Indices into the tensor list, one array per bucket.
     let buckets: [[Int]]
 
-    init(_ tensors: [Tensor], capacityBytes: Int = 25 << 20) {
+    init(_ tensors: [Tensor], capacityBytes: Int = 25 << 20, firstCapacityBytes: Int? = nil) {
         var buckets: [[Int]] = [], current: [Int] = [], bytes = 0
         for (index, tensor) in tensors.enumerated() {
             let size = tensor.count * tensor.dtype.byteSize
+            let capacity = buckets.isEmpty ? firstCapacityBytes ?? capacityBytes : capacityBytes
             if let last = current.last, tensors[last].dtype != tensor.dtype || tensors[last].device != tensor.device
-                || bytes + size > capacityBytes {
+                || bytes + size > capacity {
                 buckets.append(current)
                 (current, bytes) = ([], 0)
             }
@@ -44,14 +46,6 @@ struct FlatBuckets {
 }
 
 extension ProcessGroup {
-    /// Averages the gradients of `parameters` across the group, in flat buckets. A parameter
-    /// without a gradient contributes zeros and stays without one (every rank runs the same
-    /// model, so the same parameters lack one everywhere).
-    public func averageGradients(_ parameters: [Tensor], capacityBytes: Int = 25 << 20) throws {
-        try FlatBuckets.run(parameters.map(\.grad), like: parameters,
-                            buckets: FlatBuckets(parameters, capacityBytes: capacityBytes)) { try allReduce($0, .average) }
-    }
-
     /// Gives every rank rank `root`'s values of `tensors` (parameters and buffers at the start
     /// of training), in flat buckets.
     public func broadcast(_ tensors: [Tensor], from root: Int = 0, capacityBytes: Int = 25 << 20) throws {

@@ -37,7 +37,7 @@ public final class ProcessGroup {
     public var worldSize: Int { launch.worldSize }
 
     private let store: OpaquePointer
-    private let group: OpaquePointer
+    let group: OpaquePointer
     /// Collectives issued so far; the count is announced in the store (`at/RANK`), so that when
     /// one fails the ranks that never reached it can be named. A store round trip costs as
     /// much as a small allreduce, and its wake-ups compete with Gloo's threads, so the count
@@ -115,11 +115,20 @@ public final class ProcessGroup {
     }
 
     private func collective(_ name: String, _ call: (Int64) -> Int32) throws {
-        issued += 1
-        announcer.announce("\(issued) \(name)")
-        guard call(Self.milliseconds(timeout)) != 0 else { return }
+        try collectives(name, count: 1) { call(Self.milliseconds(timeout)) }
+    }
+
+    /// Counts and announces `count` collectives as reached, then runs `call`, which completes
+    /// them (a failing status: libtorch's message is diagnosed against the last of them).
+    func collectives(_ name: String, count: Int, _ call: () -> Int32) throws {
+        let first = issued + 1
+        issued += count
+        if count > 0 { announcer.announce("\(issued) \(name)") }
+        guard call() != 0 else { return }
         let cause = Self.lastShimLine()
-        throw DistributedError.collective("rank \(rank): \(name) #\(issued) failed: \(diagnosis(at: issued)) [\(backend.rawValue): \(cause)]")
+        let last = Swift.max(issued, first)
+        let number = count > 1 ? "#\(first)–\(last)" : "#\(last)"
+        throw DistributedError.collective("rank \(rank): \(name) \(number) failed: \(diagnosis(at: last)) [\(backend.rawValue): \(cause)]")
     }
 
     // MARK: - Naming the rank at fault
