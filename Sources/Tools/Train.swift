@@ -59,10 +59,12 @@ struct RunOptions: ParsableArguments {
     /// Checks the run (every task with `allTasks`, else the training task), then trains.
     func execute(allTasks: Bool) throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
+        setvbuf(stderr, nil, _IOLBF, 0) // workers sharing a terminal write whole lines, never interleaved characters
         let target = try Device(parsing: device)
         try target.ensureAvailable()
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
         let plan = try RunPlan(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, allTasks: allTasks)
+        if allTasks, plan.tasks.tasks.contains(.evaluate) { try EvaluationJob.checkFiles(plan: plan) }
         if let workers = nprocPerNode, workers != 1 {  // the launcher refuses 0 and below
             // Checked once here, then every worker writes to the same run folder.
             let arguments = Self.workerArguments(CommandLine.arguments, runDirectory: plan.folder.path)

@@ -47,6 +47,10 @@ final class RunCommandTests: XCTestCase {
             "experiment.resume_from_checkpoint=\(checkpoint)", "experiment.evaluation.metrics.lpips_model_path=/nonexistent/lpips.pt"]),
                                        "experiment.evaluation.metrics.lpips_model_path /nonexistent/lpips.pt: no such file",
                                        "scripts/export_metric_nets.py lpips")
+        // Across workers it is checked once, before any starts (not once per worker).
+        try assertRefusedBeforeWriting(["evaluate", "--nproc-per-node", "2"] + TinyTraining.overrides(dataDirectory: dataFolder, [
+            "experiment.resume_from_checkpoint=\(checkpoint)", "experiment.evaluation.metrics.lpips_model_path=/nonexistent/lpips.pt"]),
+                                       "experiment.evaluation.metrics.lpips_model_path /nonexistent/lpips.pt: no such file")
         try assertRefusedBeforeWriting(["evaluate"] + TinyTraining.overrides(dataDirectory: dataFolder, ["experiment.evaluation.scheduling_mode=zigzag"]),
                                        "experiment.evaluation.scheduling_mode: unknown scheduling mode 'zigzag'")
         try assertRefusedBeforeWriting(["run", "experiment=quickstart", "experiment.tasks=[planning]"],

@@ -41,13 +41,20 @@ public final class EvaluationJob {
         return setup
     }
 
-    /// The metric networks the configuration names. A default file that is missing
+    static let metricKeys = (lpips: "experiment.evaluation.metrics.lpips_model_path",
+                             inception: "experiment.evaluation.metrics.inception_model_path",
+                             i3d: "experiment.evaluation.metrics.i3d_model_path")
+
+    /// The metric network files the configuration names. A default file that is missing
     /// (checkpoints/…, upstream's I3D path) leaves its metric out with a note, since they are
     /// optional downloads; a path the user set for LPIPS or FID must exist (one-line error).
-    func networks(notes: inout [String]) throws -> MetricNetworks {
-        func file(_ key: String, _ fallback: String, metric: String) throws -> String? {
+    static func networkFiles(_ config: ConfigNode, notes: inout [String]) throws -> (lpips: String?, inception: String?, i3d: String?) {
+        func file(_ key: String, _ fallback: String, metric: String, kind: String?) throws -> String? {
             let configured = try config.ifPresent(key, config.optionalString)
-            if let configured, !key.hasSuffix("i3d_model_path") { return configured }
+            if let configured, kind != nil {
+                try MetricNetworkFile.requireFile(configured, kind: kind, option: key)
+                return configured
+            }
             let path = configured ?? fallback
             guard FileManager.default.fileExists(atPath: path) else {
                 notes.append("\(metric) omitted: \(path) not found (\(key); checkpoints/README.md says how to make it)")
@@ -55,12 +62,23 @@ public final class EvaluationJob {
             }
             return path
         }
-        let prefix = "experiment.evaluation.metrics."
-        return try MetricNetworks(lpips: try file(prefix + "lpips_model_path", "checkpoints/lpips_vgg.pt", metric: "lpips"),
-                                  inception: try file(prefix + "inception_model_path", "checkpoints/fid_inception.pt", metric: "fid"),
-                                  i3d: try file(prefix + "i3d_model_path", "checkpoints/i3d_torchscript.pt", metric: "fvd"),
-                                  device: device,
-                                  options: (prefix + "lpips_model_path", prefix + "inception_model_path", prefix + "i3d_model_path"))
+        return (try file(metricKeys.lpips, "checkpoints/lpips_vgg.pt", metric: "lpips", kind: LPIPSNetwork.kind),
+                try file(metricKeys.inception, "checkpoints/fid_inception.pt", metric: "fid", kind: InceptionFeatures.kind),
+                try file(metricKeys.i3d, "checkpoints/i3d_torchscript.pt", metric: "fvd", kind: nil))
+    }
+
+    /// Checks, before any worker starts or anything is written, what the evaluate task of
+    /// `plan` needs on disk beyond the checkpoint: the metric network files it was given.
+    public static func checkFiles(plan: RunPlan) throws {
+        var notes: [String] = []
+        if plan.codec.hasDecoder { _ = try networkFiles(plan.configuration.config, notes: &notes) }
+    }
+
+    /// The metric networks the configuration names (see `networkFiles`), loaded.
+    func networks(notes: inout [String]) throws -> MetricNetworks {
+        let files = try Self.networkFiles(config, notes: &notes)
+        return try MetricNetworks(lpips: files.lpips, inception: files.inception, i3d: files.i3d, device: device,
+                                  options: Self.metricKeys)
     }
 
     /// The model with the checkpoint's weights, loaded strictly as upstream's evaluation does.
@@ -202,8 +220,7 @@ public final class EvaluationJob {
             ("eta", options.eta), ("pred_name", settings.target.rawValue), ("seed", Int(settings.seed)), ("batch_size", batchSize),
             ("aggregation", "mean over predicted frames (upstream's mean of batch means when batches are equal)"),
         ]
-        entries += try [("lpips", "experiment.evaluation.metrics.lpips_model_path"), ("inception", "experiment.evaluation.metrics.inception_model_path"),
-                        ("i3d", "experiment.evaluation.metrics.i3d_model_path")].map { name, key in
+        entries += try [("lpips", Self.metricKeys.lpips), ("inception", Self.metricKeys.inception), ("i3d", Self.metricKeys.i3d)].map { name, key in
             let path = try config.ifPresent(key, config.optionalString)
             return (name + "_network", try path.flatMap { FileManager.default.fileExists(atPath: $0) ? "\($0) (\(try FileFingerprint.of($0)))" : nil } as Any)
         }

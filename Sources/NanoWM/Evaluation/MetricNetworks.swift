@@ -36,11 +36,15 @@ enum MetricNetworkFile {
         }
     }
 
-    /// - Parameter kind: the `metric_kind` the file must declare (nil: a foreign file, the I3D).
-    static func load(_ path: String, kind: String?, option: String, device: Device) throws -> ScriptModule {
+    static func requireFile(_ path: String, kind: String?, option: String) throws {
         guard FileManager.default.fileExists(atPath: path) else {
             throw EvaluationError("\(option) \(path): no such file; \(remedy(kind))")
         }
+    }
+
+    /// - Parameter kind: the `metric_kind` the file must declare (nil: a foreign file, the I3D).
+    static func load(_ path: String, kind: String?, option: String, device: Device) throws -> ScriptModule {
+        try requireFile(path, kind: kind, option: option)
         let module: ScriptModule
         do { module = try ScriptModule(contentsOf: path, device: device) } catch {
             throw EvaluationError("\(option) \(path): not a TorchScript network (\("\(error)".split(separator: "\n").first ?? "")); \(remedy(kind))")
