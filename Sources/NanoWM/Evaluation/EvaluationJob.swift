@@ -35,11 +35,7 @@ public final class EvaluationJob {
 
 
     /// The sampling description: upstream's evaluation samples on every training timestep.
-    func samplingSetup() throws -> SamplingSetup {
-        var setup = configuration.settings.evaluationSetup()
-        setup.respaced = false
-        return setup
-    }
+    func samplingSetup() throws -> SamplingSetup { configuration.settings.upstreamValidationSetup() }
 
     static let metricKeys = (lpips: "experiment.evaluation.metrics.lpips_model_path",
                              inception: "experiment.evaluation.metrics.inception_model_path",

@@ -114,12 +114,12 @@ public final class TrainingJob {
     }
 
     /// PSNR/SSIM of clips sampled from a fixed validation subset (at most 4 clips, fixed seed),
-    /// logged at every validation. The seed is restored afterwards, so evaluating never
-    /// changes the training run.
+    /// logged at every validation, on the full process as upstream's validation samples. The
+    /// seed is restored afterwards, so evaluating never changes the training run.
     static func sampledClipMetrics(trainer: Trainer, validation: ClipDataset, codec: LatentCodec,
                                    settings: TrainingSettings) throws -> ((Int) throws -> [String: Double])? {
         guard validation.count > 0 else { return nil }
-        let (process, options) = try settings.evaluationSampler(device: trainer.device)
+        let (process, options) = try settings.upstreamValidationSetup().make(device: trainer.device)
         let subset = try ClipBatcher(dataset: validation, batchSize: 4, seed: 0)
         let indices = subset.evenlySpacedIndices(4)
         return { _ in

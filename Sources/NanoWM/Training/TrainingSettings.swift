@@ -49,10 +49,20 @@ public struct TrainingSettings: Sendable {
                                      zeroTerminalSNR: zeroTerminalSNR, snrGamma: snrGamma, device: device)
     }
 
-    /// How evaluation samples: the model's scheduling mode and history stabilisation, with
-    /// `evaluation.num_sampling_steps` (else the model's) steps on the matching respaced process.
+    /// How the quickstart's held-out evaluation and rollouts sample: the model's scheduling mode
+    /// and history stabilisation, with `evaluation.num_sampling_steps` (else the model's) steps
+    /// on the matching respaced process, as upstream's sampling scripts build it.
     public func evaluationSampler(device: Device = .cpu) throws -> (process: DiffusionProcess, options: SamplingOptions) {
         try evaluationSetup().make(device: device)
+    }
+
+    /// Upstream's validation and evaluation sampling (spec §3.2): the same steps and mode on the
+    /// full training process, with the float32 linspace(−1, T−1, k+1) grid truncated, instead
+    /// of a process respaced to the steps.
+    public func upstreamValidationSetup() -> SamplingSetup {
+        var setup = evaluationSetup()
+        setup.respaced = false
+        return setup
     }
 
     /// The sampling description behind `evaluationSampler`.
