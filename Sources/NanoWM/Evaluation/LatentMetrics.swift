@@ -35,10 +35,7 @@ public struct LatentMetricAccumulator {
     /// Replaces this rank's batches with every rank's, in rank order: with the ranks taking
     /// consecutive blocks of batches, what one process adding them all holds.
     public mutating func gather(over group: ProcessGroup) throws {
-        let local = batches.isEmpty ? try Tensor.zeros([0], dtype: .float64)
-            : try Tensor(batches.flatMap { $0.values + [Double($0.size)] }, shape: [batches.count, 6])
-        let all = try group.gatherRows(local)
-        let values = all.shape.count == 2 ? try all.toArray(Double.self) : []
+        let values = try group.gatherRows(batches.flatMap { $0.values + [Double($0.size)] }, columns: 6)
         batches = stride(from: 0, to: values.count, by: 6).map { (Array(values[$0..<($0 + 5)]), Int(values[$0 + 5])) }
     }
 

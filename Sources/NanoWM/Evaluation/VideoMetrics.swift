@@ -114,11 +114,9 @@ public final class VideoMetricAccumulator {
             throw EvaluationError("the ranks scored \(total) clips between them, but \(names.count) were named")
         }
         let columns = 7
-        let local = rows.isEmpty ? try Tensor.zeros([0], dtype: .float64) : try Tensor(rows.flatMap {
+        let values = try group.gatherRows(rows.flatMap {
             [Double($0.frame), $0.isContext ? 1 : 0, $0.mse, $0.psnr, $0.ssim, $0.lpips == nil ? 0 : 1, $0.lpips ?? 0]
-        }, shape: [rows.count, columns])
-        let table = try group.gatherRows(local)
-        let values = table.shape.count == 2 ? try table.toArray(Double.self) : []
+        }, columns: columns)
         rows = stride(from: 0, to: values.count, by: columns).map { start in
             let v = values[start..<(start + columns)].map { $0 }
             return FrameScore(clip: names[start / columns / frames], frame: Int(v[0]), isContext: v[1] != 0,

@@ -24,6 +24,15 @@ extension ProcessGroup {
         return try tensor.toArray(Double.self)
     }
 
+    /// `gatherRows` of a float64 table held row-major in a flat array of `columns`-wide rows
+    /// (empty where a rank has no rows): every rank's rows, in rank order, in the same layout.
+    public func gatherRows(_ table: [Double], columns: Int) throws -> [Double] {
+        let local = table.isEmpty ? try Tensor.zeros([0], dtype: .float64)
+            : try Tensor(table, shape: [table.count / columns, columns])
+        let all = try gatherRows(local)
+        return all.shape.count == 2 ? try all.toArray(Double.self) : []
+    }
+
     /// Every rank's rows of `matrix` (`[n_rank, …]`, n_rank may differ between ranks) stacked
     /// in rank order: with `share(of:)`'s blocks, the rows of a single-process run, in its order.
     /// A rank without rows may pass any empty tensor of the right dtype (it may not know the
