@@ -356,8 +356,8 @@ int ctorch_process_group_barrier(ctorch_process_group pg, int64_t timeout_ms);
 /* Hooks on `parameters` (leaves that require grad) launch each bucket's allreduce as soon as
    its gradients have accumulated, during the backward pass after `arm`; `launch_rest` then
    launches the buckets that never became ready (reporting how many the backward pass launched,
-   and how many collectives are launched in all, also when it fails), and `wait` waits for them (each up to timeout_ms) and leaves the
-   averages in the gradients. bucket_of[i] is parameter i's bucket; buckets launch in index
+   and how many collectives are launched in all, also when it fails), and `wait` waits for them
+   (each up to timeout_ms) and leaves the averages in the gradients. bucket_of[i] is parameter i's bucket; buckets launch in index
    order. `free` removes the hooks. */
 typedef struct ctorch_gradient_exchange_s *ctorch_gradient_exchange;
 int ctorch_gradient_exchange_new(ctorch_process_group pg, const ctorch_tensor *parameters, const int *bucket_of,

@@ -44,8 +44,6 @@ public final class Trainer {
     private var interrupted = false
     private var signalSource: DispatchSourceSignal?
     private var synchronized = false
-    /// The global micro-batch being trained (seeds a rank's codec draws).
-    private var microBatch = 0
 
     public struct StepMetrics {
         public var loss: Double
@@ -115,8 +113,7 @@ public final class Trainer {
         let accumulation = settings.gradientAccumulation
         var total = 0.0
         for micro in 0..<accumulation {
-            microBatch = step * accumulation + micro
-            let (video, actions) = try prefetched.batch(atStep: microBatch)
+            let (video, actions) = try prefetched.batch(atStep: step * accumulation + micro)
             let loss = try self.loss(video: video, actions: actions)
             if micro == accumulation - 1 { try gradientExchange?.arm() }
             try (accumulation > 1 ? loss / Double(accumulation) : loss).backward()
