@@ -82,7 +82,7 @@ final class DataCommandTests: XCTestCase {
                                  "dataset.loader.validation_fixed_subset_path=\(subsetFile.path)"]
                                 + DatasetFixtures.overrides("point_maze", dataRoot: dataRoot, imageSize: 16))
         XCTAssertEqual(evaluated.status, 0, evaluated.error + evaluated.output)
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: evaluation.appendingPathComponent("metrics.json"))) as! [String: Any]
+        let metrics = try jsonObject(atPath: evaluation.appendingPathComponent("metrics.json").path)
         XCTAssertEqual((metrics["counts"] as? [String: Int])?["clips"], 4, "\(metrics)")
         let slices = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(subset.utf8)) as? [String: Any])?["slices"] as? [[String: Int]])
         let expected = Set(slices.map { String(format: "traj_%04d_start_%04d", $0["traj_idx"]!, $0["start_frame"]!) })

@@ -46,7 +46,7 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertEqual(metrics[0].map(\.value), metrics[1].map(\.value), "a seeded evaluation repeats exactly")
 
         let run = scratch.url.appendingPathComponent("eval1")
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: run.appendingPathComponent("metrics.json"))) as! [String: Any]
+        let json = try jsonObject(atPath: run.appendingPathComponent("metrics.json").path)
         let settings = json["settings"] as! [String: Any]
         XCTAssertEqual(settings["diffusion_steps"] as? Int, 1000)
         XCTAssertEqual(settings["sampling_steps"] as? Int, 2)

@@ -123,7 +123,7 @@ final class EvaluationAcrossRanksTests: XCTestCase {
         XCTAssertTrue(split.output.contains("across 2 processes"), split.output)
         XCTAssertEqual(split.output.components(separatedBy: "metrics: ").count, 2, "rank 0 alone reports: \(split.output)")
 
-        let (one, two) = (try json(scratch.path("one/metrics.json")), try json(scratch.path("two/metrics.json")))
+        let (one, two) = (try jsonObject(atPath: scratch.path("one/metrics.json")), try jsonObject(atPath: scratch.path("two/metrics.json")))
         XCTAssertEqual((one["counts"] as? [String: Int])?["clips"], 6)
         XCTAssertEqual((one["metrics"] as? [String: Double]).map { Set($0.keys) }, ["mse", "psnr", "ssim", "lpips", "fid"])
         for key in ["metrics", "counts", "per_frame"] {
@@ -137,9 +137,5 @@ final class EvaluationAcrossRanksTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: scratch.url.appendingPathComponent("one/" + file)),
                            try Data(contentsOf: scratch.url.appendingPathComponent("two/" + file)), clip)
         }
-    }
-
-    private func json(_ path: String) throws -> [String: Any] {
-        try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
     }
 }

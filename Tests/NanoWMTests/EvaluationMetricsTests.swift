@@ -211,7 +211,7 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertEqual(rows.first, "sample_id,frame_idx,is_context,mse,psnr,ssim,lpips")
         XCTAssertEqual(rows.count, 1 + 2 * 11)
         XCTAssertTrue(rows[1].hasPrefix("0,0,True,"))
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: output))) as! [String: Any]
+        let json = try jsonObject(atPath: output)
         let counts = json["counts"] as! [String: Int]
         XCTAssertEqual(counts["predicted_frames"], 20)
         XCTAssertEqual(counts["fvd_clips_per_side"], 2)
@@ -292,7 +292,7 @@ final class EvaluationMetricsTests: XCTestCase {
         // Fewer than 10 predicted frames: FVD is left out with a note, as upstream skips it.
         let result = try NanoWMExecutable.run(["metrics", "--pred", short, "--gt", short, "--output", out, "--i3d", Self.i3dFile])
         XCTAssertEqual(result.status, 0, result.error)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as! [String: Any]
+        let json = try jsonObject(atPath: out)
         XCTAssertNil((json["metrics"] as! [String: Any])["fvd"])
         XCTAssertTrue((json["notes"] as! [String]).contains { $0.contains("fvd omitted: clips have 3 predicted frames") }, "\(json["notes"]!)")
         XCTAssertEqual((json["metrics"] as! [String: Double])["psnr"] ?? 0, 80, accuracy: 1e-3, "identical clips score piqa's 80 dB")

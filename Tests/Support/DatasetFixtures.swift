@@ -18,11 +18,7 @@ public enum DatasetFixtures {
     public static func reference(_ name: String) throws -> (tensors: [String: Tensor], info: [String: Any]) {
         let base = directory.appendingPathComponent("reference/\(name)")
         let tensors = try SafeTensors.read(base.path + ".safetensors").tensors
-        let data = try Data(contentsOf: base.appendingPathExtension("json"))
-        guard let info = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw TorchError.invalidArgument("\(base.path).json is not a JSON object")
-        }
-        return (tensors, info)
+        return (tensors, try jsonObject(atPath: base.path + ".json"))
     }
 
     /// Overrides that select dataset `name` in `dataRoot` with the fixtures' clip settings
