@@ -14,6 +14,7 @@ Outputs (see Tests/Fixtures/README.md):
   <out>/deep_<case>.safetensors  same, depth 4 / 4 heads / mlp_ratio 1.0
   <out>/s2_full.safetensors      NanoWM-S/2, weights NOT stored (regenerated from a
                                  seeded torch.randn stream), only x, t, action, out
+  <out>/seeded_init_<injection>.safetensors  the reference's own seeded initialisation
   <out>/failures.json            combinations that raise inside the reference
   <out>/param_counts.json        reference parameter counts for standard configs
 
@@ -423,6 +424,27 @@ def run_s2(ref, out_dir):
           f"  {os.path.getsize(path)} B")
 
 
+# Seeded construction: the state dict the reference's constructor leaves after
+# torch.manual_seed(SEEDED_INIT_SEED) (its default init: module constructors' draws, then
+# initialize_weights' xavier_uniform_/normal_/constant_), one file per action injection.
+SEEDED_INIT = dict(input_size=8, patch_size=2, in_channels=4, hidden_size=32, depth=4, num_heads=2,
+                   mlp_ratio=4.0, num_frames=3, use_action=True, action_dim=3, causal=True)
+SEEDED_INIT_SEED = 1234
+
+
+def run_seeded_init(ref, out_dir):
+    for inj in INJECTIONS:
+        kwargs = dict(SEEDED_INIT, action_injection_type=inj)
+        torch.manual_seed(SEEDED_INIT_SEED)
+        model = ref.NanoWM(**kwargs)
+        tensors = {f"weights.{k}": v for k, v in model.state_dict().items()}
+        meta = {"config": json.dumps(kwargs, sort_keys=True), "seed": str(SEEDED_INIT_SEED),
+                "weight_init": "torch.manual_seed(seed); NanoWM(**config) (the reference's own init)"}
+        path = os.path.join(out_dir, f"seeded_init_{inj}.safetensors")
+        save_safetensors(path, tensors, meta)
+        print(f"ok   seeded_init_{inj}  {len(tensors)} tensors  {os.path.getsize(path)} B")
+
+
 # Published counts (docs/training.md, RT-1 ablations; docs/config_system.md).
 PAPER = {("NanoWM-S/2", "additive", 7): "39.8M", ("NanoWM-B/2", "additive", 7): "158.6M",
          ("NanoWM-B/2", "adaln", 7): "158.6M (table; actual count differs, see README)",
@@ -468,6 +490,7 @@ def main():
     ref = load_reference(args.reference)
     print("stand-ins:", {m: getattr(sys.modules[m], "__standin__", False) for m in ("einops", "timm")})
     run_tiny(ref, args.out)
+    run_seeded_init(ref, args.out)
     if not args.skip_s2:
         run_s2(ref, args.out)
     run_param_counts(ref, args.out)
