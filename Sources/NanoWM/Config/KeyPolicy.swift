@@ -4,6 +4,8 @@
 /// - honoured: read and acted on as upstream does;
 /// - interpolated: read only through `${…}` in other keys (a path variable), which are
 ///   classified themselves;
+/// - as the reference: read and acted on as the reference's code does, which is not what the
+///   key's name promises (its warmup and clipping keys); a key of ours asks for the intent;
 /// - inert: upstream reads it but, with the rest of its configuration, it does nothing there
 ///   either (`model.num_classes` unless `extras` is 2), so this build behaves the same;
 /// - ignored here: cannot apply in this build and does not change the trained model (worker
@@ -17,6 +19,8 @@
 public struct KeyPolicy: Sendable {
     public enum Treatment: Equatable, Sendable {
         case honoured
+        /// Acted on as the reference's code does, which differs from what the key promises.
+        case asReference(what: String)
         case interpolated
         case inert(why: String)
         case ignored(why: String)
@@ -48,6 +52,7 @@ public struct KeyPolicy: Sendable {
     public var explanation: String {
         switch treatment {
         case .honoured: return "honoured"
+        case .asReference(let what): return "as the reference's code does: \(what)"
         case .interpolated: return "read through ${…} in other keys"
         case .inert(let why): return "no effect, upstream neither: \(why)"
         case .ignored(let why): return "ignored here: \(why)"
@@ -64,7 +69,7 @@ public struct KeyPolicy: Sendable {
         for key in config.leafPaths {
             guard let rule = rule(for: key) else { unread.append(key); continue }
             switch rule.treatment {
-            case .honoured, .interpolated, .inert: break
+            case .honoured, .asReference, .interpolated, .inert: break
             case .ignored:
                 if config[key]?.isNull != true && !ignored.contains(rule.pattern) { ignored.append(rule.pattern) }
             case .refused(let allowed, let instead):
@@ -89,6 +94,10 @@ public struct KeyPolicy: Sendable {
         patterns.map { KeyPolicy(pattern: $0, treatment: .honoured) }
     }
 
+    private static func asReference(_ what: String, _ patterns: String...) -> [KeyPolicy] {
+        patterns.map { KeyPolicy(pattern: $0, treatment: .asReference(what: what)) }
+    }
+
     private static func ignored(_ why: String, _ patterns: String...) -> [KeyPolicy] {
         patterns.map { KeyPolicy(pattern: $0, treatment: .ignored(why: why)) }
     }
@@ -107,15 +116,22 @@ public struct KeyPolicy: Sendable {
         // What runs: upstream's build_experiment and exec.
         honoured("experiment.name", "experiment.tasks", "experiment.resume_from_checkpoint", "experiment.pretrained",
                  "experiment.training.optimizer.*", "experiment.training.max_steps", "experiment.training.batch_size",
-                 "experiment.training.gradient_accumulation", "experiment.training.gradient_clip_norm",
-                 "experiment.training.gradient_clip_start_step", "experiment.training.log_every",
+                 "experiment.training.gradient_accumulation", "experiment.training.log_every",
                  "experiment.training.val_every_n_steps",
                  "experiment.training.checkpointing.latest.every_n_train_steps",
                  "experiment.training.checkpointing.across_timesteps.every_n_train_steps",
                  "experiment.evaluation.num_sampling_steps", "experiment.evaluation.metrics.evaluate",
                  "experiment.evaluation.scheduling_mode", "experiment.evaluation.metrics.i3d_model_path",
                  "experiment.evaluation.metrics.lpips_model_path", "experiment.evaluation.metrics.inception_model_path",
-                 "experiment.diffusion.*", "experiment.infra.mixed_precision", "experiment.infra.seed")
+                 "experiment.diffusion.*", "experiment.infra.mixed_precision", "experiment.infra.seed",
+                 "experiment.training.optimizer.apply_lr_warmup", "experiment.training.apply_gradient_clip")
+        + asReference("its constant schedule ignores it, so the rate is constant from step 0; "
+                      + "experiment.training.optimizer.apply_lr_warmup=true (ours) ramps it up linearly",
+                      "experiment.training.optimizer.lr_warmup_steps")
+        + asReference("measured inside training_step, before Lightning clears the gradients: the logged norm is the "
+                      + "previous step's and only partial sums of an accumulation window are ever clipped; "
+                      + "experiment.training.apply_gradient_clip=true (ours) clips each step's gradient",
+                      "experiment.training.gradient_clip_norm", "experiment.training.gradient_clip_start_step")
         + [refused("experiment.training.checkpointing.latest.save_top_k", unless: 1,
                    instead: "only the newest 'latest' checkpoint is kept"),
            refused("experiment.training.checkpointing.across_timesteps.save_top_k", unless: -1,

@@ -65,6 +65,8 @@ public struct RunConfiguration {
         s.gradientAccumulation = try c.int("experiment.training.gradient_accumulation")
         s.gradientClipNorm = try c.double("experiment.training.gradient_clip_norm")
         s.gradientClipStartStep = try c.int("experiment.training.gradient_clip_start_step")
+        s.applyWarmup = try c.ifPresent("experiment.training.optimizer.apply_lr_warmup", c.optionalBool) ?? false
+        s.applyGradientClipping = try c.ifPresent("experiment.training.apply_gradient_clip", c.optionalBool) ?? false
         s.logEvery = try c.int("experiment.training.log_every")
         s.validateEvery = try c.int("experiment.training.val_every_n_steps")
         s.latestCheckpointEvery = try c.int("experiment.training.checkpointing.latest.every_n_train_steps")

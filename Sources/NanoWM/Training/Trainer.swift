@@ -1,8 +1,9 @@
 import Foundation
 import SwiftTorch
 
-/// Diffusion-forcing training of a NanoWM: AdamW with linear warmup, gradient clipping from
-/// `gradientClipStartStep`, gradient accumulation, bf16 autocast on CUDA, periodic validation
+/// Diffusion-forcing training of a NanoWM: AdamW under the reference's update rule
+/// (`UpdateRule`: constant learning rate, gradient norm measured as the reference measures it;
+/// warmup and clipping on request), gradient accumulation, bf16 autocast on CUDA, periodic validation
 /// and checkpoints in upstream's run layout. Every random draw of training comes from the
 /// global generator, whose state the checkpoints keep, and batches depend only on the step,
 /// so a resumed run continues bit for bit.
@@ -38,7 +39,7 @@ public final class Trainer {
     public var evaluate: ((Int) throws -> [String: Double])?
     public private(set) var step = 0
 
-    private let schedule: ConstantWithWarmup
+    private let updateRule: UpdateRule
     /// The same batches as `batches`, decoded ahead on a background thread.
     private let prefetched: PrefetchingBatches
     private var interrupted = false
@@ -74,7 +75,7 @@ public final class Trainer {
         // experiment.training.batch_size is per process, as upstream's; the batcher makes the global batch.
         batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize * (group?.worldSize ?? 1), seed: settings.seed)
         prefetched = PrefetchingBatches(batches, share: group?.rank ?? 0, of: group?.worldSize ?? 1)
-        schedule = ConstantWithWarmup(warmupSteps: settings.warmupSteps)
+        updateRule = UpdateRule(settings: settings)
     }
 
     // MARK: - One step
@@ -107,36 +108,30 @@ public final class Trainer {
         return try terms.loss.mean()
     }
 
-    /// One optimizer step over `gradientAccumulation` micro-batches.
+    /// One optimizer step over `gradientAccumulation` micro-batches, under the run's update
+    /// rule (the reference's learning rate and gradient-norm handling unless asked otherwise).
     public func trainStep() throws -> StepMetrics {
         model.train()
         let accumulation = settings.gradientAccumulation
-        var total = 0.0
-        for micro in 0..<accumulation {
+        let result = try optimizerStep(optimizer, rule: updateRule, step: step, microBatches: accumulation, loss: { micro in
             let (video, actions) = try prefetched.batch(atStep: step * accumulation + micro)
-            let loss = try self.loss(video: video, actions: actions)
-            if micro == accumulation - 1 { try gradientExchange?.arm() }
-            try (accumulation > 1 ? loss / Double(accumulation) : loss).backward()
-            total += try loss.item(Double.self)
-        }
-        if let group { total = try synchronizeStep(group, lossSum: total) }
-        // Upstream measures the norm from the start but clips only from the configured step.
-        let norm = try clipGradNorm(optimizer.parameters, maxNorm: settings.gradientClipNorm,
-                                    clip: step >= settings.gradientClipStartStep).item(Double.self)
-        optimizer.learningRate = schedule.learningRate(base: settings.learningRate, step: step)
-        try optimizer.step()
-        try optimizer.zeroGrad()
+            return try self.loss(video: video, actions: actions)
+        }, beforeLastBackward: { try gradientExchange?.arm() }, synchronize: { lossSum, norm in
+            guard let group else { return (lossSum, norm) }
+            return try synchronizeStep(group, lossSum: lossSum, norm: norm)
+        })
         step += 1
-        return StepMetrics(loss: total / Double(accumulation), gradientNorm: norm, learningRate: optimizer.learningRate)
+        return StepMetrics(loss: result.loss, gradientNorm: result.gradientNorm, learningRate: result.learningRate)
     }
 
-    /// Averages the gradients over the ranks and agrees on the reported loss and on stopping
-    /// (Ctrl-C reaches the ranks at slightly different times; all stop after the same step).
-    private func synchronizeStep(_ group: ProcessGroup, lossSum: Double) throws -> Double {
+    /// Averages the gradients over the ranks and agrees on the reported loss and norm (their
+    /// means, as Lightning's `sync_dist`) and on stopping (Ctrl-C reaches the ranks at slightly
+    /// different times; all stop after the same step).
+    private func synchronizeStep(_ group: ProcessGroup, lossSum: Double, norm: Double) throws -> (lossSum: Double, norm: Double) {
         try gradientExchange?.finish()
-        let shared = try group.sum([lossSum, interrupted ? 1 : 0])
-        if shared[1] > 0 { interrupted = true }
-        return shared[0] / Double(group.worldSize)
+        let shared = try group.sum([lossSum, norm, interrupted ? 1 : 0])
+        if shared[2] > 0 { interrupted = true }
+        return (shared[0] / Double(group.worldSize), shared[1] / Double(group.worldSize))
     }
 
     /// Gives every rank rank 0's parameters and buffers (once, before the first step), as DDP

@@ -6,12 +6,14 @@ public struct TrainingSettings: Sendable {
     // experiment.training
     public var learningRate = 1e-4                 // optimizer.lr
     public var weightDecay = 0.01                  // optimizer.weight_decay
-    public var warmupSteps = 1000                  // optimizer.lr_warmup_steps
+    public var warmupSteps = 1000                  // optimizer.lr_warmup_steps (used only with applyWarmup)
+    public var applyWarmup = false                 // optimizer.apply_lr_warmup (ours; the reference never warms up)
     public var maxSteps = 1_000_000                // max_steps
     public var batchSize = 8                       // batch_size
     public var gradientAccumulation = 1            // gradient_accumulation
     public var gradientClipNorm = 0.1              // gradient_clip_norm
     public var gradientClipStartStep = 20_000      // gradient_clip_start_step
+    public var applyGradientClipping = false       // apply_gradient_clip (ours; see UpdateRule)
     public var logEvery = 100                      // log_every
     public var validateEvery = 1000                // val_every_n_steps
     public var latestCheckpointEvery = 1000        // checkpointing.latest.every_n_train_steps
