@@ -12,8 +12,9 @@ struct EvaluateCommand: ParsableCommand {
         The same as `nanowm run OVERRIDES… experiment.name=evaluate experiment.tasks=[evaluate]`, \
         i.e. upstream's `main.py experiment=evaluate_only`, with the run's model, dataset and \
         codec from the overrides. The checkpoint is experiment.resume_from_checkpoint (its vae.* \
-        weights go into the SD-VAE). Every validation clip (the fixed subset, when \
-        dataset.loader.validation_fixed_subset_size is set) is sampled from its first \
+        weights go into the SD-VAE). The validation clips are chosen as training validates: \
+        the fixed subset when dataset.loader.validation_fixed_subset_size (or _path) is set, \
+        else the first dataset.loader.validation_size clips (all with null). Each is sampled from its first \
         model.n_context_frames frames with experiment.evaluation.num_sampling_steps (else \
         model.num_sampling_steps) DDIM steps on the full diffusion process, as upstream's \
         evaluation, seeded with experiment.infra.seed; then scored on the predicted frames: \

@@ -84,6 +84,38 @@ final class EvaluateCommandTests: XCTestCase {
         }
     }
 
+    /// The evaluate task picks validation clips as training validation does, on the built-in
+    /// dataset too: the first `validation_size` clips, or the fixed subset drawn with its seed
+    /// (NumPy's `RandomState(seed).choice` over the split's clips, as upstream draws it), and
+    /// `metrics.json` says which.
+    func testEvaluationSelectsValidationClipsAsTrainingDoes() throws {
+        let data = scratch.url.appendingPathComponent("data")
+        let train = try NanoWMExecutable.run(["train", "--run-dir", scratch.path("train")] + TinyTraining.overrides(dataDirectory: data))
+        XCTAssertEqual(train.status, 0, train.error)
+        let checkpoint = try XCTUnwrap(RunDirectory(scratch.url.appendingPathComponent("train"), create: false).latestCheckpoint).path
+        func evaluate(_ run: String, _ extra: [String]) throws -> (clips: [String], settings: [String: Any]) {
+            let result = try NanoWMExecutable.run(["evaluate", "--run-dir", scratch.path(run)] + TinyTraining.overrides(dataDirectory: data, [
+                "experiment.resume_from_checkpoint=\(checkpoint)", "experiment.evaluation.batch_size=4"] + extra))
+            XCTAssertEqual(result.status, 0, result.error)
+            let json = try jsonObject(atPath: scratch.path("\(run)/metrics.json"))
+            let clips = try FileManager.default.contentsOfDirectory(atPath: scratch.path("\(run)/eval_videos/step_0000000")).sorted()
+            XCTAssertEqual((json["counts"] as? [String: Int])?["clips"], clips.count)
+            return (clips, try XCTUnwrap(json["settings"] as? [String: Any]))
+        }
+        // The tiny data hold one validation episode (5) of 8 steps: clips of 3 frames start at 0…5.
+        let first = try evaluate("first", ["dataset.loader.validation_size=4"])
+        XCTAssertEqual(first.clips, (0..<4).map { String(format: "traj_0005_start_%04d", $0) })
+        XCTAssertEqual(first.settings["validation_selection"] as? String, "the first 4 clips (dataset.loader.validation_size)")
+
+        let subset = try evaluate("subset", ["dataset.loader.validation_fixed_subset_size=3", "dataset.loader.validation_fixed_subset_seed=42"])
+        let drawn = try PyTorchBaseline.shared.run("""
+        import numpy as np
+        O['starts'] = torch.from_numpy(np.random.RandomState(42).choice(6, size=3, replace=False))
+        """)["starts"]!.toArray(Int64.self)
+        XCTAssertEqual(subset.clips, drawn.map { String(format: "traj_0005_start_%04d", $0) }.sorted())
+        XCTAssertTrue((subset.settings["validation_selection"] as? String)?.contains("fixed subset of 3 clips drawn with seed 42") == true)
+    }
+
     /// Upstream's LatentMetricsLogger formulas, live in PyTorch, on two batches of unequal size
     /// (Lightning's epoch value is the batch-size-weighted mean).
     func testLatentMetricsEqualUpstreamsFormulas() throws {

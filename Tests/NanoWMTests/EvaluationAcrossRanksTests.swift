@@ -101,7 +101,7 @@ final class EvaluationAcrossRanksTests: XCTestCase {
     }
 
     /// `nanowm evaluate --nproc-per-node 2` against one process on the same checkpoint: the 6
-    /// clips of 3 validation episodes in batches of 1, so rank 1 samples its three after
+    /// clips of the validation episode (validation_size=6) in batches of 1, so rank 1 samples its three after
     /// discarding three batches' draws; LPIPS and FID networks, so per-frame rows and Inception features are gathered.
     /// Every worker runs one thread, as the single process does here (OMP_NUM_THREADS=1), so
     /// each clip is computed by the same kernels on the same inputs: the metrics, per-frame
@@ -112,7 +112,7 @@ final class EvaluationAcrossRanksTests: XCTestCase {
         XCTAssertEqual(train.status, 0, train.error)
         let checkpoint = try XCTUnwrap(RunDirectory(scratch.url.appendingPathComponent("train"), create: false).latestCheckpoint).path
         let overrides = TinyTraining.overrides(dataDirectory: data, [
-            "experiment.resume_from_checkpoint=\(checkpoint)", "dataset.loader.validation_size=3", "experiment.evaluation.batch_size=1",
+            "experiment.resume_from_checkpoint=\(checkpoint)", "dataset.loader.validation_size=6", "experiment.evaluation.batch_size=1",
             "experiment.evaluation.metrics.lpips_model_path=\(EvaluationMetricsTests.lpipsFile)",
             "experiment.evaluation.metrics.inception_model_path=\(EvaluationMetricsTests.inceptionFile)"])
         let single = try NanoWMExecutable.run(["evaluate", "--run-dir", scratch.path("one")] + overrides, environment: ["OMP_NUM_THREADS": "1"])

@@ -72,7 +72,7 @@ final class RecordedDatasetTests: XCTestCase {
         }
         // The fixed validation subset: the same draw, written as upstream writes it.
         let wanted = min(4, splits.validation.count)
-        let subset = ValidationSubset(dataset: try RecordedDatasets.subsetHeader(config),
+        let subset = ValidationSubset(dataset: try ValidationSubset.header(config),
                                       slices: try ValidationSubset.draw(from: splits.validation.slices!, size: wanted, seed: 42))
         XCTAssertEqual(subset.json, ref.info["subset_json"] as? String, "\(name) subset JSON")
         // Random slice mode: the dataset's own RandomState draws, item after item.

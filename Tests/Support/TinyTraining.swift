@@ -10,6 +10,7 @@ public enum TinyTraining {
          "model.latent_size=16", "model.image_size=16", "dataset.resolution=16", "dataset.num_trajectories=6",
          "dataset.trajectory_length=8", "experiment.training.batch_size=2", "experiment.training.max_steps=6",
          "experiment.training.log_every=1", "experiment.training.val_every_n_steps=3", "dataset.loader.validation_size=2",
+         "dataset.loader.validation_fixed_subset_size=null",
          "experiment.training.checkpointing.latest.every_n_train_steps=3",
          "experiment.training.checkpointing.across_timesteps.every_n_train_steps=3",
          "experiment.training.optimizer.lr_warmup_steps=2", "experiment.training.gradient_clip_start_step=2",

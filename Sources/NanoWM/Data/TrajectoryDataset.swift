@@ -11,10 +11,14 @@ public final class TrajectoryDataset: ClipDataset {
     public let episodes: [Int]
     /// When set, clips hold the codec's cached encoder output instead of pixel frames.
     public let latents: LatentCache?
+    /// The split's clips this dataset holds, in this order (nil: all of them): a validation
+    /// subset or the first `validation_size` clips, as upstream validates on them.
+    public let selection: [Int]?
     private var cache: [Int: (frames: Tensor, actions: Tensor)] = [:]
 
     /// - Parameter episodes: which episodes belong to this split.
-    public init(store: TrajectoryStore, episodes: [Int], clipLength: Int, frameSkip: Int = 1, latents: LatentCache? = nil) throws {
+    public init(store: TrajectoryStore, episodes: [Int], clipLength: Int, frameSkip: Int = 1, latents: LatentCache? = nil,
+                selection: [Int]? = nil) throws {
         let span = (clipLength - 1) * frameSkip + frameSkip
         guard span <= store.manifest.episodeLength else {
             throw DataError("clips of \(clipLength) frames with skip \(frameSkip) need episodes of \(span) frames; this dataset has \(store.manifest.episodeLength)")
@@ -24,11 +28,31 @@ public final class TrajectoryDataset: ClipDataset {
         self.frameSkip = frameSkip
         self.episodes = episodes
         self.latents = latents
+        self.selection = selection
+        if let outside = selection?.first(where: { !(0..<allCount).contains($0) }) {
+            throw DataError("clip \(outside) is out of range 0..<\(allCount)")
+        }
     }
 
     /// The same clips, holding the codec's cached encoder output `[F, K, h, w]` as their frames.
     public func reading(_ latents: LatentCache) throws -> TrajectoryDataset {
-        try TrajectoryDataset(store: store, episodes: episodes, clipLength: clipLength, frameSkip: frameSkip, latents: latents)
+        try TrajectoryDataset(store: store, episodes: episodes, clipLength: clipLength, frameSkip: frameSkip, latents: latents,
+                              selection: selection)
+    }
+
+    /// Only the split's clips at `indices` (positions in the whole split), in that order.
+    public func selecting(_ indices: [Int]) throws -> TrajectoryDataset {
+        try TrajectoryDataset(store: store, episodes: episodes, clipLength: clipLength, frameSkip: frameSkip, latents: latents,
+                              selection: indices)
+    }
+
+    /// Every clip of the split as upstream's slice (episode, first and past-the-end raw step),
+    /// in clip order: what a fixed validation subset is drawn from and stored as.
+    public var slices: [ClipSlice] {
+        (0..<allCount).map { index in
+            let (episode, start) = (episodes[index / startsPerEpisode], index % startsPerEpisode)
+            return ClipSlice(trajectory: episode, start: start, end: start + clipLength * frameSkip)
+        }
     }
 
     /// Train/validation split by episode: the last `validationFraction` are held out.
@@ -41,19 +65,20 @@ public final class TrajectoryDataset: ClipDataset {
     }
 
     private var startsPerEpisode: Int { store.manifest.episodeLength - clipLength * frameSkip + 1 }
-    public var count: Int { episodes.count * startsPerEpisode }
+    private var allCount: Int { episodes.count * startsPerEpisode }
+    public var count: Int { selection?.count ?? allCount }
     public var actionDimension: Int { store.manifest.actionDimension * frameSkip }
     public var frameShape: [Int] { [3, store.manifest.resolution, store.manifest.resolution] }
 
     /// The episode and start step of clip `index` (upstream names evaluation clips by them).
     public func origin(of index: Int) -> (episode: Int, start: Int)? {
         guard index >= 0, index < count else { return nil }
-        return (episodes[index / startsPerEpisode], index % startsPerEpisode)
+        let position = selection?[index] ?? index
+        return (episodes[position / startsPerEpisode], position % startsPerEpisode)
     }
 
     public func clip(at index: Int) throws -> Clip {
-        guard index >= 0, index < count else { throw DataError("clip \(index) is out of range 0..<\(count)") }
-        let episode = episodes[index / startsPerEpisode], start = index % startsPerEpisode
+        guard let (episode, start) = origin(of: index) else { throw DataError("clip \(index) is out of range 0..<\(count)") }
         let data = try loaded(episode)
         let span = clipLength * frameSkip
         let frames: Tensor

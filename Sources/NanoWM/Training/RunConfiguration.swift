@@ -149,9 +149,9 @@ public struct RunConfiguration {
     func isRecorded() throws -> Bool { RecordedDatasets.names.contains(try config.string("dataset.name")) }
 
     /// Train and validation clips of the configured dataset, generating the built-in
-    /// environment's data on first use. For recorded datasets the validation clips are
-    /// already the fixed subset (`validation_fixed_subset_*`, its file in `runDirectory` by
-    /// default) or the first `validation_size` clips, as upstream validates on them.
+    /// environment's data on first use. The validation clips are already the fixed subset
+    /// (`validation_fixed_subset_*`, its file in `runDirectory` by default) or the first
+    /// `validation_size` clips, as upstream validates on them (`ValidationSubset.choice`).
     public func datasets(runDirectory: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
         try requireDatasetReader()
         if try isRecorded() {
@@ -165,7 +165,15 @@ public struct RunConfiguration {
                                                    seed: UInt64(try config.int("dataset.seed")), progress: progress)
         let split = try TrajectoryDataset.split(store, clipLength: model.numFrames, frameSkip: try frameInterval(),
                                                 validationFraction: 1 - (try optional("dataset.loader.split_ratio") ?? 0.9))
-        return (split.train, split.validation)
+        let all = split.validation.slices
+        switch try ValidationSubset.choice(config, runDirectory: runDirectory, slices: { all }) {
+        case .first(let limit):
+            guard let limit, limit < all.count else { return (split.train, split.validation) }
+            return (split.train, try split.validation.selecting(Array(0..<limit)))
+        case .subset(let slices, _):
+            let position = Dictionary(uniqueKeysWithValues: all.enumerated().map { ($1, $0) })
+            return (split.train, try split.validation.selecting(slices.compactMap { position[$0] }))
+        }
     }
 
     /// `dataset.latent_cache`: the folder of the codec's cached encoder output, or nil.
@@ -255,9 +263,7 @@ public struct RunConfiguration {
             ("normalize_action", [false], "actions are used as recorded"), ("stride", [1], "clips start at every frame"),
             ("train_slice_mode", ["exhaustive"], "clips start at every frame"), ("val_slice_mode", ["exhaustive"], "clips start at every frame"),
             ("action_scale", [1], "actions are used as recorded"), ("use_relative_actions", [nil, false], "actions are used as recorded"),
-            ("n_rollout", [nil], "set dataset.num_trajectories"),
-            ("validation_fixed_subset_size", [nil], "the first dataset.loader.validation_size validation clips are used"),
-            ("validation_fixed_subset_path", [nil], "the first dataset.loader.validation_size validation clips are used")]
+            ("n_rollout", [nil], "set dataset.num_trajectories")]
         for (name, allowed, instead) in defaults {
             let key = "dataset.loader.\(name)"
             guard let value = config[key], !allowed.contains(where: { KeyPolicy.sameValue($0, value) }) else { continue }

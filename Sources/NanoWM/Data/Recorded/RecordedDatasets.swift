@@ -175,38 +175,15 @@ public struct RecordedDatasets {
     /// `_apply_fixed_validation_subset`, then the `validation_size` truncation.
     static func validationSubset(_ validation: WorldModelDataset, _ config: ConfigNode, runDirectory: URL?) throws
         -> (WorldModelDataset, URL?) {
-        let loader = LoaderSettings(config)
-        let configuredPath = try loader.string("validation_fixed_subset_path"), size = try loader.int("validation_fixed_subset_size")
-        guard configuredPath != nil || size != nil else {
-            return (validation.with(limit: try loader.int("validation_size")), nil)
-        }
-        guard let slices = validation.slices else {
-            throw DataError("a fixed validation subset needs dataset.loader.val_slice_mode=exhaustive")
-        }
-        let url = configuredPath.map { URL(fileURLWithPath: $0) } ?? runDirectory?.appendingPathComponent("validation_subset.json")
-        if let url, FileManager.default.fileExists(atPath: url.path) {
-            let stored = try ValidationSubset.read(url)
-            if let size, stored.slices.count != size {
-                throw DataError("\(url.path): holds \(stored.slices.count) slices but dataset.loader.validation_fixed_subset_size is \(size); set it to \(stored.slices.count) or null, or delete the file")
+        switch try ValidationSubset.choice(config, runDirectory: runDirectory, slices: {
+            guard let slices = validation.slices else {
+                throw DataError("a fixed validation subset needs dataset.loader.val_slice_mode=exhaustive")
             }
-            return (validation.with(slicing: .slices(try ValidationSubset.select(stored.slices, from: slices, file: url.path)), limit: nil), url)
+            return slices
+        }) {
+        case .first(let limit): return (validation.with(limit: limit), nil)
+        case .subset(let slices, let file): return (validation.with(slicing: .slices(slices), limit: nil), file)
         }
-        guard let size else { throw DataError("dataset.loader.validation_fixed_subset_size is needed to draw a new subset (no file at \(url?.path ?? "?"))") }
-        guard let seed = try loader.int("validation_fixed_subset_seed") else {
-            throw DataError("dataset.loader.validation_fixed_subset_seed is needed to draw a new subset")
-        }
-        let subset = ValidationSubset(dataset: try subsetHeader(config), slices: try ValidationSubset.draw(from: slices, size: size, seed: seed))
-        if let url { try subset.write(to: url) }
-        return (validation.with(slicing: .slices(subset.slices), limit: nil), url)
-    }
-
-    /// The `dataset` block upstream writes into the subset file.
-    static func subsetHeader(_ config: ConfigNode) throws -> [(key: String, value: ConfigNode)] {
-        func value(_ key: String) -> ConfigNode { config[key] ?? .null }
-        return [("name", value("dataset.name")), ("num_frames", value("model.num_frames")),
-                ("frame_interval", value("dataset.frame_interval")), ("split_ratio", value("dataset.loader.split_ratio")),
-                ("val_slice_mode", value("dataset.loader.val_slice_mode")), ("stride", value("dataset.loader.stride")),
-                ("random_seed", value("dataset.loader.random_seed"))]
     }
 
     /// The checks a run makes before it writes anything: the folders and files open, actions
@@ -220,7 +197,7 @@ public struct RecordedDatasets {
     public static func drawSubset(_ config: ConfigNode, size: Int, seed: Int) throws -> ValidationSubset {
         let validation = try splits(config, progress: nil, statistics: false).validation
         guard let slices = validation.slices else { throw DataError("a fixed validation subset needs dataset.loader.val_slice_mode=exhaustive") }
-        return ValidationSubset(dataset: try subsetHeader(config), slices: try ValidationSubset.draw(from: slices, size: size, seed: seed))
+        return ValidationSubset(dataset: try ValidationSubset.header(config), slices: try ValidationSubset.draw(from: slices, size: size, seed: seed))
     }
 }
 
