@@ -30,7 +30,7 @@ final class NanoWMModelTests: XCTestCase {
     /// Every small fixture with stored weights (tiny_* and deep_*), by name.
     static func smallFixtureNames() throws -> [String] {
         let files = try FileManager.default.contentsOfDirectory(atPath: fixtureDirectory.path)
-        let names = files.filter { $0.hasSuffix(".safetensors") && $0 != "s2_full.safetensors" }
+        let names = files.filter { $0.hasSuffix(".safetensors") && ($0.hasPrefix("tiny_") || $0.hasPrefix("deep_")) }
             .map { String($0.dropLast(".safetensors".count)) }.sorted()
         XCTAssertGreaterThanOrEqual(names.count, 23, "expected the 20 tiny + 3 deep fixtures")
         return names

@@ -22,6 +22,29 @@ final class TrainingTests: XCTestCase {
         return try TrainingJob(composition: composition, runDirectory: directory.appendingPathComponent(name), log: { _ in })
     }
 
+    /// The trainer under the reference's update rule: with one micro-batch per step its
+    /// clipping (from step 2 here) cannot change an update, so the weights equal those of a run
+    /// that measures each step's norm and never clips, and the norm it logs at step n is that
+    /// run's norm of step n − 1 (0 at the first step).
+    func testReferenceRuleLogsThePreviousNormAndNeverClips() throws {
+        var norms: [String: [Double]] = [:]
+        var weights: [String: [(String, Tensor)]] = [:]
+        for (name, extra) in [("reference", ["experiment.training.apply_gradient_clip=false"]),
+                              ("measured", ["experiment.training.apply_gradient_clip=true", "experiment.training.gradient_clip_start_step=1000000"])] {
+            try manualSeed(0)
+            let run = try job(name, extra + ["experiment.training.max_steps=4"])
+            run.trainer.onStep = { _, metrics in norms[name, default: []].append(metrics.gradientNorm) }
+            try run.trainer.fit(showProgress: false)
+            weights[name] = run.trainer.model.stateDict()
+        }
+        let (reference, measured) = (try XCTUnwrap(norms["reference"]), try XCTUnwrap(norms["measured"]))
+        XCTAssertEqual(reference, [0] + measured.dropLast())
+        XCTAssertTrue(measured.allSatisfy { $0 > 0.1 }, "clipping at 0.1 would have changed the updates: \(measured)")
+        for ((key, a), (_, b)) in zip(try XCTUnwrap(weights["reference"]), try XCTUnwrap(weights["measured"])) {
+            try assertExactlyEqual(a, b, key)
+        }
+    }
+
     /// Train 6 steps at once, or 3 then resume for 3 more: parameters are bitwise equal.
     func testResumeContinuesBitForBit() throws {
         let straight = try job("straight")

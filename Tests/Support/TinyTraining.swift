@@ -14,6 +14,9 @@ public enum TinyTraining {
          "experiment.training.checkpointing.latest.every_n_train_steps=3",
          "experiment.training.checkpointing.across_timesteps.every_n_train_steps=3",
          "experiment.training.optimizer.lr_warmup_steps=2", "experiment.training.gradient_clip_start_step=2",
+         // Clipping as the keys intend: each step's own norm is logged (the data-parallel
+         // comparisons check it) and clipping bites from step 2; the reference's rule has its own tests.
+         "experiment.training.apply_gradient_clip=true",
          "experiment.evaluation.num_sampling_steps=2"] + extra
     }
 }
