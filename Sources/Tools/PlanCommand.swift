@@ -49,6 +49,10 @@ extension RunOptions {
     /// Checks everything, then plans every episode and writes the results.
     func executePlanning() throws {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
+        // Planning runs its episodes in one process; these options would do nothing.
+        if nprocPerNode != nil || distTimeout != nil {
+            throw ConfigError(.unsupported, "planning runs in one process: --nproc-per-node and --dist-timeout apply to training and evaluation only; drop them")
+        }
         let target = try Device(parsing: device)
         try target.ensureAvailable()
         let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)

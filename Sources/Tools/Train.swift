@@ -53,8 +53,8 @@ struct RunOptions: ParsableArguments {
             help: ArgumentHelp("Start N worker processes on this machine for data-parallel training (as torchrun --standalone would).", valueName: "N"))
     var nprocPerNode: Int?
     @Option(name: .customLong("dist-timeout"),
-            help: ArgumentHelp("Seconds the workers of a data-parallel run wait for one another (start-up, every gradient exchange) before stopping with an error naming the rank at fault.", valueName: "seconds"))
-    var distTimeout: Double = 1800
+            help: ArgumentHelp("Seconds the workers of a data-parallel run wait for one another (start-up, every gradient exchange) before stopping with an error naming the rank at fault (default 1800).", valueName: "seconds"))
+    var distTimeout: Double?
 
     /// Checks the run (every task with `allTasks`, else the training task), then trains.
     func execute(allTasks: Bool) throws {
@@ -72,7 +72,7 @@ struct RunOptions: ParsableArguments {
             print("starting \(workers) workers (run folder: \(plan.folder.path))")
             return try launcher.run()
         }
-        let worker = try DataParallelWorker.join(device: target, timeout: distTimeout)
+        let worker = try DataParallelWorker.join(device: target, timeout: distTimeout ?? 1800)
         let isWriter = (worker?.group.rank ?? 0) == 0
         var trained: String?
         if plan.tasks.tasks.contains(.training) {

@@ -208,6 +208,8 @@ final class PlanningTests: XCTestCase {
             (["planning.cem.topk=9"], "planning.cem.topk"),
             (["ckpt_path=\(scratch.path("missing.ckpt"))"], "ckpt_path: no file at"),
             (["ckpt_path=\(stray.appendingPathComponent("stray.ckpt").path)"], "no training config.yaml"),
+            (["--nproc-per-node", "2"], "planning runs in one process"),
+            (["--dist-timeout", "60"], "planning runs in one process"),
         ]
         for (extra, message) in refused {
             let folder = scratch.url.appendingPathComponent("refused")
