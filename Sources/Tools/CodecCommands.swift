@@ -18,10 +18,25 @@ struct CodecCommands: ParsableCommand {
         @Option(help: ArgumentHelp("Where to run the codec.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
         @Option(help: "Input safetensors file.") var input: String
         @Option(help: "Output safetensors file.") var output: String
+        @Option(help: "A checkpoint whose training config.yaml selects the codec (an SD-VAE also takes its vae.* weights), instead of overrides.")
+        var checkpoint: String?
+        @Option(name: .customLong("config"), help: "The checkpoint's training config.yaml (default: the nearest at or above its folder).")
+        var config: String?
 
         func codec() throws -> (LatentCodec, Device) {
             let target = try Device(parsing: device)
             try target.ensureAvailable()
+            if let checkpoint {
+                guard overrides.isEmpty else {
+                    throw ConfigError(.invalidValue, "with --checkpoint the codec comes from its training config; drop the overrides \(overrides.joined(separator: " "))")
+                }
+                let trained = try TrainedCheckpoint(checkpoint, configFile: config)
+                guard let run = trained.configuration else {
+                    throw ConfigError(.missingConfig, "no training config.yaml at or above \(checkpoint); give --config FILE, or select the codec with overrides")
+                }
+                return (try PixelSpace(configuration: run, checkpoint: checkpoint, device: target).codec, target)
+            }
+            if config != nil { throw ConfigError(.invalidValue, "--config goes with --checkpoint") }
             let config = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides).resolved()
             return (try RunConfiguration(config).codec(device: target), target)
         }

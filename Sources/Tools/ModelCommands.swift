@@ -3,27 +3,51 @@ import Foundation
 import NanoWM
 import SwiftTorch
 
-/// Options shared by every command that loads a checkpoint.
+/// Options shared by every command that loads a checkpoint. The model and how it was trained
+/// come from the checkpoint's training config.yaml (`TrainedCheckpoint`); these flags are for
+/// checkpoints without one, or to override it knowingly.
 struct CheckpointOptions: ParsableArguments {
     @Option(name: .long, help: "Checkpoint (.ckpt/.pt/.pth Lightning or state dict, or .safetensors).")
     var checkpoint: String
 
-    @Option(help: ArgumentHelp("Causal temporal attention (not recorded in weights).", valueName: "true|false"))
-    var causal: Bool = true
+    @Option(name: .customLong("config"),
+            help: "The checkpoint's training config.yaml (default: the nearest config.yaml at or above the checkpoint's folder).")
+    var config: String?
 
-    @Option(help: ArgumentHelp("Injection for action models without injection weights.", valueName: "additive|adaln_fuse"))
-    var injection: String = "additive"
+    @Flag(name: .customLong("override-config"), help: "Let flags differ from the training config (otherwise such a flag is refused).")
+    var overrideConfig = false
+
+    @Option(help: ArgumentHelp("Causal temporal attention (default: the run's model.causal, else true).", valueName: "true|false"))
+    var causal: Bool?
+
+    @Option(help: ArgumentHelp("Injection for action models without injection weights (default: the run's, else additive).", valueName: "additive|adaln_fuse"))
+    var injection: String?
 
     @Option(help: ArgumentHelp("Where to run.", valueName: "cpu|cuda|cuda:N"))
     var device: String = "cpu"
 
-    func load() throws -> (NanoWMModel, Device) {
-        guard let kind = ActionInjection(rawValue: injection), kind == .additive || kind == .adalnFuse else {
-            throw ValidationError("--injection must be additive or adaln_fuse (the others are recognised from the weights)")
+    var choices: TrainedCheckpoint.ModelChoices {
+        get throws {
+            guard let injection else { return TrainedCheckpoint.ModelChoices(causal: causal) }
+            guard let kind = ActionInjection(rawValue: injection), kind == .additive || kind == .adalnFuse else {
+                throw ValidationError("--injection must be additive or adaln_fuse (the others are recognised from the weights)")
+            }
+            return TrainedCheckpoint.ModelChoices(causal: causal, injection: kind)
         }
+    }
+
+    /// The checkpoint with its training configuration, the model, and the device.
+    func load() throws -> (TrainedCheckpoint, NanoWMModel, Device) {
         let target = try Device(parsing: device)
         try target.ensureAvailable()
-        return (try NanoWMModel.load(checkpoint: checkpoint, causal: causal, weightlessInjection: kind, device: target), target)
+        let trained = try TrainedCheckpoint(checkpoint, configFile: config)
+        return (trained, try trained.model(try choices, overriding: overrideConfig, device: target), target)
+    }
+
+    /// After a command succeeded without a training config: which defaults it assumed (on
+    /// stderr, so a failure stays one line).
+    func noteAssumptions(_ trained: TrainedCheckpoint, sampling: TrainedCheckpoint.SamplingChoices? = nil) throws {
+        if let note = trained.assumptionsNote(model: try choices, sampling: sampling) { FileHandle.standardError.write(Data((note + "\n").utf8)) }
     }
 }
 
@@ -32,7 +56,8 @@ struct Forward: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the model once: x [B,F,C,H,W], t [B] or [B,F], action [B,F,A] in; out [B,F,C,H,W] out.",
         discussion: """
-        The architecture is inferred from the checkpoint. The input file holds `x` and, for action models, \
+        The model is the one the checkpoint's training config.yaml describes (else inferred from the \
+        weights). The input file holds `x` and, for action models, \
         `action` (floating point, converted to float32) and integer `t`; the output file holds `out`. This \
         contract is stable: it is how NanoWM in Swift is compared with PyTorch from outside.
         """)
@@ -42,9 +67,10 @@ struct Forward: ParsableCommand {
     @Option(help: "Output safetensors (written atomically).") var output: String
 
     func run() throws {
-        let (network, device) = try model.load()
+        let (trained, network, device) = try model.load()
         let shape = try ForwardPass.run(network, device: device, input: input, output: output)
         print("wrote out \(shape) to \(output)")
+        try model.noteAssumptions(trained)
     }
 }
 

@@ -3,34 +3,43 @@ import Foundation
 import NanoWM
 import SwiftTorch
 
-/// Diffusion settings a checkpoint does not record; defaults are upstream's `experiment=default`.
-/// Numbers are parsed unconditionally, so that `--seed -1` reaches the range check instead of
-/// being taken for a flag.
+/// Sampling settings. The prediction target, noise schedule and zero-terminal-SNR come from
+/// the checkpoint's training config (a flag that contradicts it is refused unless
+/// --override-config); steps, scheduling mode and history stabilisation default to the
+/// command's rule or the run's. Numbers are parsed unconditionally, so that `--seed -1`
+/// reaches the range check instead of being taken for a flag.
 struct DiffusionOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: ArgumentHelp("Denoising steps per frame.", valueName: "S")) var steps = 250
-    @Option(help: ArgumentHelp("Scheduling of noise levels.", valueName: "sequential|pyramid|full_sequence")) var mode = "sequential"
+    @Option(parsing: .unconditional, help: ArgumentHelp("Denoising steps per frame.", valueName: "S")) var steps: Int?
+    @Option(help: ArgumentHelp("Scheduling of noise levels.", valueName: "sequential|pyramid|full_sequence")) var mode: String?
     @Option(parsing: .unconditional, help: "Random seed, ≥ 0 (CPU: the same draws as upstream under torch.manual_seed).")
     var seed = 0
-    @Option(help: ArgumentHelp("What the model predicts.", valueName: "eps|x|v|flow")) var pred = "v"
-    @Option(help: ArgumentHelp("Noise schedule.", valueName: "linear|squaredcos_cap_v2")) var schedule = "squaredcos_cap_v2"
-    @Option(help: ArgumentHelp("Zero terminal SNR rescaling.", valueName: "true|false")) var ztsnr = true
-    @Option(name: .customLong("history-stabilization"), parsing: .unconditional, help: "Noise level given to context frames, in [0, 1) (0 = off).")
-    var historyStabilization = 0.02
+    @Option(help: ArgumentHelp("What the model predicts (default: the run's experiment.diffusion.pred_name, else v).", valueName: "eps|x|v|flow"))
+    var pred: String?
+    @Option(help: ArgumentHelp("Noise schedule (default: the run's, else squaredcos_cap_v2).", valueName: "linear|squaredcos_cap_v2"))
+    var schedule: String?
+    @Option(help: ArgumentHelp("Zero terminal SNR rescaling (default: the run's, else true).", valueName: "true|false")) var ztsnr: Bool?
+    @Option(name: .customLong("history-stabilization"), parsing: .unconditional,
+            help: "Noise level given to context frames, in [0, 1) (0 = off; default: the run's, else 0.02).")
+    var historyStabilization: Double?
     @Option(parsing: .unconditional, help: "DDIM η ≥ 0 (0 = deterministic).") var eta = 0.0
 
-    func setup() throws -> SamplingSetup {
-        guard let noise = NoiseSchedule(rawValue: schedule) else {
-            throw ValidationError("unknown --schedule '\(schedule)'; use linear or squaredcos_cap_v2")
+    var choices: TrainedCheckpoint.SamplingChoices {
+        get throws {
+            var choices = TrainedCheckpoint.SamplingChoices()
+            if let schedule {
+                guard let noise = NoiseSchedule(rawValue: schedule) else {
+                    throw ValidationError("unknown --schedule '\(schedule)'; use linear or squaredcos_cap_v2")
+                }
+                choices.schedule = noise
+            }
+            choices.target = try pred.map { try PredictionTarget(name: $0) }
+            choices.zeroTerminalSNR = ztsnr
+            choices.mode = try mode.map { try SchedulingMode(name: $0) }
+            choices.steps = steps
+            choices.eta = eta
+            choices.historyStabilization = historyStabilization
+            return choices
         }
-        var setup = SamplingSetup()
-        setup.target = try PredictionTarget(name: pred)
-        setup.schedule = noise
-        setup.zeroTerminalSNR = ztsnr
-        setup.options.mode = try SchedulingMode(name: mode)
-        setup.options.steps = steps
-        setup.options.eta = eta
-        setup.options.historyStabilization = historyStabilization
-        return setup
     }
 }
 
@@ -44,13 +53,18 @@ struct PixelOptions: ParsableArguments {
     @Option(help: "Safetensors file with 'action' [B, F, A], for a video input.") var actions: String?
     @Option(help: "Frames per second of a video output.") var fps = 8.0
 
-    /// The pixel space, on `device`, when a codec is chosen.
-    func space(checkpoint: String, device: Device) throws -> PixelSpace? {
-        guard let kind else {
+    /// The pixel space, on `device`: the chosen codec, else the run's (from its training
+    /// config), else none.
+    func space(_ trained: TrainedCheckpoint, device: Device) throws -> PixelSpace? {
+        var space: PixelSpace
+        if let kind {
+            space = try PixelSpace(kind: kind, file: file, checkpoint: trained.path, device: device)
+        } else if let run = trained.configuration {
+            space = try PixelSpace(configuration: run, checkpoint: trained.path, device: device)
+        } else {
             if actions != nil { throw ValidationError("--actions goes with a video input, which needs --latent-codec") }
             return nil
         }
-        var space = try PixelSpace(kind: kind, file: file, checkpoint: checkpoint, device: device)
         space.actionFile = actions
         space.fps = fps
         return space
@@ -66,10 +80,13 @@ struct Sample: ParsableCommand {
         floating-point tensors are converted to float32. Output: `samples` [B, F, C, H, W], context included as \
         upstream returns it.
 
-        Defaults follow upstream (250 sequential DDIM steps, v-prediction, cosine schedule with zero terminal SNR, \
-        history stabilisation 0.02).
+        The model and how to sample come from the checkpoint's training config.yaml (the nearest at or above its \
+        folder, or --config FILE): prediction target, noise schedule, zero terminal SNR, history stabilisation, and \
+        the steps and scheduling mode upstream's evaluation uses (experiment.evaluation.*, else model.*). Without a \
+        config, upstream's defaults are assumed and named (250 sequential DDIM steps, v-prediction, cosine schedule \
+        with zero terminal SNR, history stabilisation 0.02).
 
-        In pixels, with --latent-codec: the input may be a video (MP4; actions from --actions FILE) or `frames` \
+        In pixels, with --latent-codec (default: the run's codec when its config is found): the input may be a video (MP4; actions from --actions FILE) or `frames` \
         [B, K, 3, H, W] in [−1, 1], encoded by the codec (seeded by --seed); an .mp4 or .gif output shows the \
         decoded samples, the batch side by side.
         """)
@@ -82,12 +99,14 @@ struct Sample: ParsableCommand {
     @OptionGroup var pixels: PixelOptions
 
     func run() throws {
-        let setup = try diffusion.setup()
-        let (network, device) = try model.load()
+        let choices = try diffusion.choices
+        let (trained, network, device) = try model.load()
+        let setup = try trained.samplingSetup(choices, defaults: .init(), overriding: model.overrideConfig)
         var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
-        generation.pixels = try pixels.space(checkpoint: model.checkpoint, device: device)
+        generation.pixels = try pixels.space(trained, device: device)
         let shape = try generation.run(.window(frames: frames), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
+        try model.noteAssumptions(trained, sampling: choices)
     }
 }
 
@@ -99,8 +118,10 @@ struct Rollout: ParsableCommand {
         Input as for `sample`: `context` [B, K, C, H, W] (K ≥ --history) and, for action models, `action` \
         [B, N, A] with one action per frame (the last is repeated past the end). The model sees --window frames \
         at a time (its training window): the last --history generated frames and the new ones. Output: \
-        `samples` [B, --frames, C, H, W]. Defaults follow upstream's rollout script. With --latent-codec, pixels \
-        in and video out, as for `sample`.
+        `samples` [B, --frames, C, H, W]. Defaults follow upstream's rollout script (src/sample/rollout.py): 50 \
+        frames, 4 history frames (at most window − 1), 50 sequential DDIM steps on the respaced process, η 0, and \
+        the run's prediction target, schedule and history stabilisation from its training config.yaml. With a \
+        codec (--latent-codec, or the run's), pixels in and video out, as for `sample`.
 
         The memory the result needs is checked before any work; a run that cannot fit is refused.
         """)
@@ -110,16 +131,19 @@ struct Rollout: ParsableCommand {
     @Option(help: "Clip file with context (and action).") var input: String
     @Option(help: "Output safetensors with samples.") var output: String
     @Option(parsing: .unconditional, help: "Frames in the result, context included.") var frames = 50
-    @Option(parsing: .unconditional, help: "Context frames kept (default: window − 1).") var history: Int?
+    @Option(parsing: .unconditional, help: "Context frames kept (default: 4, as upstream's rollout, at most window − 1).") var history: Int?
     @Option(parsing: .unconditional, help: "Frames the model sees at once (default: the model's window).") var window: Int?
     @OptionGroup var pixels: PixelOptions
 
     func run() throws {
-        let setup = try diffusion.setup()
-        let (network, device) = try model.load()
+        let choices = try diffusion.choices
+        let (trained, network, device) = try model.load()
+        // The reference's rollout script samples 50 sequential steps whatever its config says.
+        let setup = try trained.samplingSetup(choices, defaults: .init(steps: 50, mode: .sequential), overriding: model.overrideConfig)
         var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
-        generation.pixels = try pixels.space(checkpoint: model.checkpoint, device: device)
+        generation.pixels = try pixels.space(trained, device: device)
         let shape = try generation.run(.rollout(frames: frames, history: history, window: window), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
+        try model.noteAssumptions(trained, sampling: choices)
     }
 }

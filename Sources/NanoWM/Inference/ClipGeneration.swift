@@ -10,8 +10,8 @@ public struct ClipGeneration {
     public enum Length {
         /// The model's window in one diffusion-forcing pass (`sample`); nil frames = the window.
         case window(frames: Int?)
-        /// `frames` in all, one new frame per window with `history` frames of context (nil =
-        /// window − 1, at most the context's length) and a `window`-frame model (nil = its window).
+        /// `frames` in all, one new frame per window with `history` frames of context (nil = 4 as
+        /// upstream's rollout, at most window − 1 and the context's length) and a `window`-frame model (nil = its window).
         case rollout(frames: Int, history: Int?, window: Int?)
     }
 
@@ -88,7 +88,7 @@ public struct ClipGeneration {
             throw DiffusionError("--window \(span) differs from the model's \(model.config.numFrames)-frame window")
         }
         let contextFrames = clip.context.shape[1]
-        let kept = history ?? Swift.min(span - 1, contextFrames)
+        let kept = history ?? Swift.min(4, span - 1, contextFrames)  // upstream's rollout keeps 4
         guard kept >= 1, kept < span else {
             throw DiffusionError("--history \(kept) must be at least 1 and less than the model's \(span)-frame window")
         }

@@ -18,7 +18,17 @@ public struct PixelSpace {
     /// The codec `kind` from its exported `file`; an SD-VAE also takes the `vae.*` weights of the
     /// model's Lightning checkpoint when it has them, as upstream's sampling does.
     public init(kind: String, file: String?, checkpoint: String?, device: Device) throws {
-        codec = try CodecLoader.load(kind: kind, file: file, fileSetting: "--codec-file", device: device)
+        try self.init(codec: try CodecLoader.load(kind: kind, file: file, fileSetting: "--codec-file", device: device), checkpoint: checkpoint)
+    }
+
+    /// The codec of a training run's configuration (`latent_codec.*`), with the SD-VAE's
+    /// `vae.*` weights from the checkpoint when it has them.
+    public init(configuration: RunConfiguration, checkpoint: String, device: Device) throws {
+        try self.init(codec: try configuration.codec(device: device), checkpoint: checkpoint)
+    }
+
+    private init(codec: LatentCodec, checkpoint: String?) throws {
+        self.codec = codec
         if let vae = codec as? SDVAECodec, let checkpoint {
             _ = try UpstreamWeights.loadCodecWeights(try Checkpoint.open(checkpoint), into: vae)
         }

@@ -22,13 +22,11 @@ public enum PlanningJob {
             log("ignored here: \(settings.ignoredKeys.joined(separator: ", ")) (upstream's planner never reads it)")
         }
         let checkpoint = try checkpointPath(resolved)
-        let training = try trainingConfiguration(near: checkpoint)
-        let model = try NanoWMModel(training.model)
-        do { try UpstreamWeights.load(checkpoint, into: model) } catch {
-            throw CheckpointError(checkpoint, "does not fit the model its config.yaml describes (\(training.model.summary)): \(error)")
+        let trained = try TrainedCheckpoint(checkpoint)
+        guard let training = trained.configuration else {
+            throw DataError("\(checkpoint): no training config.yaml in its folder or any folder above it; planning needs the run folder the checkpoint was trained in")
         }
-        if device != .cpu { try model.to(device) }
-        model.eval()
+        let model = try trained.model(device: device)
         let codec = try training.codec(device: device)
         let (process, options) = try samplingSetup(resolved, training, settings).make(device: device)
         let world = try PlanningWorldModel(model: model, codec: codec, process: process, options: options,
@@ -59,32 +57,6 @@ public enum PlanningJob {
             throw ConfigError(.invalidValue, "ckpt_path: no file at \(path); give a local checkpoint (Hugging Face repo ids are not downloaded here)")
         }
         return path
-    }
-
-    /// The training `config.yaml` nearest above the checkpoint, resolved for its run folder.
-    static func trainingConfiguration(near checkpoint: String) throws -> RunConfiguration {
-        var folder = URL(fileURLWithPath: checkpoint).standardizedFileURL.deletingLastPathComponent()
-        while true {
-            let candidate = folder.appendingPathComponent("config.yaml")
-            if FileManager.default.fileExists(atPath: candidate.path) {
-                var choices: [String: String] = [:]
-                let hydra = folder.appendingPathComponent(".hydra/hydra.yaml")
-                if let node = try? ConfigNode(contentsOf: hydra), let mapping = node["hydra.runtime.choices"]?.mapping {
-                    for key in mapping.keys { if let value = mapping[key]?.string { choices[key] = value } }
-                }
-                let context = ResolveContext(outputDirectory: folder.path, choices: choices)
-                do {
-                    return try RunConfiguration(try ConfigNode(contentsOf: candidate).resolved(context))
-                } catch {
-                    throw DataError("\(candidate.path): the checkpoint's training config cannot be read: \(error)")
-                }
-            }
-            let parent = folder.deletingLastPathComponent()
-            guard parent.path != folder.path else {
-                throw DataError("\(checkpoint): no training config.yaml in its folder or any folder above it; planning needs the run folder the checkpoint was trained in")
-            }
-            folder = parent
-        }
     }
 
     /// The training run's process (all training steps, as upstream's planner builds it) sampled

@@ -37,10 +37,9 @@ public enum QuickstartPlanning {
         guard let checkpoint = try RunDirectory(folder).latestCheckpoint else {
             throw DataError("\(folder.path): no checkpoints/latest/*.ckpt; give the folder of a finished quickstart run")
         }
-        let configuration = try PlanningJob.trainingConfiguration(near: checkpoint.path)
-        let model = try NanoWMModel(configuration.model)
-        try UpstreamWeights.load(checkpoint.path, into: model)
-        model.eval()
+        let trained = try TrainedCheckpoint(checkpoint.path)
+        guard let configuration = trained.configuration else { throw DataError("\(folder.path): no config.yaml; give the folder of a finished quickstart run") }
+        let model = try trained.model()
         let (_, validation) = try configuration.datasets()
         guard let held = validation as? TrajectoryDataset else { throw DataError("the quickstart's planning needs the built-in trajectory dataset") }
         return try run(Run(model: model, configuration: configuration, validation: held, codec: try configuration.codec(),
