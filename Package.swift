@@ -85,7 +85,7 @@ let package = Package(
                           exclude: ["torch_baseline.py"]),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
-                exclude: ["torch_worker.py"]),
+                exclude: ["torch_worker.py", "torchvision_standin.py"]),
         .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
         .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "TestSupport"]),
     ],

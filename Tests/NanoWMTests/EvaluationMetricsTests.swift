@@ -148,6 +148,53 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertGreaterThan(try expected.min().item(Double.self), 0)
     }
 
+    /// Our networks against the libraries' own: pytorch-fid's `InceptionV3([3])` (FID variant,
+    /// built by `fid_inception_v3` with the download replaced by the same random weights) and
+    /// lpips' `LPIPS(net='vgg', version='0.1')` with the same weights, each run from the installed
+    /// package's source on a stand-in holding torchvision's backbones
+    /// (Tests/Support/torchvision_standin.py). Features and distances agree within 1e-5 relative.
+    func testNetworksEqualTheirLibraries() throws {
+        try manualSeed(11)
+        let frames = try Tensor.rand([2, 3, 299, 299]) * 2.0 - 1.0
+        let x = try Tensor.rand([3, 3, 64, 64]) * 2.0 - 1.0, y = try Tensor.rand([3, 3, 64, 64]) * 2.0 - 1.0
+        let networks = try MetricNetworks(lpips: Self.lpipsFile, inception: Self.inceptionFile, i3d: nil)
+        let ours = (fid: try networks.inception!.features(frames), lpips: try networks.lpips!.distances(x, y))
+        let support = PyTorchBaseline.repositoryRoot.appendingPathComponent("Tests/Support").path
+        let library = try PyTorchBaseline.shared.run("""
+        import sys
+        sys.path.insert(0, \(pythonString(support)))
+        import torchvision_standin
+        torchvision_standin.install()
+        import pytorch_fid.inception as fid, lpips
+        w = dict(torch.jit.load(\(pythonString(Self.inceptionFile))).state_dict())
+        w['fc.weight'], w['fc.bias'] = torch.zeros(1008, 2048), torch.zeros(1008)  # the classifier pool3 never uses
+        fid.load_state_dict_from_url = lambda *a, **k: w
+        inception = fid.InceptionV3([3], resize_input=True, normalize_input=True).eval()
+        net = lpips.LPIPS(pretrained=False, net='vgg', version='0.1', pnet_rand=True, verbose=False).eval()
+        slices = [range(0, 4), range(4, 9), range(9, 16), range(16, 23), range(23, 30)]
+        mapped = {}
+        for k, v in torch.jit.load(\(pythonString(Self.lpipsFile))).state_dict().items():
+            if k.startswith('features.'):
+                i, name = int(k.split('.')[1]), k.split('.')[2]
+                mapped[f'net.slice{next(n for n, r in enumerate(slices) if i in r) + 1}.{i}.{name}'] = v
+            elif k in ('shift', 'scale'):
+                mapped['scaling_layer.' + k] = v
+            else:
+                mapped[k] = v
+                mapped['lins.' + k[3:]] = v  # lpips keeps its heads in a list as well
+        net.load_state_dict(mapped, strict=True)
+        with torch.no_grad():
+            O['fid'] = inception((I['frames'] + 1) / 2)[0].flatten(1)
+            O['lpips'] = net(I['x'], I['y']).flatten()
+        """, inputs: ["frames": frames, "x": x, "y": y])
+        for (name, mine, theirs) in [("FID features", ours.fid, library["fid"]!), ("LPIPS", ours.lpips, library["lpips"]!)] {
+            XCTAssertEqual(mine.shape, theirs.shape, name)
+            let relative = try maxAbsDifference(mine, theirs) / theirs.abs().max().item(Double.self)
+            print("\(name) against the library: max relative difference \(relative)")
+            XCTAssertLessThanOrEqual(relative, 1e-5, name)
+        }
+    }
+
     /// `nanowm metrics` end to end with all three networks on clips long enough for FVD, against
     /// upstream's pipeline in Python: `resize_video` to 299 / 224 (bilinear), [−1, 1] → [0, 1],
     /// the networks, np.mean / np.cov, and the Fréchet formulas.
