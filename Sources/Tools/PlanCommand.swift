@@ -13,7 +13,10 @@ struct PlanCommand: ParsableCommand {
         Each episode starts the environment at a start state, renders the goal, and repeatedly plans \
         planning.horizon actions with CEM on the world model's latent rollouts, executing the first \
         planning.replan_every of them, until the goal is reached (success is checked after each chunk) or \
-        planning.max_episode_steps run out.
+        planning.max_episode_steps run out. Goals: planning.goal_source=random_state (the environment's own \
+        draw) or dset (as upstream: the start state of a recorded validation trajectory and where replaying \
+        its next frame_interval × goal_H actions leads; from the training run's recorded dataset, or the \
+        built-in wall's held-out episodes).
 
         The model, codec, diffusion and frame interval come from the checkpoint's training config.yaml \
         (found in the checkpoint's folder or above). The run folder (hydra.run.dir, or --run-dir) receives \

@@ -142,6 +142,51 @@ final class PlanningTests: XCTestCase {
 
     /// `nanowm plan` on a tiny trained model writes both JSON files in upstream's schema and a
     /// video; bad settings stop with one line before anything is written.
+    /// `goal_source: dset` on recorded datasets against the reference's `_sample_dset_goals`
+    /// (Tests/Fixtures/make_goal_fixtures.py) on the test datasets: the same trajectories and
+    /// offsets from Python's `random.Random(seed)`, the same start states and replayed actions
+    /// (PushT: relative actions / 100 with velocities appended; point maze: `actions.pth`), and
+    /// for PushT, whose reference environment runs here, the same goal states after the replay.
+    func testDatasetGoalsEqualTheReferences() throws {
+        let fixture = try jsonObject(atPath: FixtureFile.directory.appendingPathComponent("planning/dset_goals.json").path)
+        let root = PyTorchBaseline.repositoryRoot
+        for name in ["pusht", "point_maze"] {
+            let recorded = try XCTUnwrap(fixture[name] as? [String: Any], name)
+            var loader = ConfigMapping()
+            for (key, value) in try XCTUnwrap(recorded["loader"] as? [String: Any]) {
+                switch value {
+                case let text as String: loader[key] = .string(root.appendingPathComponent(text).path)
+                case let number as Double where key == "action_scale": loader[key] = .double(number)
+                case let flag as Bool: loader[key] = .bool(flag)
+                default: XCTFail("\(key): \(value)")
+                }
+            }
+            let data = try RecordedGoalTrajectories(training: ["dataset": ["loader": ConfigNode.mapping(loader)]])
+            let environment = try PlanningEnvironments.make(name, imageSize: 32)
+            let expected = try XCTUnwrap(recorded["goals"] as? [[String: Any]])
+            let (goalH, interval) = (recorded["goal_H"] as! Int, recorded["frame_interval"] as! Int)
+            let goals = try PlanningGoals.replayed(environment, from: data, episodes: expected.count, seed: recorded["seed"] as! Int,
+                                                   goalH: goalH, frameInterval: interval)
+            for (episode, (ours, theirs)) in zip(goals, expected).enumerated() {
+                let (trajectory, offset) = (ours.meta["traj_id"] as! Int, ours.meta["offset"] as! Int)
+                XCTAssertEqual([trajectory, offset], [theirs["traj_id"] as! Int, theirs["offset"] as! Int], "\(name) episode \(episode)")
+                // The recorded values are float32 (Foundation's JSON reader can miss a double's last bit).
+                func single(_ values: [Double]) -> [Float] { values.map(Float.init) }
+                XCTAssertEqual(single(ours.initialState), single(theirs["init_state"] as! [Double]), "\(name) episode \(episode)")
+                if let actions = theirs["actions"] as? [[Double]] {
+                    XCTAssertEqual(try data.actions(trajectory, from: offset, count: goalH * interval).map(single), actions.map(single),
+                                   "\(name) episode \(episode)")
+                }
+                if let goal = theirs["goal_state"] as? [Double] {
+                    XCTAssertEqual(ours.goalState.count, goal.count)
+                    for (a, b) in zip(ours.goalState, goal) {
+                        XCTAssertEqual(a, b, accuracy: 1e-4 * Swift.max(1, abs(b)), "\(name) episode \(episode) goal state")
+                    }
+                }
+            }
+        }
+    }
+
     func testPlanCommandWritesUpstreamSchemaAndRefusesBadInput() throws {
         let scratch = try TemporaryDirectory("plan-cli")
         defer { scratch.remove() }

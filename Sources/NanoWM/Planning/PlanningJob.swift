@@ -100,8 +100,16 @@ public enum PlanningJob {
         case .randomState:
             return PlanningGoals.random(environment, episodes: settings.episodes, seed: settings.seed)
         case .dataset:
-            guard settings.environment == "builtin_wall", try training.config.ifPresent("dataset.name", training.config.optionalString) == "builtin_wall" else {
-                throw ConfigError(.unsupported, "planning.goal_source=dset needs the training dataset's recorded states; this build replays them for the built-in wall only (use goal_source=random_state)")
+            let dataset = try training.config.ifPresent("dataset.name", training.config.optionalString)
+            if dataset != "builtin_wall" {
+                guard try training.isRecorded() else {
+                    throw ConfigError(.unsupported, "planning.goal_source=dset replays the training dataset's recorded states, but dataset \(dataset ?? "null") has none (use goal_source=random_state)")
+                }
+                return try PlanningGoals.replayed(environment, from: try RecordedGoalTrajectories(training: training.config), episodes: settings.episodes,
+                                                  seed: settings.seed, goalH: settings.goalHorizon, frameInterval: frameInterval)
+            }
+            guard settings.environment == "builtin_wall" else {
+                throw ConfigError(.unsupported, "planning.goal_source=dset: the built-in wall's trajectories replay in env_name=builtin_wall only (got \(settings.environment))")
             }
             let store = try TrajectoryStore(directory: URL(fileURLWithPath: try training.config.string("dataset.data_dir")))
             let fraction = 1 - (try training.config.ifPresent("dataset.loader.split_ratio", training.config.optionalDouble) ?? 0.9)
