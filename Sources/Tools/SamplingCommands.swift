@@ -54,12 +54,12 @@ struct PixelOptions: ParsableArguments {
     @Option(help: "Frames per second of a video output.") var fps = 8.0
 
     /// The pixel space, on `device`: the chosen codec, else the run's (from its training
-    /// config), else none.
-    func space(_ trained: TrainedCheckpoint, device: Device) throws -> PixelSpace? {
+    /// config) when the input or output is in pixels, else none.
+    func space(_ trained: TrainedCheckpoint, input: String, output: String, device: Device) throws -> PixelSpace? {
         var space: PixelSpace
         if let kind {
             space = try PixelSpace(kind: kind, file: file, checkpoint: trained.path, device: device)
-        } else if let run = trained.configuration {
+        } else if let run = trained.configuration, PixelSpace.isNeeded(input: input, output: output) {
             space = try PixelSpace(configuration: run, checkpoint: trained.path, device: device)
         } else {
             if actions != nil { throw ValidationError("--actions goes with a video input, which needs --latent-codec") }
@@ -103,7 +103,7 @@ struct Sample: ParsableCommand {
         let (trained, network, device) = try model.load()
         let setup = try trained.samplingSetup(choices, defaults: .init(), overriding: model.overrideConfig)
         var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
-        generation.pixels = try pixels.space(trained, device: device)
+        generation.pixels = try pixels.space(trained, input: input, output: output, device: device)
         let shape = try generation.run(.window(frames: frames), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
         try model.noteAssumptions(trained, sampling: choices)
@@ -141,7 +141,7 @@ struct Rollout: ParsableCommand {
         // The reference's rollout script samples 50 sequential steps whatever its config says.
         let setup = try trained.samplingSetup(choices, defaults: .init(steps: 50, mode: .sequential), overriding: model.overrideConfig)
         var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
-        generation.pixels = try pixels.space(trained, device: device)
+        generation.pixels = try pixels.space(trained, input: input, output: output, device: device)
         let shape = try generation.run(.rollout(frames: frames, history: history, window: window), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
         try model.noteAssumptions(trained, sampling: choices)

@@ -46,6 +46,9 @@ public final class TrajectoryDataset: ClipDataset {
                               selection: indices)
     }
 
+    /// Every clip of the split, whatever the selection.
+    public func unselected() throws -> TrajectoryDataset { selection == nil ? self : try selecting(Array(0..<allCount)) }
+
     /// Every clip of the split as upstream's slice (episode, first and past-the-end raw step),
     /// in clip order: what a fixed validation subset is drawn from and stored as.
     public var slices: [ClipSlice] {

@@ -39,6 +39,14 @@ public struct PixelSpace {
     static func isVideo(_ path: String) -> Bool { videoExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased()) }
     static func isAnimation(_ path: String) -> Bool { URL(fileURLWithPath: path).pathExtension.lowercased() == "gif" }
 
+    /// Whether a command with this input and output works in pixels: a video or `frames` input,
+    /// or a video or GIF output. A latent clip in and safetensors out needs no codec.
+    public static func isNeeded(input: String, output: String) -> Bool {
+        if isVideo(input) || isVideo(output) || isAnimation(output) { return true }
+        guard let file = try? InputFile(input) else { return false }  // the command reports an unreadable input itself
+        return !file.contains("context") && file.contains("frames")
+    }
+
     /// Frames `[B, K, 3, H, W]` in [−1, 1] of a pixel-space input, or nil when the input is a
     /// latent clip (safetensors with `context`). A video is read as upstream's datasets read
     /// frames: uint8 / 255, then · 2 − 1.

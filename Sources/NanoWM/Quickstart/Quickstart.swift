@@ -96,9 +96,11 @@ public enum Quickstart {
         let evaluation = WorldModelEvaluation(model: model, codec: codec, process: process, options: options,
                                               contextFrames: settings.contextFrames, seed: 0)
 
-        // Held-out clips: evenly spaced through the validation split, a fixed subset.
-        let heldOutCount = Swift.min(settings.validationSize ?? job.validation.count, job.validation.count)
-        let heldOut = try ClipBatcher(dataset: job.validation, batchSize: heldOutCount, seed: 0)
+        // Held-out clips: evenly spaced through the whole validation split (training validates
+        // on its first validation_size clips, which all start in one episode).
+        let split = try (job.validation as? TrajectoryDataset)?.unselected() ?? job.validation
+        let heldOutCount = Swift.min(settings.validationSize ?? split.count, split.count)
+        let heldOut = try ClipBatcher(dataset: split, batchSize: heldOutCount, seed: 0)
         let (video, actions) = try heldOut.stack(heldOut.evenlySpacedIndices(heldOutCount))
         log("evaluating on \(video.shape[0]) held-out clips (\(settings.contextFrames) context + \(video.shape[1] - settings.contextFrames) generated frames, seed 0) …")
         let (report, prediction) = try evaluation.evaluate(video: video, actions: actions)
