@@ -124,12 +124,26 @@ struct Rollout: ParsableCommand {
         codec (--latent-codec, or the run's), pixels in and video out, as for `sample`.
 
         The memory the result needs is checked before any work; a run that cannot fit is refused.
+
+        From the run's dataset instead (upstream's script as it runs): --from-dataset DIR rolls out the first \
+        --num-samples validation clips whose trajectory holds --frames frames from their start (ground-truth \
+        frames and the actions recorded between them, as training reads them; the first --history frames are \
+        the context), --batch-size at a time, and writes DIR/sample_XXXX_{gen,gt,compare}.mp4 (compare: ground \
+        truth left, generated right). It needs the checkpoint's training config.yaml and its dataset.
+
+        Example:
+          nanowm rollout --checkpoint runs/quickstart/checkpoints/latest/<file>.ckpt --from-dataset rollouts \
+              --num-samples 4 --frames 16
         """)
 
     @OptionGroup var model: CheckpointOptions
     @OptionGroup var diffusion: DiffusionOptions
-    @Option(help: "Clip file with context (and action).") var input: String
-    @Option(help: "Output safetensors with samples.") var output: String
+    @Option(help: "Clip file with context (and action).") var input: String?
+    @Option(help: "Output safetensors with samples.") var output: String?
+    @Option(name: .customLong("from-dataset"), help: ArgumentHelp("Roll out validation clips of the run's dataset into this folder.", valueName: "DIR"))
+    var fromDataset: String?
+    @Option(name: .customLong("num-samples"), parsing: .unconditional, help: "With --from-dataset: clips to roll out.") var numSamples = 1
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "With --from-dataset: clips rolled out together.") var batchSize = 1
     @Option(parsing: .unconditional, help: "Frames in the result, context included.") var frames = 50
     @Option(parsing: .unconditional, help: "Context frames kept (default: 4, as upstream's rollout, at most window − 1).") var history: Int?
     @Option(parsing: .unconditional, help: "Frames the model sees at once (default: the model's window).") var window: Int?
@@ -137,13 +151,36 @@ struct Rollout: ParsableCommand {
 
     func run() throws {
         let choices = try diffusion.choices
+        if fromDataset != nil && (input != nil || output != nil) {
+            throw ConfigError(.invalidValue, "--from-dataset takes its clips from the run's dataset; drop --input and --output")
+        }
+        guard fromDataset != nil || (input != nil && output != nil) else {
+            throw ConfigError(.invalidValue, "give --input CLIP and --output FILE, or --from-dataset DIR")
+        }
         let (trained, network, device) = try model.load()
         // The reference's rollout script samples 50 sequential steps whatever its config says.
         let setup = try trained.samplingSetup(choices, defaults: .init(steps: 50, mode: .sequential), overriding: model.overrideConfig)
+        guard let input, let output else { return try rolloutFromDataset(trained, network, setup, device) }
         var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
         generation.pixels = try pixels.space(trained, input: input, output: output, device: device)
         let shape = try generation.run(.rollout(frames: frames, history: history, window: window), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
         try model.noteAssumptions(trained, sampling: choices)
+    }
+
+    private func rolloutFromDataset(_ trained: TrainedCheckpoint, _ network: NanoWMModel, _ setup: SamplingSetup, _ device: Device) throws {
+        guard let folder = fromDataset, let configuration = trained.configuration else {
+            throw ConfigError(.missingConfig, "--from-dataset needs the checkpoint's training config.yaml (none at or above \(trained.path); give --config FILE)")
+        }
+        if window != nil { throw ConfigError(.invalidValue, "--window does not apply to --from-dataset (the model's window is used)") }
+        guard diffusion.seed >= 0 else { throw ConfigError(.invalidValue, "--seed must be ≥ 0 (got \(diffusion.seed))") }
+        var rollout = DatasetRollout()
+        (rollout.samples, rollout.batchSize, rollout.length, rollout.fps) = (numSamples, batchSize, frames, pixels.fps)
+        rollout.history = history ?? Swift.min(4, network.config.numFrames - 1)
+        let space = try pixels.kind.map { try PixelSpace(kind: $0, file: pixels.file, checkpoint: trained.path, device: device) }
+            ?? PixelSpace(configuration: configuration, checkpoint: trained.path, device: device)
+        let videos = try rollout.run(model: network, configuration: configuration, pixels: space, setup: setup,
+                                     seed: UInt64(diffusion.seed), into: URL(fileURLWithPath: folder), device: device)
+        print("wrote \(videos.count / 3) rollouts of \(frames) frames to \(folder) (sample_XXXX_{gen,gt,compare}.mp4)")
     }
 }

@@ -99,5 +99,25 @@ final class TrainedCheckpointTests: XCTestCase {
             "--frames", "4", "--pred", "x", "--steps", "50", "--mode", "sequential", "--history", "1"])
         XCTAssertEqual(rolledSpelled.status, 0, rolledSpelled.error)
         try assertExactlyEqual(try samples(scratch.path("rollout-spelled.safetensors")), try samples(scratch.path("rollout.safetensors")), "rollout")
+
+        // The reference's dataset-driven rollout: the first validation clips with room for 6
+        // frames (the tiny data's held-out episode has 8 steps), as gen / gt / compare videos.
+        let folder = scratch.url.appendingPathComponent("rollouts")
+        let fromData = try NanoWMExecutable.run(["rollout", "--checkpoint", checkpoint, "--from-dataset", folder.path,
+                                                 "--num-samples", "2", "--batch-size", "2", "--frames", "6", "--steps", "2"])
+        XCTAssertEqual(fromData.status, 0, fromData.error)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(),
+                       ["sample_0000_compare.mp4", "sample_0000_gen.mp4", "sample_0000_gt.mp4",
+                        "sample_0001_compare.mp4", "sample_0001_gen.mp4", "sample_0001_gt.mp4"])
+        let (gen, gt) = (try MP4Writer.read(folder.appendingPathComponent("sample_0000_gen.mp4")),
+                         try MP4Writer.read(folder.appendingPathComponent("sample_0000_gt.mp4")))
+        XCTAssertEqual(gen.shape, gt.shape)
+        XCTAssertEqual(gen.shape[0], 6)
+        XCTAssertEqual(try MP4Writer.probe(folder.appendingPathComponent("sample_0000_compare.mp4")).width, 2 * gt.shape[3] + 6)
+        // The context frame is the ground truth itself; generated frames are the model's.
+        let first = try (gen[0].to(.float32) - gt[0].to(.float32)).abs().mean().item(Double.self)
+        XCTAssertLessThan(first, 3, "context frame: mean |Δ| \(first) of 255")
+        try assertCommandFailsWithOneLine(["rollout", "--checkpoint", checkpoint, "--from-dataset", folder.path, "--frames", "9"],
+                                          mentions: ["no validation clip's trajectory holds 9 frames"])
     }
 }

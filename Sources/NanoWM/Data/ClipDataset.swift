@@ -21,10 +21,17 @@ public protocol ClipDataset {
     /// Where clip `index` starts (trajectory and raw step), for upstream's clip names
     /// `traj_<trajectory>_start_<start>`; nil where the dataset cannot say without drawing.
     func origin(of index: Int) -> (episode: Int, start: Int)?
+    /// A window longer than a clip from clip `index`'s start, as upstream's rollout reads one:
+    /// `frames` frames `[n, C, H, W]` in [0, 1] every frame interval, and the raw actions
+    /// `[n·fi, a]` between them (normalised as the clips'); nil when the trajectory ends sooner.
+    func window(at index: Int, frames: Int) throws -> (frames: Tensor, actions: Tensor)?
 }
 
 extension ClipDataset {
     public func origin(of index: Int) -> (episode: Int, start: Int)? { nil }
+    public func window(at index: Int, frames: Int) throws -> (frames: Tensor, actions: Tensor)? {
+        throw DataError("this dataset cannot give windows longer than its clips")
+    }
 }
 
 /// Mini-batches `[B, F, C, H, W]` / `[B, F, A]` in a seeded order that is reshuffled every

@@ -95,6 +95,17 @@ public final class TrajectoryDataset: ClipDataset {
         return Clip(frames: frames, actions: actions)
     }
 
+    public func window(at index: Int, frames count: Int) throws -> (frames: Tensor, actions: Tensor)? {
+        guard let (episode, start) = origin(of: index) else { throw DataError("clip \(index) is out of range 0..<\(self.count)") }
+        let span = count * frameSkip
+        guard latents == nil else { throw DataError("a latent-cache dataset holds no frames to roll out from") }
+        guard start + span <= store.manifest.episodeLength else { return nil }
+        let data = try loaded(episode)
+        let frames = try data.frames.narrow(dim: 0, start: start, length: span).slice(dim: 0, step: frameSkip)
+            .permute(0, 3, 1, 2).to(.float32) / 255.0
+        return (frames, try data.actions.narrow(dim: 0, start: start, length: span))
+    }
+
     private func loaded(_ episode: Int) throws -> (frames: Tensor, actions: Tensor) {
         if let hit = cache[episode] { return hit }
         let data = try store.episode(episode)

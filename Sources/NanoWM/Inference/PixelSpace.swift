@@ -88,6 +88,12 @@ public struct PixelSpace {
         return nil
     }
 
+    /// Latents `[F, C, h, w]` decoded into images (the decoder's output clamped to [−1, 1]).
+    func images(_ latents: Tensor) throws -> [RGBImage] {
+        let decoded = try withNoGrad { try codec.decodeToSigned(latents) }.to(.cpu)
+        return try RGBImage.frames(from: try (decoded.clamp(min: -1, max: 1) + 1.0) * 0.5)
+    }
+
     /// Writes generated latents `[B, F, C, h, w]`: as a video of the decoded frames (the batch's
     /// clips side by side) for `.mp4`/`.gif`, else as safetensors `samples` and, when the codec
     /// decodes, `frames` in [−1, 1].

@@ -111,6 +111,16 @@ public final class WorldModelDataset: ClipDataset {
         return (try resized(frames.narrow(dim: 0, start: 0, length: clipLength)), actions, states)
     }
 
+    public func window(at index: Int, frames count: Int) throws -> (frames: Tensor, actions: Tensor)? {
+        let slice = try slice(at: index)
+        let record = try source.trajectory(slice.trajectory)
+        let end = slice.start + count * frameInterval
+        guard end <= record.length else { return nil }
+        var actions = try record.actions.narrow(dim: 0, start: slice.start, length: count * frameInterval)
+        if let statistics { actions = try (actions - statistics.mean) / statistics.std }
+        return (try resized(try source.frames(slice.trajectory, start: slice.start, end: end, step: frameInterval)), actions)
+    }
+
     /// Upstream's resize: `stretch` is bilinear to the target (align_corners false, no
     /// antialias); `pad` scales to fit, then pads with black, top/left getting the smaller half.
     func resized(_ frames: Tensor) throws -> Tensor {
