@@ -142,8 +142,8 @@ struct Rollout: ParsableCommand {
     @Option(help: "Output safetensors with samples.") var output: String?
     @Option(name: .customLong("from-dataset"), help: ArgumentHelp("Roll out validation clips of the run's dataset into this folder.", valueName: "DIR"))
     var fromDataset: String?
-    @Option(name: .customLong("num-samples"), parsing: .unconditional, help: "With --from-dataset: clips to roll out.") var numSamples = 1
-    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "With --from-dataset: clips rolled out together.") var batchSize = 1
+    @Option(name: .customLong("num-samples"), parsing: .unconditional, help: "With --from-dataset: clips to roll out (default 1).") var numSamples: Int?
+    @Option(name: .customLong("batch-size"), parsing: .unconditional, help: "With --from-dataset: clips rolled out together (default 1).") var batchSize: Int?
     @Option(parsing: .unconditional, help: "Frames in the result, context included.") var frames = 50
     @Option(parsing: .unconditional, help: "Context frames kept (default: 4, as upstream's rollout, at most window − 1).") var history: Int?
     @Option(parsing: .unconditional, help: "Frames the model sees at once (default: the model's window).") var window: Int?
@@ -156,6 +156,9 @@ struct Rollout: ParsableCommand {
         }
         guard fromDataset != nil || (input != nil && output != nil) else {
             throw ConfigError(.invalidValue, "give --input CLIP and --output FILE, or --from-dataset DIR")
+        }
+        if fromDataset == nil && (numSamples != nil || batchSize != nil) {
+            throw ConfigError(.invalidValue, "--num-samples and --batch-size go with --from-dataset; a clip file rolls out its own batch")
         }
         let (trained, network, device) = try model.load()
         // The reference's rollout script samples 50 sequential steps whatever its config says.
@@ -175,7 +178,7 @@ struct Rollout: ParsableCommand {
         if window != nil { throw ConfigError(.invalidValue, "--window does not apply to --from-dataset (the model's window is used)") }
         guard diffusion.seed >= 0 else { throw ConfigError(.invalidValue, "--seed must be ≥ 0 (got \(diffusion.seed))") }
         var rollout = DatasetRollout()
-        (rollout.samples, rollout.batchSize, rollout.length, rollout.fps) = (numSamples, batchSize, frames, pixels.fps)
+        (rollout.samples, rollout.batchSize, rollout.length, rollout.fps) = (numSamples ?? 1, batchSize ?? 1, frames, pixels.fps)
         rollout.history = history ?? Swift.min(4, network.config.numFrames - 1)
         let space = try pixels.kind.map { try PixelSpace(kind: $0, file: pixels.file, checkpoint: trained.path, device: device) }
             ?? PixelSpace(configuration: configuration, checkpoint: trained.path, device: device)

@@ -119,5 +119,8 @@ final class TrainedCheckpointTests: XCTestCase {
         XCTAssertLessThan(first, 3, "context frame: mean |Δ| \(first) of 255")
         try assertCommandFailsWithOneLine(["rollout", "--checkpoint", checkpoint, "--from-dataset", folder.path, "--frames", "9"],
                                           mentions: ["no validation clip's trajectory holds 9 frames"])
+        try assertCommandFailsWithOneLine(["rollout", "--checkpoint", checkpoint, "--input", scratch.path("clip.safetensors"),
+                                           "--output", scratch.path("x.safetensors"), "--num-samples", "2"],
+                                          mentions: ["--num-samples and --batch-size go with --from-dataset"])
     }
 }
