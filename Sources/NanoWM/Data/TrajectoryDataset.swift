@@ -47,7 +47,10 @@ public final class TrajectoryDataset: ClipDataset {
     }
 
     /// Every clip of the split, whatever the selection.
-    public func unselected() throws -> TrajectoryDataset { selection == nil ? self : try selecting(Array(0..<allCount)) }
+    public func unselected() throws -> TrajectoryDataset {
+        selection == nil ? self : try TrajectoryDataset(store: store, episodes: episodes, clipLength: clipLength, frameSkip: frameSkip,
+                                                        latents: latents)
+    }
 
     /// Every clip of the split as upstream's slice (episode, first and past-the-end raw step),
     /// in clip order: what a fixed validation subset is drawn from and stored as.

@@ -19,8 +19,7 @@ public struct DatasetRollout {
 
     public init() {}
 
-    /// Runs the rollouts into `folder`; returns the videos written. `progress` gets the
-    /// sample and frame being generated.
+    /// Runs the rollouts into `folder`; returns the videos written.
     public func run(model: NanoWMModel, configuration: RunConfiguration, pixels: PixelSpace, setup: SamplingSetup, seed: UInt64,
                     into folder: URL, device: Device = .cpu, log: (String) -> Void = { print($0) }) throws -> [URL] {
         guard pixels.codec.hasDecoder else { throw DataError("the run's codec cannot decode latents to pixels; a dataset rollout writes videos") }
@@ -33,9 +32,9 @@ public struct DatasetRollout {
         let frameInterval = try configuration.config.ifPresent("dataset.frame_interval", configuration.config.optionalInt) ?? 1
         let validation = try configuration.datasets().validation
         // The first clips with enough headroom, in the split's order, as the reference scans them.
-        var chosen: [(index: Int, frames: Tensor, actions: Tensor)] = []
+        var chosen: [(frames: Tensor, actions: Tensor)] = []
         for index in 0..<validation.count where chosen.count < samples {
-            if let window = try validation.window(at: index, frames: length) { chosen.append((index, window.frames, window.actions)) }
+            if let window = try validation.window(at: index, frames: length) { chosen.append(window) }
         }
         guard !chosen.isEmpty else {
             throw DataError("no validation clip's trajectory holds \(length) frames × frame_interval \(frameInterval) from its start; lower --frames")
@@ -57,7 +56,7 @@ public struct DatasetRollout {
                                      frameInterval: frameInterval, length: length) { done, _ in bar.update(done) }
             }
             bar.finish()
-            for (offset, _) in batch.enumerated() {
+            for offset in batch.indices {
                 let name = String(format: "sample_%04d", start + offset)
                 let gen = try pixels.images(try generated.select(dim: 0, index: offset))
                 let gt = try pixels.images(try latents.select(dim: 0, index: offset))
