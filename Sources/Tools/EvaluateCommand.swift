@@ -17,10 +17,16 @@ struct EvaluateCommand: ParsableCommand {
         else the first dataset.loader.validation_size clips (all with null). Each is sampled from its first \
         model.n_context_frames frames with experiment.evaluation.num_sampling_steps (else \
         model.num_sampling_steps) DDIM steps on the full diffusion process, as upstream's \
-        evaluation, seeded with experiment.infra.seed; then scored on the predicted frames: \
+        evaluation; then scored on the predicted frames: \
         mse, psnr, ssim, and lpips / fid / fvd when their networks exist \
-        (experiment.evaluation.metrics.{lpips,inception,i3d}_model_path; checkpoints/README.md). \
-        Encoder-only codecs get upstream's latent metrics.
+        (experiment.evaluation.metrics.{lpips,inception,i3d}_model_path; checkpoints/README.md), \
+        and the validation loss (val_loss). Encoder-only codecs get upstream's latent metrics.
+
+        Every random draw is upstream's, in its order, from experiment.infra.seed (model \
+        initialisation, codec probe, metric networks, DataLoader seed, then per batch the \
+        validation loss before sampling), so the same checkpoint and data give upstream's \
+        predictions and numbers. With experiment.evaluation.metrics.evaluate=false only val_loss \
+        is computed, as upstream.
 
         The run folder receives metrics.json (metrics, every setting behind them, counts, notes, \
         per-frame means), metrics_per_frame.png, config.yaml and eval_videos/step_0000000/<clip>/ \

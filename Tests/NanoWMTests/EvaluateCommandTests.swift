@@ -42,7 +42,7 @@ final class EvaluateCommandTests: XCTestCase {
             XCTAssertTrue(result.output.contains("metrics: "), result.output)
             metrics.append(try MetricsFile.readMetrics(scratch.path("\(run)/metrics.json")))
         }
-        XCTAssertEqual(metrics[0].map(\.name), ["mse", "psnr", "ssim", "lpips"])
+        XCTAssertEqual(metrics[0].map(\.name), ["mse", "psnr", "ssim", "lpips", "val_loss"])
         XCTAssertEqual(metrics[0].map(\.value), metrics[1].map(\.value), "a seeded evaluation repeats exactly")
 
         let run = scratch.url.appendingPathComponent("eval1")

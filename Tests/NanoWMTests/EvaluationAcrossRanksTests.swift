@@ -125,7 +125,7 @@ final class EvaluationAcrossRanksTests: XCTestCase {
 
         let (one, two) = (try jsonObject(atPath: scratch.path("one/metrics.json")), try jsonObject(atPath: scratch.path("two/metrics.json")))
         XCTAssertEqual((one["counts"] as? [String: Int])?["clips"], 6)
-        XCTAssertEqual((one["metrics"] as? [String: Double]).map { Set($0.keys) }, ["mse", "psnr", "ssim", "lpips", "fid"])
+        XCTAssertEqual((one["metrics"] as? [String: Double]).map { Set($0.keys) }, ["mse", "psnr", "ssim", "lpips", "fid", "val_loss"])
         for key in ["metrics", "counts", "per_frame"] {
             XCTAssertEqual(one[key] as? NSDictionary, two[key] as? NSDictionary, key)
         }

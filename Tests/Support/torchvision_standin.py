@@ -7,6 +7,7 @@ VGG-16 feature stack, written here with torchvision's module and parameter names
 libraries' own code runs unchanged on top of them and their state dicts load strictly), and no
 weights: tests load random ones into both the library's network and ours.
 """
+import importlib.machinery
 import sys
 import types
 
@@ -159,9 +160,10 @@ VGG16_LAYOUT = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "
 
 
 class VGG(nn.Module):
-    """torchvision's VGG-16 ("D"): only `features` is used by lpips."""
+    """torchvision's VGG-16 ("D"), classifier included: lpips keeps only `features`, but building
+    the whole network draws what torchvision's draws from the global generator."""
 
-    def __init__(self):
+    def __init__(self, num_classes=1000, init_weights=True, dropout=0.5):
         super().__init__()
         layers, channels = [], 3
         for entry in VGG16_LAYOUT:
@@ -171,6 +173,20 @@ class VGG(nn.Module):
                 layers += [nn.Conv2d(channels, entry, kernel_size=3, padding=1), nn.ReLU(inplace=True)]
                 channels = entry
         self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(4096, 4096), nn.ReLU(True), nn.Dropout(p=dropout),
+            nn.Linear(4096, num_classes))
+        if init_weights:
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+                    if m.bias is not None:
+                        nn.init.constant_(m.bias, 0)
+                elif isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, 0, 0.01)
+                    nn.init.constant_(m.bias, 0)
 
 
 def inception_v3(weights=None, pretrained=False, **kwargs):
@@ -178,9 +194,12 @@ def inception_v3(weights=None, pretrained=False, **kwargs):
     return Inception3(**kwargs)
 
 
-def vgg16(weights=None, pretrained=False):
-    # lpips asks for pretrained weights unless pnet_rand; tests load their own into the whole network.
-    return VGG()
+def vgg16(weights=None, pretrained=False, **kwargs):
+    # Asked for pretrained weights (lpips does unless pnet_rand), torchvision skips its own
+    # initialisation and loads them; the stand-in has none to load: tests load their own.
+    if weights is not None or pretrained:
+        kwargs["init_weights"] = False
+    return VGG(**kwargs)
 
 
 def install():
@@ -198,4 +217,26 @@ def install():
     models.inception_v3 = inception_v3
     models.vgg16 = vgg16
     package.models = models
-    sys.modules.update({"torchvision": package, "torchvision.models": models, "torchvision.models.inception": inception})
+    # Imported by the reference's evaluation code; it writes videos with OpenCV when
+    # torchvision's writer fails.
+    def absent(name):
+        def call(*args, **kwargs):
+            raise NotImplementedError(f"the torchvision stand-in has no {name}")
+        return call
+    transforms = types.ModuleType("torchvision.transforms")
+    io = types.ModuleType("torchvision.io")
+
+    io.write_video = absent("write_video")
+    utils = types.ModuleType("torchvision.utils")
+    functional = types.ModuleType("torchvision.transforms.functional")
+    utils.make_grid = absent("make_grid")
+    functional.to_tensor, functional.resize = absent("to_tensor"), absent("resize")
+    transforms.functional = functional
+    package.transforms, package.io, package.utils = transforms, io, utils
+    registered = {"torchvision": package, "torchvision.models": models, "torchvision.models.inception": inception,
+                  "torchvision.transforms": transforms, "torchvision.transforms.functional": functional,
+                  "torchvision.io": io, "torchvision.utils": utils}
+    for name, module in registered.items():
+        # Packages probe for torchvision with importlib.util.find_spec, which needs a spec.
+        module.__spec__ = importlib.machinery.ModuleSpec(name, None)
+    sys.modules.update(registered)

@@ -119,6 +119,7 @@ public struct CachedLatentCodec: LatentCodec {
     public init(_ codec: LatentCodec) { self.codec = codec }
 
     public var hasDecoder: Bool { codec.hasDecoder }
+    public var encodingDraws: Bool { codec.encodingDraws }
     public func latentShape(forFrame frame: [Int]) -> [Int] { codec.latentShape(forFrame: frame) }
     public func to(_ device: Device) throws { try codec.to(device) }
     public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {

@@ -28,12 +28,17 @@ public protocol LatentCodec {
     /// a batch to another (an evaluation rank) keeps the generator where encoding it would.
     /// Deterministic encoders draw nothing.
     func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws
+    /// Whether encoding draws from the global generator (the SD-VAE's posterior sample), so
+    /// that encoding the same frames twice gives two different results.
+    var encodingDraws: Bool { get }
 }
 
 /// Stored 8-bit frames as codecs take them, the way upstream's datasets make them: / 255, then · 2 − 1.
 public func signedFrames(_ bytes: Tensor) throws -> Tensor { try bytes.to(.float32) / 255.0 * 2.0 - 1.0 }
 
 extension LatentCodec {
+    public var encodingDraws: Bool { false }
+
     /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 first, as upstream's
     /// dataset does, then encoded as upstream's codecs encode.
     public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }

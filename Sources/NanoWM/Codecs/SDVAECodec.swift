@@ -44,6 +44,8 @@ public final class SDVAECodec: LatentCodec {
         return try scaledSample(mean: mean, logVariance: logVariance, share: share, of: shares)
     }
 
+    public var encodingDraws: Bool { true }
+
     /// The posterior sample's draw (the moments are float32 `[N, C, H/f, W/f]`), dropped.
     public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {
         _ = try Tensor.randn([count] + latentShape(forFrame: frame), dtype: .float32, device: device)

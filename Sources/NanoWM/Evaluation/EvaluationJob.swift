@@ -6,10 +6,10 @@ import SwiftTorch
 /// `vae.*` weights; every clip of the validation set (restricted to the fixed subset when one
 /// is configured); the first n_context encoded frames as context; diffusion-forcing sampling on
 /// the full training process with its truncated DDIM grid, the configured scheduling mode and
-/// history stabilisation, seeded once with experiment.infra.seed; then the metrics on the
-/// predicted frames (pixel codecs) or the latent metrics (encoder-only codecs). Writes
-/// metrics.json (with every setting behind the numbers), eval_videos/ as upstream lays it out,
-/// and a per-frame plot.
+/// history stabilisation, every random draw the reference's (`EvaluationDraws`); then the
+/// metrics on the predicted frames (pixel codecs) or the latent metrics (encoder-only codecs),
+/// and the validation loss. Writes metrics.json (with every setting behind the numbers),
+/// eval_videos/ as upstream lays it out, and a per-frame plot.
 ///
 /// With a process group the batches are split across the ranks in consecutive blocks; each
 /// rank first makes (and drops) the random draws of the batches before its block, so every
@@ -78,9 +78,9 @@ public final class EvaluationJob {
     }
 
     /// The model with the checkpoint's weights, loaded strictly as upstream's evaluation does.
+    /// Building it makes the model's initialisation draws (`EvaluationDraws`, step 2).
     func model(codec: LatentCodec) throws -> NanoWMModel {
         let opened = try Checkpoint.open(checkpoint)
-        try manualSeed(configuration.settings.seed)
         let model = try NanoWMModel(configuration.model)
         let report = try UpstreamWeights.load(opened, into: model)
         log("checkpoint: \(checkpoint) (\(report))")
@@ -108,6 +108,8 @@ public final class EvaluationJob {
     }
 
     /// The same with the metric networks already loaded (`notes`: metrics left out, and why).
+    /// Every random draw is the reference's, in its order (`EvaluationDraws`): the same
+    /// checkpoint, data and settings give the same predictions and numbers as its evaluate task.
     func run(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
              progress: Bool) throws -> MetricsSummary {
         let settings = configuration.settings
@@ -115,8 +117,16 @@ public final class EvaluationJob {
         guard validation.count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
         guard batchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.batch_size must be positive") }
         let latentOnly = !codec.hasDecoder
+        // experiment.evaluation.metrics.evaluate: without it the reference's validation samples
+        // nothing and logs only val_loss.
+        let sampling = settings.sampledClipMetrics
+        try manualSeed(settings.seed)
         let model = try model(codec: codec)
+        try EvaluationDraws.codecProbe(codec, frame: validation.frameShape)
+        if sampling && !latentOnly { try EvaluationDraws.metricNetworks() }
+        try EvaluationDraws.dataLoaderSeed()
         try codec.to(device)
+        let objective = DiffusionForcingLoss(process: try settings.makeProcess(device: device), settings: settings)
         let setup = try samplingSetup()
         let (process, options) = try setup.make(device: device)
         let sampler = DiffusionForcingSampler(process: process, options: options)
@@ -127,23 +137,42 @@ public final class EvaluationJob {
         var latents = LatentMetricAccumulator()
         let batches = stride(from: 0, to: validation.count, by: batchSize).map { Array($0..<Swift.min($0 + batchSize, validation.count)) }
         let mine = group.map { RankShare.range(count: batches.count, rank: $0.rank, worldSize: $0.worldSize) } ?? batches.indices
-        log("evaluating \(validation.count) clips (\(contextFrames) context + \(configuration.model.numFrames - contextFrames) generated frames, "
-            + "\(options.steps) DDIM steps on the \(process.numTimesteps)-step process, \(options.mode.rawValue), seed \(settings.seed))"
+        // Each batch's loss times its size, at the batch's index: summed in batch order
+        // whichever rank computed it, so any number of processes gives one process's value.
+        var weightedLosses = [Double](repeating: 0, count: batches.count)
+        log("evaluating \(validation.count) clips (" + (sampling
+            ? "\(contextFrames) context + \(configuration.model.numFrames - contextFrames) generated frames, "
+              + "\(options.steps) DDIM steps on the \(process.numTimesteps)-step process, \(options.mode.rawValue), "
+            : "validation loss only: experiment.evaluation.metrics.evaluate is false, ") + "seed \(settings.seed))"
             + (group.map { " across \($0.worldSize) processes" } ?? "") + " …")
-        // Upstream seeds once (seed_everything) and then draws through the whole validation loop.
-        try manualSeed(settings.seed)
         for skipped in batches[..<mine.lowerBound] {
-            try discardDraws(of: skipped.count, validation: validation, codec: codec, sampler: sampler)
+            try discardDraws(of: skipped.count, validation: validation, codec: codec, objective: objective,
+                             sampler: sampling ? sampler : nil)
         }
         let bar = progress && isWriter ? ProgressBar("evaluate", total: mine.count) : nil
         for (done, indices) in batches[mine].enumerated() {
             let (video, actions) = try ClipBatcher(dataset: validation, batchSize: batchSize, seed: 0).stack(indices)
             let truth = try (video.to(device) * 2.0 - 1.0)
-            let z = try codec.encode(signed: try truth.flatten(start: 0, end: 1))
-            let zShaped = try z.reshape([indices.count, video.shape[1]] + Array(z.shape[1...]))
+            let frames = try truth.flatten(start: 0, end: 1)
+            func encoded() throws -> Tensor {
+                let z = try withNoGrad { try codec.encode(signed: frames) }
+                return try z.reshape([indices.count, video.shape[1]] + Array(z.shape[1...]))
+            }
+            let action = model.config.useAction ? try actions.to(device) : nil
+            let denoiser: Denoiser = { x, t in try model(x, t: t, action: action) }
+            // validation_step: the loss of the batch, on its own encoding.
+            let lossLatents = try encoded()
+            let batchLoss = try withNoGrad {
+                try withAutocast(.cuda, enabled: settings.mixedPrecision && device != .cpu) {
+                    try objective(denoiser, latents: lossLatents).item(Double.self)
+                }
+            }
+            weightedLosses[mine.lowerBound + done] = batchLoss * Double(indices.count)
+            guard sampling else { bar?.update(done + 1); continue }
+            // The sampling callback encodes the batch again (a second posterior sample).
+            let zShaped = codec.encodingDraws ? try encoded() : lossLatents
             let sample = try withNoGrad {
-                try sampler.sample({ x, t in try model(x, t: t, action: model.config.useAction ? try actions.to(self.device) : nil) },
-                                   shape: zShaped.shape, context: zShaped, contextFrames: contextFrames)
+                try sampler.sample(denoiser, shape: zShaped.shape, context: zShaped, contextFrames: contextFrames)
             }
             let names = indices.map { Self.clipName(validation, $0) }
             if latentOnly {
@@ -157,26 +186,41 @@ public final class EvaluationJob {
             bar?.update(done + 1)
         }
         if let group {
-            if latentOnly { try latents.gather(over: group) }
-            else { try pixels.gather(over: group, names: (0..<validation.count).map { Self.clipName(validation, $0) }) }
+            weightedLosses = try group.sum(weightedLosses)
+            if sampling {
+                if latentOnly { try latents.gather(over: group) }
+                else { try pixels.gather(over: group, names: (0..<validation.count).map { Self.clipName(validation, $0) }) }
+            }
         }
-        var summary = latentOnly ? latents.summary(clips: validation.count, contextFrames: contextFrames, frames: configuration.model.numFrames)
+        var summary = MetricsSummary()
+        if sampling {
+            summary = latentOnly ? latents.summary(clips: validation.count, contextFrames: contextFrames, frames: configuration.model.numFrames)
                                  : try pixels.summary()
+        } else {
+            summary.counts = [("clips", validation.count)]
+        }
+        // Lightning's epoch value of the logged val_loss: the batch-size-weighted mean.
+        summary.metrics.append(("val_loss", weightedLosses.reduce(0, +) / Double(validation.count)))
         // The job's notes say which file is missing; the accumulator's own note for that metric goes.
         let missing = notes.compactMap { $0.components(separatedBy: " omitted:").first }
-        summary.notes = notes + summary.notes.filter { note in !missing.contains { note.hasPrefix($0 + " omitted:") } }
+        summary.notes = (sampling ? notes : []) + summary.notes.filter { note in !missing.contains { note.hasPrefix($0 + " omitted:") } }
         guard isWriter else { return summary }
         try write(summary, setup: setup, options: options, clips: validation.count, batchSize: batchSize, codec: codec)
         return summary
     }
 
-    /// The random draws sampling a batch of `count` clips makes (the codec's, then the
-    /// sampler's), without sampling it: what a rank does for the batches another rank takes.
-    func discardDraws(of count: Int, validation: ClipDataset, codec: LatentCodec, sampler: DiffusionForcingSampler) throws {
+    /// The random draws a batch of `count` clips takes (the loss's encoding, timesteps and
+    /// noise; then, with `sampler`, the sampling's encoding and the sampler's), made and dropped
+    /// without a model: what a rank does for the batches another rank takes.
+    func discardDraws(of count: Int, validation: ClipDataset, codec: LatentCodec, objective: DiffusionForcingLoss,
+                      sampler: DiffusionForcingSampler?) throws {
         let frames = validation.clipLength
+        let latentShape = [count, frames] + codec.latentShape(forFrame: validation.frameShape)
         try codec.discardEncodingDraws(frames: count * frames, of: validation.frameShape, device: device)
-        try sampler.discardDraws(shape: [count, frames] + codec.latentShape(forFrame: validation.frameShape),
-                                 contextFrames: configuration.settings.contextFrames, device: device)
+        try objective.discardDraws(latentShape: latentShape, device: device)
+        guard let sampler else { return }
+        try codec.discardEncodingDraws(frames: count * frames, of: validation.frameShape, device: device)
+        try sampler.discardDraws(shape: latentShape, contextFrames: configuration.settings.contextFrames, device: device)
     }
 
     /// Upstream's eval_videos layout: all T frames, context included, at 3 fps, and raw_data.npz
@@ -215,7 +259,13 @@ public final class EvaluationJob {
             ("timestep_grid", "float32 linspace(-1, \(setup.diffusionSteps - 1), steps+1) truncated, on the full process (upstream's evaluation)"),
             ("scheduling_mode", options.mode.rawValue), ("history_stabilization_level", options.historyStabilization),
             ("eta", options.eta), ("pred_name", settings.target.rawValue), ("seed", Int(settings.seed)), ("batch_size", batchSize),
-            ("aggregation", "mean over predicted frames (upstream's mean of batch means when batches are equal)"),
+            ("aggregation", "mean over predicted frames (upstream's mean of batch means when batches are equal); "
+                + "val_loss: batch-size-weighted mean of the batches' losses (Lightning's epoch value)"),
+            ("sampled_clip_metrics", settings.sampledClipMetrics),
+            ("seeding", "the reference's evaluate task: seed_everything(seed), then the model's initialisation, the codec probe, "
+                + (settings.sampledClipMetrics && codec.hasDecoder ? "the metric networks' construction, " : "")
+                + "the DataLoader's base seed; per batch the validation loss's draws"
+                + (settings.sampledClipMetrics ? ", then the sampling's" : "")),
         ]
         entries += try [("lpips", Self.metricKeys.lpips), ("inception", Self.metricKeys.inception), ("i3d", Self.metricKeys.i3d)].map { name, key in
             let path = try config.ifPresent(key, config.optionalString)

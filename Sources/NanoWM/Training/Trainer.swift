@@ -40,6 +40,7 @@ public final class Trainer {
     public private(set) var step = 0
 
     private let updateRule: UpdateRule
+    private let objective: DiffusionForcingLoss
     /// The same batches as `batches`, decoded ahead on a background thread.
     private let prefetched: PrefetchingBatches
     private var interrupted = false
@@ -76,6 +77,7 @@ public final class Trainer {
         batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize * (group?.worldSize ?? 1), seed: settings.seed)
         prefetched = PrefetchingBatches(batches, share: group?.rank ?? 0, of: group?.worldSize ?? 1)
         updateRule = UpdateRule(settings: settings)
+        objective = DiffusionForcingLoss(process: process, settings: settings)
     }
 
     // MARK: - One step
@@ -96,16 +98,10 @@ public final class Trainer {
     func loss(video: Tensor, actions: Tensor, generator: Generator? = nil) throws -> Tensor {
         let (share, shares) = generator == nil ? (rank, worldSize) : (0, 1)
         let x = try encode(video, share: share, of: shares)
-        let b = x.shape[0]
-        func block(_ global: Tensor) throws -> Tensor { shares == 1 ? global : try global.narrow(dim: 0, start: share * b, length: b) }
-        let shape = settings.diffusionForcing ? [b * shares, x.shape[1]] : [b * shares]
-        let t = try block(try settings.timestepSampling.sample(shape, timesteps: settings.diffusionSteps, device: device, generator: generator))
-        let noise = try block(try Tensor.randn([b * shares] + Array(x.shape.dropFirst()), device: device, generator: generator))
         let action = model.config.useAction ? try actions.to(device) : nil
-        let terms = try withAutocast(.cuda, enabled: settings.mixedPrecision && device != .cpu) {
-            try process.trainingLosses({ try self.model($0, t: $1, action: action) }, x0: x, t: t, noise: noise)
+        return try withAutocast(.cuda, enabled: settings.mixedPrecision && device != .cpu) {
+            try objective({ try self.model($0, t: $1, action: action) }, latents: x, share: share, of: shares, generator: generator)
         }
-        return try terms.loss.mean()
     }
 
     /// One optimizer step over `gradientAccumulation` micro-batches, under the run's update
