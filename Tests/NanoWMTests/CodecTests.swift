@@ -13,7 +13,7 @@ final class CodecTests: XCTestCase {
     static let models: Result<TemporaryDirectory, Error> = Result { try makeModels() }
 
     static func makeModels() throws -> TemporaryDirectory {
-        let directory = try TemporaryDirectory("codec-tests")
+        let directory = try TemporaryDirectory.removedAtExit("codec-tests")
         _ = try PyTorchBaseline.shared.run("""
         from diffusers.models import AutoencoderKL
         from transformers import Dinov2Config, Dinov2Model, VJEPA2Config, VJEPA2Model

@@ -128,7 +128,8 @@ final class ConfigComposerTests: XCTestCase {
         XCTAssertEqual(composition.choiceMap["dataset"], "builtin/wall")
         XCTAssertEqual(composition.choiceMap["latent_codec"], "pixel")
         let cfg = try composition.resolved()
-        XCTAssertEqual(try cfg.int("experiment.training.max_steps"), 2800)
+        XCTAssertEqual(try cfg.int("experiment.training.max_steps"), 5000)
+        XCTAssertEqual(try cfg.int("model.patch_size"), 8)  // 16 tokens a 32×32 frame
         XCTAssertEqual(try cfg.bool("experiment.infra.compile"), false)
         XCTAssertEqual(try cfg.int("model.hidden_size"), 128)
         // The global experiment file overrides keys of the model and dataset it selects.

@@ -13,7 +13,7 @@ final class EvaluationMetricsTests: XCTestCase {
     static let relativeTolerance = 1e-4
 
     /// Networks exported once per test process, each when first used (the Inception takes seconds).
-    static let folder = try! TemporaryDirectory("metric-nets")
+    static let folder = try! TemporaryDirectory.removedAtExit("metric-nets")
     static let script = PyTorchBaseline.repositoryRoot.appendingPathComponent("scripts/export_metric_nets.py").path
 
     static func export(_ network: String, seed: Int) -> String {

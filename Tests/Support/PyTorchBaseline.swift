@@ -28,6 +28,7 @@ public final class PyTorchBaseline {
     private init() {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("nanowm-baseline-\(ProcessInfo.processInfo.processIdentifier)")
         try? FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        removeAtExit(scratch)
     }
 
     private func start() throws {
