@@ -80,7 +80,7 @@ final class RunCommandTests: XCTestCase {
         let composer = try ConfigComposer.locate()
         func tiny(_ override: String) -> [String] { TinyTraining.overrides(dataDirectory: dataFolder, [override]) }
         let refusals: [([String], String)] = [
-            (["experiment=quickstart", "model=nanowm_b2"], "model.patch_size=4 conflicts with model.arch=NanoWM-B/2"),
+            (["experiment=quickstart", "model=nanowm_b2"], "model.patch_size=8 conflicts with model.arch=NanoWM-B/2"),
             (tiny("model.image_size=32"), "model.image_size is 32 but the dataset's frames are 16×16"),
             (tiny("experiment.training.batch_size=0"), "experiment.training.batch_size must be positive"),
             (tiny("experiment.diffusion.pred_name=z"), "experiment.diffusion.pred_name: unknown prediction target 'z'"),
