@@ -31,7 +31,7 @@ final class SamplingSetupTests: XCTestCase {
         // Training validation and the quickstart build through the same factory.
         var settings = TrainingSettings()
         settings.samplingSteps = 3
-        let (process, options) = try settings.evaluationSampler(device: .meta)
+        let (process, options) = try settings.respacedSamplingSetup().make(device: .meta)
         XCTAssertEqual(options.steps, 3)
         XCTAssertEqual(Set(try XCTUnwrap(process as? GaussianDiffusion).tables.map(\.device)), [.meta])
     }
@@ -100,7 +100,7 @@ final class SamplingSetupTests: XCTestCase {
 
         var settings = TrainingSettings()
         settings.evaluationSamplingSteps = 0
-        XCTAssertThrowsError(try settings.evaluationSampler()) {
+        XCTAssertThrowsError(try settings.respacedSamplingSetup().make(device: .cpu)) {
             XCTAssertTrue("\($0)".hasPrefix("experiment.evaluation.num_sampling_steps must be at least 1"), "\($0)")
         }
     }

@@ -132,7 +132,7 @@ public struct TrainedCheckpoint {
         var setup = SamplingSetup()
         if let configuration {
             let trained = configuration.settings
-            setup = trained.evaluationSetup()
+            setup = trained.respacedSamplingSetup()
             setup.respaced = true
             setup.names = .commandLine
             if let steps = defaults.steps { setup.options.steps = steps }

@@ -35,7 +35,7 @@ public final class EvaluationJob {
 
 
     /// The sampling description: upstream's evaluation samples on every training timestep.
-    func samplingSetup() throws -> SamplingSetup { configuration.settings.upstreamValidationSetup() }
+    func samplingSetup() throws -> SamplingSetup { configuration.settings.validationSamplingSetup() }
 
     static let metricKeys = (lpips: "experiment.evaluation.metrics.lpips_model_path",
                              inception: "experiment.evaluation.metrics.inception_model_path",

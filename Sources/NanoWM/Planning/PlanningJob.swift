@@ -62,7 +62,7 @@ public enum PlanningJob {
     /// The training run's process (all training steps, as upstream's planner builds it) sampled
     /// with the planning run's steps, scheduling mode and history stabilisation.
     static func samplingSetup(_ planning: ConfigNode, _ training: RunConfiguration, _ settings: PlanningSettings) throws -> SamplingSetup {
-        var setup = training.settings.evaluationSetup()
+        var setup = training.settings.respacedSamplingSetup()
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         setup.options.eta = 0

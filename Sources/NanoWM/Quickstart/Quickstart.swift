@@ -91,7 +91,7 @@ public enum Quickstart {
         model.eval()
 
         let settings = job.configuration.settings
-        let (process, options) = try settings.evaluationSampler(device: job.trainer.device)
+        let (process, options) = try settings.respacedSamplingSetup().make(device: job.trainer.device)
         let codec = job.codec
         let evaluation = WorldModelEvaluation(model: model, codec: codec, process: process, options: options,
                                               contextFrames: settings.contextFrames, seed: 0)
@@ -193,7 +193,7 @@ public enum Quickstart {
     /// decoded to `input_rollout.mp4` in the run folder.
     static func rolloutFromUserClip(_ clip: UserClip, job: TrainingJob, frames: Int, log: (String) -> Void) throws -> String {
         var generation = ClipGeneration(model: job.trainer.model, device: job.trainer.device,
-                                        setup: job.configuration.settings.evaluationSetup(), seed: 0)
+                                        setup: job.configuration.settings.respacedSamplingSetup(), seed: 0)
         var pixels = PixelSpace(codec: job.codec)
         pixels.actionFile = clip.actions
         generation.pixels = pixels

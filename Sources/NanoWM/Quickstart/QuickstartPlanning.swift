@@ -59,7 +59,7 @@ public enum QuickstartPlanning {
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
         let goals = try self.goals(run.validation, settings: settings, environment: environment, frameInterval: frameInterval)
 
-        var setup = run.configuration.settings.evaluationSetup()
+        var setup = run.configuration.settings.respacedSamplingSetup()
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         // Upstream's planning scripts sample every window with model.scheduling_mode=full_sequence:

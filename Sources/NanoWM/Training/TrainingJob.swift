@@ -119,7 +119,7 @@ public final class TrainingJob {
     static func sampledClipMetrics(trainer: Trainer, validation: ClipDataset, codec: LatentCodec,
                                    settings: TrainingSettings) throws -> ((Int) throws -> [String: Double])? {
         guard validation.count > 0 else { return nil }
-        let (process, options) = try settings.upstreamValidationSetup().make(device: trainer.device)
+        let (process, options) = try settings.validationSamplingSetup().make(device: trainer.device)
         let subset = try ClipBatcher(dataset: validation, batchSize: 4, seed: 0)
         let indices = subset.evenlySpacedIndices(4)
         return { _ in

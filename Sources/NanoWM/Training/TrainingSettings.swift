@@ -51,24 +51,11 @@ public struct TrainingSettings: Sendable {
                                      zeroTerminalSNR: zeroTerminalSNR, snrGamma: snrGamma, device: device)
     }
 
-    /// How the quickstart's held-out evaluation and rollouts sample: the model's scheduling mode
-    /// and history stabilisation, with `evaluation.num_sampling_steps` (else the model's) steps
-    /// on the matching respaced process, as upstream's sampling scripts build it.
-    public func evaluationSampler(device: Device = .cpu) throws -> (process: DiffusionProcess, options: SamplingOptions) {
-        try evaluationSetup().make(device: device)
-    }
-
-    /// Upstream's validation and evaluation sampling (spec §3.2): the same steps and mode on the
-    /// full training process, with the float32 linspace(−1, T−1, k+1) grid truncated, instead
-    /// of a process respaced to the steps.
-    public func upstreamValidationSetup() -> SamplingSetup {
-        var setup = evaluationSetup()
-        setup.respaced = false
-        return setup
-    }
-
-    /// The sampling description behind `evaluationSampler`.
-    public func evaluationSetup() -> SamplingSetup {
+    /// Sampling on a process respaced to the steps, as the reference's sampling scripts build
+    /// it: the model's scheduling mode (or experiment.evaluation.scheduling_mode), history
+    /// stabilisation, and `evaluation.num_sampling_steps` (else the model's) steps. The
+    /// quickstart's held-out evaluation, rollouts and planning sample this way.
+    public func respacedSamplingSetup() -> SamplingSetup {
         var setup = SamplingSetup()
         (setup.target, setup.schedule, setup.zeroTerminalSNR) = (target, schedule, zeroTerminalSNR)
         setup.diffusionSteps = diffusionSteps
@@ -78,6 +65,15 @@ public struct TrainingSettings: Sendable {
         setup.names = SamplingSetup.Names(
             steps: evaluationSamplingSteps == nil ? "model.num_sampling_steps" : "experiment.evaluation.num_sampling_steps",
             eta: "eta", historyStabilization: "experiment.diffusion.history_stabilization_level")
+        return setup
+    }
+
+    /// The reference's validation and evaluate-task sampling (spec §3.2): the same steps and
+    /// mode on the full training process, with the float32 linspace(−1, T−1, k+1) grid
+    /// truncated, instead of a process respaced to the steps.
+    public func validationSamplingSetup() -> SamplingSetup {
+        var setup = respacedSamplingSetup()
+        setup.respaced = false
         return setup
     }
 
