@@ -58,6 +58,9 @@ let package = Package(
     targets: [
         .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
         .target(name: "SwiftTorch", dependencies: ["CTorchShim"]),
+        // Python's own algorithms where the reference's results depend on them bit for bit:
+        // NumPy's and CPython's Mersenne Twister draws, SHA-1 of Python reprs, json.dumps strings.
+        .target(name: "PythonCompatible"),
         // MP4 and PNG output through OpenCV (libopencv-dev), in its own shim: CTorchShim stays libtorch only.
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
                 linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
@@ -72,7 +75,7 @@ let package = Package(
         // CSGO's HDF5 files through the HDF5 C library (Debian libhdf5-dev, serial build).
         .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
                 linkerSettings: [.linkedLibrary("hdf5_serial")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "CVideoShim", "CChipmunk", "CMuJoCo", "CCompressionShim", "CHDF5Shim",
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "CVideoShim", "CChipmunk", "CMuJoCo", "CCompressionShim", "CHDF5Shim",
                                                .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
@@ -87,7 +90,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
                 exclude: ["torch_worker.py", "torchvision_standin.py"]),
         .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
-        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "TestSupport"]),
+        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "PythonCompatible", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import PythonCompatible
 
 /// PushT against the reference's own environment (committed fixture made by
 /// Tests/Fixtures/make_pusht_fixtures.py with the reference's PushTWrapper: pymunk physics,

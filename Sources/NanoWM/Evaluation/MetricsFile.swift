@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import PythonCompatible
 
 /// The metrics file of `nanowm metrics` and `nanowm evaluate`:
 ///

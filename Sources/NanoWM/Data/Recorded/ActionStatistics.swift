@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import PythonCompatible
 
 /// Per-dimension action statistics of a split, raw (before chunking), `std` including
 /// upstream's `+1e-6`. Found as upstream finds them: its on-disk cache

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import PythonCompatible
 
 /// One clip's place in its trajectory (upstream's `SliceInfo` / slice spec): raw steps
 /// `start..<end`, `end − start = T·fi`.

@@ -1,4 +1,5 @@
 import SwiftTorch
+import PythonCompatible
 
 /// Upstream's trajectory-level split (`_split_trajectories_indices`): NumPy's global legacy
 /// generator seeded with `random_seed` shuffles `arange(N)`; the first `int(N · split_ratio)`

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import PythonCompatible
 
 /// Upstream's fixed validation subset (`validation_fixed_subset_*`,
 /// `validation_subset.json`): `RandomState(seed).choice(M, size, replace=False)` over the

@@ -1,4 +1,3 @@
-import SwiftTorch
 
 /// CPython's `random.Random(seed)` for a non-negative integer seed: the MT19937 generator seeded
 /// by `init_by_array` with the seed's 32-bit words, and the `getrandbits`, `random`, `choice`

@@ -2,11 +2,12 @@ import Foundation
 import SwiftTorch
 import TestSupport
 import XCTest
+import PythonCompatible
 
 /// NumPy's legacy MT19937 generator against NumPy running live: raw outputs, the global
 /// `seed`+`shuffle` upstream splits trajectories with, `RandomState.choice` without
 /// replacement (its fixed validation subsets) and `randint` (its random clip starts). Bitwise.
-final class NumpyRandomStateTests: XCTestCase {
+final class PythonCompatibleTests: XCTestCase {
     func testRawOutputsShuffleChoiceAndRandintEqualNumPy() throws {
         let seeds = [0, 42, 7, 4_294_967_295]
         let expected = try PyTorchBaseline.shared.run("""

@@ -12,7 +12,7 @@ public struct NumpyRandomState {
     /// `RandomState(seed)` for a seed in 0..<2³² (NumPy refuses others, so does this).
     public init(seed: Int) throws {
         guard seed >= 0, seed <= Int(UInt32.max) else {
-            throw TorchError.invalidArgument("a NumPy RandomState seed must lie in 0...\(UInt32.max), got \(seed)")
+            throw PythonCompatibleError("a NumPy RandomState seed must lie in 0...\(UInt32.max), got \(seed)")
         }
         self.init(seed32: UInt32(seed))
     }
@@ -40,7 +40,7 @@ public struct NumpyRandomState {
     /// `randint(low, high)`: uniform on low..<high (ranges below 2³²).
     public mutating func randint(_ low: Int, _ high: Int) throws -> Int {
         guard high > low, high - low - 1 <= Int(UInt32.max) else {
-            throw TorchError.invalidArgument("randint needs low < high within 2³² (got \(low), \(high))")
+            throw PythonCompatibleError("randint needs low < high within 2³² (got \(low), \(high))")
         }
         return low + Int(interval(UInt32(high - low - 1)))
     }
@@ -64,7 +64,7 @@ public struct NumpyRandomState {
     /// `choice(n, size, replace=False)`: the first `size` entries of `permutation(n)`.
     public mutating func choiceWithoutReplacement(_ n: Int, size: Int) throws -> [Int] {
         guard size >= 0, size <= n else {
-            throw TorchError.invalidArgument("cannot take \(size) of \(n) items without replacement")
+            throw PythonCompatibleError("cannot take \(size) of \(n) items without replacement")
         }
         return Array(permutation(n).prefix(size))
     }

@@ -1,8 +1,10 @@
+import Foundation
+
 /// Python's `json.dumps` text for strings (ensure_ascii: non-ASCII as `\uXXXX`, surrogate
 /// pairs beyond the BMP), so names Python hashes come out the same here, and the one JSON
 /// string escaper for the files we write by hand (subset files, metrics files).
-enum PythonJSON {
-    static func string(_ text: String) -> String {
+public enum PythonJSON {
+    public static func string(_ text: String) -> String {
         var out = "\""
         for unit in text.utf16 {
             switch unit {
