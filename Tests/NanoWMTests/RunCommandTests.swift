@@ -86,6 +86,7 @@ final class RunCommandTests: XCTestCase {
             (tiny("experiment.diffusion.pred_name=z"), "experiment.diffusion.pred_name: unknown prediction target 'z'"),
             (tiny("dataset.loader.split_ratio=1.0"), "dataset.loader.split_ratio=1.0 must lie strictly between 0 and 1"),
             (tiny("model.n_context_frames=3"), "model.n_context_frames=3 leaves nothing to predict"),
+            (tiny("dataset.frame_interval=0"), "dataset.frame_interval must be positive, got 0"),
             (tiny("dataset.spec.action_dim=3"), "dataset.spec.action_dim is 3"),
             (tiny("experiment.pretrained=/no/such.ckpt"), "experiment.pretrained: no file at /no/such.ckpt"),
         ]

@@ -31,7 +31,7 @@ public enum PlanningJob {
         let (process, options) = try samplingSetup(resolved, training, settings).make(device: device)
         let world = try PlanningWorldModel(model: model, codec: codec, process: process, options: options,
                                            contextFrames: training.settings.contextFrames)
-        let frameInterval = try training.config.ifPresent("dataset.frame_interval", training.config.optionalInt) ?? 1
+        let frameInterval = try training.config.frameInterval()
         let imageSize = try training.config.ifPresent("model.image_size", training.config.optionalInt) ?? training.model.inputSize
         let renderSize = settings.environment == "builtin_wall" ? (try training.config.ifPresent("dataset.resolution", training.config.optionalInt) ?? imageSize) : imageSize
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: renderSize)

@@ -54,7 +54,7 @@ public enum QuickstartPlanning {
         guard settings.environment == "builtin_wall" else {
             throw ConfigError(.unsupported, "the quickstart plans in the built-in wall; planning.env_name must be builtin_wall (got \(settings.environment))")
         }
-        let frameInterval = try config.ifPresent("dataset.frame_interval", config.optionalInt) ?? 1
+        let frameInterval = try config.frameInterval()
         let resolution = try config.int("dataset.resolution")
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
         let goals = try self.goals(run.validation, settings: settings, environment: environment, frameInterval: frameInterval)

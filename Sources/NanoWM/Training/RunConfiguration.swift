@@ -23,7 +23,7 @@ public struct RunConfiguration {
         }
         let useAction = try c.optionalBool("model.use_action") ?? false
         // Upstream: action_dim = dataset.spec.action_dim × dataset.frame_interval.
-        let actionDim = useAction ? try c.int("dataset.spec.action_dim") * (try c.optionalInt("dataset.frame_interval") ?? 1) : nil
+        let actionDim = useAction ? try c.int("dataset.spec.action_dim") * (try c.frameInterval()) : nil
         let latentSize = try c.int("model.latent_size"), channels = try c.int("model.latent_channels")
         let frames = try c.int("model.num_frames"), causal = try c.optionalBool("model.causal") ?? true
         if let arch = try c.optionalString("model.arch"), NanoWMConfig.variantNames.contains(arch) {
@@ -211,7 +211,7 @@ public struct RunConfiguration {
     /// A number that may be missing or null (nil then).
     func optional(_ key: String) throws -> Double? { try config.ifPresent(key, config.optionalDouble) }
 
-    func frameInterval() throws -> Int { try config.optionalInt("dataset.frame_interval") ?? 1 }
+    func frameInterval() throws -> Int { try config.frameInterval() }
 
     /// Checks, before anything is written, that the dataset, codec and model fit together:
     /// a reader and a codec exist, the codec turns the dataset's frames into the latents the

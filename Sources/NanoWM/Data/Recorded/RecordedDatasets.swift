@@ -107,8 +107,8 @@ public struct RecordedDatasets {
                       progress: ((Int, Int) -> Void)?, statistics wanted: Bool = true) throws -> WorldModelDataset {
         let loader = LoaderSettings(config)
         try checkActionDimension(config, source)
-        let frames = try config.int("model.num_frames"), interval = try config.optionalInt("dataset.frame_interval") ?? 1
-        guard frames > 0, interval > 0 else { throw DataError("model.num_frames and dataset.frame_interval must be positive") }
+        let frames = try config.int("model.num_frames"), interval = try config.frameInterval()
+        guard frames > 0 else { throw DataError("model.num_frames must be positive") }
         let required = frames * interval, seed = try loader.int("random_seed") ?? 42
         let trajectories = try split.trajectories(count: source.trajectoryCount, ratio: ratio, seed: seed)
         let length = { (index: Int) in try source.trajectory(index).length }
