@@ -52,8 +52,9 @@ struct CheckpointOptions: ParsableArguments {
 }
 
 /// `nanowm forward`: one forward pass on tensors from a safetensors file.
-struct Forward: ParsableCommand {
+struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "forward",
         abstract: "Run the model once: x [B,F,C,H,W], t [B] or [B,F], action [B,F,A] in; out [B,F,C,H,W] out.",
         discussion: """
         The model is the one the checkpoint's training config.yaml describes (else inferred from the \

@@ -16,7 +16,7 @@ struct NanoWMCommand: ParsableCommand {
         which libtorch this binary uses.
         """,
         version: NanoWMInfo.version,
-        subcommands: [QuickstartCommand.self, RunCommand.self, Train.self, PlanCommand.self, Sample.self, Rollout.self, Forward.self,
+        subcommands: [QuickstartCommand.self, RunCommand.self, TrainCommand.self, PlanCommand.self, SampleCommand.self, RolloutCommand.self, ForwardCommand.self,
                       EvaluateCommand.self, MetricsCommand.self, CompareCommand.self, CheckpointCommands.self, CodecCommands.self,
-                      EncodeDatasetCommand.self, ConfigCommand.self, ModelCommands.self, DataCommands.self, Doctor.self, Smoke.self])
+                      EncodeDatasetCommand.self, ConfigCommand.self, ModelCommands.self, DataCommands.self, DoctorCommand.self, SmokeCommand.self])
 }

@@ -72,8 +72,9 @@ struct PixelOptions: ParsableArguments {
 }
 
 /// `nanowm sample`: generate the frames after a context with diffusion forcing.
-struct Sample: ParsableCommand {
+struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sample",
         abstract: "Generate future latent frames after a context clip.",
         discussion: """
         Input: `context` [B, K, C, H, W] (K ≥ 1 context frames) and, for action models, `action` [B, F, A]; \
@@ -111,8 +112,9 @@ struct Sample: ParsableCommand {
 }
 
 /// `nanowm rollout`: long-horizon generation with a sliding context window.
-struct Rollout: ParsableCommand {
+struct RolloutCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "rollout",
         abstract: "Generate far beyond the training window, one frame at a time with a sliding context.",
         discussion: """
         Input as for `sample`: `context` [B, K, C, H, W] (K ≥ --history) and, for action models, `action` \

@@ -4,8 +4,9 @@ import SwiftTorch
 
 /// A tiny end-to-end exercise of the tensor layer: fit a linear map with AdamW and report the
 /// loss falling. It proves the build, the libtorch link and autograd work on this machine.
-struct Smoke: ParsableCommand {
+struct SmokeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "smoke",
         abstract: "Fit a small linear regression with AdamW to check the installation end to end.")
 
     @Option(help: "Optimisation steps.") var steps = 200

@@ -3,8 +3,9 @@ import NanoWM
 import SwiftTorch
 
 /// Prints what this binary runs on, so a user can tell at a glance why a device is missing.
-struct Doctor: ParsableCommand {
+struct DoctorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Show the libtorch this binary uses, its threads, the CUDA devices it sees and its distributed backends.")
 
     func run() throws {

@@ -4,8 +4,9 @@ import NanoWM
 import SwiftTorch
 
 /// `nanowm train`: train or fine-tune from composable configs.
-struct Train: ParsableCommand {
+struct TrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "train",
         abstract: "Train or fine-tune a world model from configs, with upstream's command-line overrides.",
         discussion: """
         Examples:
