@@ -170,7 +170,7 @@ final class CodecTests: XCTestCase {
         var losses: [Double] = []
         let job = try TrainingJob(composition: try ConfigComposer.locate().composition(overrides: overrides(8)),
                                   runDirectory: scratch.url.appendingPathComponent("run"), log: { _ in })
-        job.trainer.onStep = { _, metrics in losses.append(metrics.loss) }
+        job.trainer.callbacks.append(StepCallback(afterStep: { _, metrics in losses.append(metrics.loss) }))
         try job.trainer.fit(showProgress: false)
         XCTAssertEqual(losses.count, 2)
         XCTAssertTrue(losses.allSatisfy(\.isFinite), "\(losses)")
@@ -289,7 +289,7 @@ final class CodecTests: XCTestCase {
             let job = try TrainingJob(composition: try ConfigComposer.locate().composition(overrides: overrides(extra)),
                                       runDirectory: scratch.url.appendingPathComponent(name), log: { _ in })
             var values: [Double] = []
-            job.trainer.onStep = { _, metrics in values.append(metrics.loss) }
+            job.trainer.callbacks.append(StepCallback(afterStep: { _, metrics in values.append(metrics.loss) }))
             try job.trainer.fit(until: until, showProgress: false)
             return values
         }

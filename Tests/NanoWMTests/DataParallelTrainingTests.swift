@@ -28,7 +28,7 @@ final class DataParallelTrainingTests: XCTestCase {
         let composition = try ConfigComposer.locate().composition(overrides: overrides(extra))
         let job = try TrainingJob(composition: composition, runDirectory: directory.appendingPathComponent(name), log: { _ in })
         var metrics: [Int: Trainer.StepMetrics] = [:]
-        job.trainer.onStep = { metrics[$0] = $1 }
+        job.trainer.callbacks.append(StepCallback(afterStep: { metrics[$0] = $1 }))
         try job.trainer.fit(until: last, showProgress: false)
         return (job, metrics)
     }

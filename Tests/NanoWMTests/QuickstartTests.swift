@@ -12,7 +12,7 @@ final class QuickstartTests: XCTestCase {
         let overrides = ["dataset_dir=\(directory.path)/data", "model.hidden_size=32", "model.depth=2", "model.num_heads=2",
                          "model.patch_size=4", "model.latent_size=16", "model.image_size=16", "model.num_sampling_steps=3",
                          "dataset.resolution=16", "dataset.num_trajectories=10", "dataset.trajectory_length=16",
-                         "experiment.training.max_steps=4", "experiment.training.batch_size=2",
+                         "experiment.training.max_steps=4", "experiment.training.batch_size=2", "experiment.training.log_every=2",
                          "dataset.loader.validation_size=2", "experiment.evaluation.num_sampling_steps=3",
                          "planning.n_evals=2", "planning.cem.num_samples=4", "planning.cem.topk=2", "planning.cem.opt_steps=1",
                          "planning.num_sampling_steps=1"]
@@ -68,6 +68,11 @@ final class QuickstartTests: XCTestCase {
         """)
         XCTAssertEqual(try python["gif_frames"]?.item(Int.self), 16)
         let events = try FileManager.default.contentsOfDirectory(atPath: artifacts.tensorboard)
-        XCTAssertTrue(events.contains { $0.hasPrefix("events.out.tfevents.") })
+        let eventFile = try XCTUnwrap(events.first { $0.hasPrefix("events.out.tfevents.") })
+        // The run's TensorBoard holds the system scalars beside the losses, as `nanowm train`'s does.
+        let recorded = try Data(contentsOf: URL(fileURLWithPath: artifacts.tensorboard).appendingPathComponent(eventFile))
+        for tag in ["train_loss", "system/rss_mb"] {
+            XCTAssertNotNil(recorded.range(of: Data(tag.utf8)), "no \(tag) in the quickstart's TensorBoard")
+        }
     }
 }

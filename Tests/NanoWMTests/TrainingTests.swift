@@ -33,7 +33,7 @@ final class TrainingTests: XCTestCase {
                               ("measured", ["experiment.training.apply_gradient_clip=true", "experiment.training.gradient_clip_start_step=1000000"])] {
             try manualSeed(0)
             let run = try job(name, extra + ["experiment.training.max_steps=4"])
-            run.trainer.onStep = { _, metrics in norms[name, default: []].append(metrics.gradientNorm) }
+            run.trainer.callbacks.append(StepCallback(afterStep: { _, metrics in norms[name, default: []].append(metrics.gradientNorm) }))
             try run.trainer.fit(showProgress: false)
             weights[name] = run.trainer.model.stateDict()
         }

@@ -78,7 +78,7 @@ public enum Quickstart {
         var lastLoss: Double?
         let logger = job.trainer.logger
         log("training \(job.configuration.settings.maxSteps) steps (batch \(job.configuration.settings.batchSize)) …")
-        job.trainer.onStep = { _, metrics in lastLoss = metrics.loss }
+        job.trainer.callbacks.append(StepCallback(afterStep: { _, metrics in lastLoss = metrics.loss }))
         var phases: [(String, Double)] = []
         var phaseStart = Date()
         func phaseDone(_ name: String) {

@@ -32,11 +32,8 @@ public final class Trainer {
     /// Whether this process writes checkpoints, logs and progress (rank 0).
     public var isWriter: Bool { rank == 0 }
     public var logger: MetricsLogger?
-    /// Called after each optimizer step with its step number and metrics.
-    public var onStep: ((Int, StepMetrics) -> Void)?
-    /// Called at every validation with the step; returns named metrics to log (e.g. PSNR and
-    /// SSIM of sampled clips on a fixed validation subset).
-    public var evaluate: ((Int) throws -> [String: Double])?
+    /// Run after each optimizer step and at each validation, in order (`TrainingCallback`).
+    public var callbacks: [TrainingCallback] = []
     public private(set) var step = 0
 
     private let updateRule: UpdateRule
@@ -180,7 +177,7 @@ public final class Trainer {
             let metrics = try trainStep()
             recent.append(metrics.loss)
             if recent.count > 50 { recent.removeFirst() }
-            onStep?(step, metrics)
+            for callback in callbacks { try callback.stepEnded(step, metrics: metrics) }
             bar?.update(step, status: String(format: "loss %.4f", recent.reduce(0, +) / Double(recent.count)))
             if step % settings.logEvery == 0 || step == end {
                 try logger?.scalar("train_loss", metrics.loss, step: step)
@@ -189,8 +186,10 @@ public final class Trainer {
             }
             if isWriter && step % settings.validateEvery == 0 {
                 if let loss = try validationLoss() { try logger?.scalar("val_loss", loss, step: step) }
-                if let evaluate {
-                    for (name, value) in try evaluate(step) { try logger?.scalar(name, value, step: step) }
+                for callback in callbacks {
+                    for (name, value) in try callback.validated(at: step).sorted(by: { $0.key < $1.key }) {
+                        try logger?.scalar(name, value, step: step)
+                    }
                     model.train()
                 }
             }

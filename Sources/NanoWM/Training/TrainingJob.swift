@@ -88,11 +88,21 @@ public final class TrainingJob {
         let trainer = try Trainer(model: model, settings: configuration.settings, train: training.train,
                                   validation: training.validation, codec: training.codec, run: run, device: device,
                                   group: group)
-        if writer { trainer.logger = try TensorBoardWriter(runDirectory: folder) }
+        if writer {
+            let logger = try TensorBoardWriter(runDirectory: folder)
+            trainer.logger = logger
+            // CPU and RAM beside the losses, every log_every steps.
+            let system = SystemMetrics(), every = configuration.settings.logEvery
+            trainer.callbacks.append(StepCallback(afterStep: { step, _ in
+                if step % every == 0 { try? system.log(to: logger, step: step) }
+            }))
+        }
         if configuration.settings.sampledClipMetrics {
             if codec.hasDecoder {
-                trainer.evaluate = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: codec,
-                                                               settings: configuration.settings)
+                if let metrics = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: codec,
+                                                             settings: configuration.settings) {
+                    trainer.callbacks.append(StepCallback(atValidation: metrics))
+                }
             } else {
                 log("validation: no PSNR/SSIM of sampled clips (latent_codec=\(try configuration.codecKind()) has no decoder)")
             }
@@ -135,14 +145,8 @@ public final class TrainingJob {
         }
     }
 
-    /// Trains to `experiment.training.max_steps`, logging system metrics with the losses.
+    /// Trains to `experiment.training.max_steps`.
     public func train(showProgress: Bool = true) throws {
-        let system = SystemMetrics()
-        let every = configuration.settings.logEvery
-        let logger = trainer.logger
-        trainer.onStep = { step, _ in
-            if step % every == 0, let logger { try? system.log(to: logger, step: step) }
-        }
         try trainer.fit(showProgress: showProgress)
         try trainer.logger?.close()
     }
