@@ -164,7 +164,7 @@ final class CSGOSourceTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: scratch) }
         assertOneLineError({ try CSGOSource(root: scratch.appendingPathComponent("nowhere")) }, mentions: ["nowhere", "csgo_data_dir"])
         let list = scratch.appendingPathComponent("list.txt")
-        try "hdf5_dm_july2021_7.hdf5\n".write(to: list, atomically: true, encoding: .utf8)
+        try "hdf5_dm_july2021_7.hdf5\n".write(to: list, atomically: false, encoding: .utf8)
         assertOneLineError({ try CSGOSource(root: scratch, fileList: list) }, mentions: ["1-200/hdf5_dm_july2021_7.hdf5", "list.txt"])
         // A truncated file, and one whose actions are not 51 wide.
         let original = try CSGOSource(root: root, fileList: Self.lists["train"]).files[0].url

@@ -244,7 +244,7 @@ final class ConfigComposerTests: XCTestCase {
         func write(_ path: String, _ text: String) throws {
             let url = dir.appendingPathComponent(path)
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try text.write(to: url, atomically: true, encoding: .utf8)
+            try text.write(to: url, atomically: false, encoding: .utf8)
         }
         try write("config.yaml", "defaults:\n  - db: small\n  - exp: base\n  - optional extra: missing\n  - _self_\nname: top\n")
         try write("db/small.yaml", "size: 1\nhost: ${name}-db\n")

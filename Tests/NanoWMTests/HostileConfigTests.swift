@@ -21,7 +21,7 @@ final class HostileConfigTests: XCTestCase {
     }
 
     private func writeConfig(_ text: String) throws {
-        try text.write(to: root.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        try text.write(to: root.appendingPathComponent("config.yaml"), atomically: false, encoding: .utf8)
     }
 
     private func compose(_ overrides: [String] = []) throws -> ConfigNode {

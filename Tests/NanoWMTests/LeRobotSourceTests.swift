@@ -155,7 +155,7 @@ final class LeRobotSourceTests: XCTestCase {
         // An action dimension that disagrees with the metadata.
         let info = root.appendingPathComponent("meta/info.json")
         let text = try String(contentsOf: info, encoding: .utf8)
-        try text.replacingOccurrences(of: "\"shape\": [\n        7\n      ]", with: "\"shape\": [\n        6\n      ]").write(to: info, atomically: true, encoding: .utf8)
+        try text.replacingOccurrences(of: "\"shape\": [\n        7\n      ]", with: "\"shape\": [\n        6\n      ]").write(to: info, atomically: false, encoding: .utf8)
         assertOneLineError({ try LeRobotSource(root: root, repoID: "r").trajectory(2) }, mentions: ["episode_000002.parquet", "'action'", "6 numbers"])
         assertOneLineError({ try LeRobotSource(root: root, repoID: "r").frames(2, start: 2, end: 9, step: 1) }, mentions: ["episode_000002.parquet", "episode 2", "4 frames", "shorter than the clip"])
     }

@@ -27,7 +27,7 @@ final class MemoryBudgetTests: XCTestCase {
         let scratch = try TemporaryDirectory("meminfo")
         defer { scratch.remove() }
         let file = scratch.path("meminfo")
-        try "MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "MemTotal:       32000000 kB\nMemFree:         1000000 kB\nMemAvailable:    8000000 kB\n".write(toFile: file, atomically: false, encoding: .utf8)
         XCTAssertEqual(MemoryBudget.availableBytes(meminfo: file), 8_000_000 * 1024)
         XCTAssertNil(MemoryBudget.availableBytes(meminfo: scratch.path("absent")))
     }

@@ -99,7 +99,7 @@ final class RecordedDatasetTests: XCTestCase {
     func testFixedSubsetReadAndWritten() throws {
         let ref = try reference("point_maze")
         let upstreamFile = scratch.url.appendingPathComponent("upstream_subset.json")
-        try (ref.info["subset_json"] as! String).write(to: upstreamFile, atomically: true, encoding: .utf8)
+        try (ref.info["subset_json"] as! String).write(to: upstreamFile, atomically: false, encoding: .utf8)
         let read = try RecordedDatasets(try config("point_maze", ["dataset.loader.validation_fixed_subset_path=\(upstreamFile.path)"]))
         let specs = try ValidationSubset.read(upstreamFile).slices
         XCTAssertEqual(read.validation.slices, specs)

@@ -50,7 +50,7 @@ final class TorchScriptTests: XCTestCase {
     /// Saves the module to `path` and returns what PyTorch computes with it (eval mode).
     private func makeModule(_ path: String, _ x: Tensor, _ y: Tensor, weight: Tensor) throws -> [String: Tensor] {
         let source = directory.path("scripted_model.py")
-        try Self.moduleSource.write(toFile: source, atomically: true, encoding: .utf8)
+        try Self.moduleSource.write(toFile: source, atomically: false, encoding: .utf8)
         return try PyTorchBaseline.shared.run("""
         import importlib.util
         spec = importlib.util.spec_from_file_location('scripted_model', \(pythonString(source)))

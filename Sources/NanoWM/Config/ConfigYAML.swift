@@ -1,4 +1,5 @@
 import Foundation
+import SwiftTorch
 import Yams
 
 /// Reading and writing configuration YAML. Parsing goes through Yams; plain scalars are typed
@@ -281,6 +282,7 @@ extension ConfigNode {
     /// Writes the tree as YAML, creating the parent folder if needed.
     public func save(to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try yaml.write(to: url, atomically: true, encoding: .utf8)
+        // Not String.write(atomically:): Foundation leaves an empty /tmp/TemporaryDirectory.* per call.
+        try AtomicFile.write(to: url.path) { Data(yaml.utf8) }
     }
 }

@@ -35,7 +35,7 @@ public final class PointMazeEnvironment: PlanningEnvironment {
     /// The environment on a model given as MuJoCo XML (upstream's is `PointMazeModel.xml()`).
     public init(modelXML: String) throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("nanowm-pointmaze-\(UUID()).xml")
-        try modelXML.write(to: file, atomically: true, encoding: .utf8)
+        try modelXML.write(to: file, atomically: false, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         var error = [CChar](repeating: 0, count: 1000)
         guard let model = cmujoco_load_xml(file.path, &error, error.count) else {
