@@ -165,7 +165,7 @@ final class ConfigComposerTests: XCTestCase {
             "experiment.training.batch_size=4", "experiment.training.optimizer.lr=3e-4",
             "wandb.enabled=false", "ckpt_path=null", "experiment.tasks=[training,evaluate]",
             "model.name='123'", "dataset.loader.n_rollout=10", "experiment.evaluation.batch_size=1_000",
-            "logger={name: tensorboard}", "results_dir=/tmp/r",
+            "logger={name: tensorboard}", "results_dir=elsewhere/results",
         ])
         XCTAssertEqual(cfg["experiment.training.batch_size"], .int(4))
         XCTAssertEqual(cfg["experiment.training.optimizer.lr"], .double(3e-4))
@@ -179,7 +179,7 @@ final class ConfigComposerTests: XCTestCase {
         XCTAssertEqual(cfg["logger.name"], .string("tensorboard"))
         XCTAssertEqual(cfg["logger.logger_name"], .string("nanowm"))
         // Interpolations see overridden values.
-        XCTAssertTrue(try cfg.string("hydra.run.dir").hasPrefix("/tmp/r/"))
+        XCTAssertTrue(try cfg.string("hydra.run.dir").hasPrefix("elsewhere/results/"))
     }
 
     func testAddForceAndDelete() throws {
