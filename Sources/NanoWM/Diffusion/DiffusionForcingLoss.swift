@@ -4,6 +4,8 @@ import SwiftTorch
 /// `training_step` and `validation_step` compute it: timesteps per frame (diffusion forcing) or
 /// per clip from the configured sampler, then Gaussian noise of the latents' shape, then the
 /// process's loss, averaged. Both draws come from `generator` (nil: the global one) in that order.
+/// With mixed precision the model runs under bf16 autocast on an accelerator, as Lightning's
+/// `bf16-mixed` runs both steps.
 ///
 /// `share`/`shares`: the batch is block `share` of a global batch of `shares` equal blocks (a
 /// data-parallel rank's part). The draws are made for the whole global batch, as one process
@@ -13,18 +15,23 @@ public struct DiffusionForcingLoss {
     public let timestepSampling: TimestepSampling
     public let diffusionSteps: Int
     public let perFrame: Bool
+    public let mixedPrecision: Bool
 
     public init(process: DiffusionProcess, settings: TrainingSettings) {
         self.process = process
         timestepSampling = settings.timestepSampling
         diffusionSteps = settings.diffusionSteps
         perFrame = settings.diffusionForcing
+        mixedPrecision = settings.mixedPrecision
     }
 
     public func callAsFunction(_ model: Denoiser, latents x: Tensor, share: Int = 0, of shares: Int = 1,
                                generator: Generator? = nil) throws -> Tensor {
         let (t, noise) = try draws(latentShape: x.shape, share: share, of: shares, device: x.device, generator: generator)
-        return try process.trainingLosses(model, x0: x, t: t, noise: noise).loss.mean()
+        let terms = try withAutocast(.cuda, enabled: mixedPrecision && x.device != .cpu) {
+            try process.trainingLosses(model, x0: x, t: t, noise: noise)
+        }
+        return try terms.loss.mean()
     }
 
     /// The draws a batch of latents of `latentShape` takes, made and dropped (an evaluation rank

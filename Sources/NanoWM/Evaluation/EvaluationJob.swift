@@ -162,11 +162,7 @@ public final class EvaluationJob {
             let denoiser: Denoiser = { x, t in try model(x, t: t, action: action) }
             // validation_step: the loss of the batch, on its own encoding.
             let lossLatents = try encoded()
-            let batchLoss = try withNoGrad {
-                try withAutocast(.cuda, enabled: settings.mixedPrecision && device != .cpu) {
-                    try objective(denoiser, latents: lossLatents).item(Double.self)
-                }
-            }
+            let batchLoss = try withNoGrad { try objective(denoiser, latents: lossLatents).item(Double.self) }
             weightedLosses[mine.lowerBound + done] = batchLoss * Double(indices.count)
             guard sampling else { bar?.update(done + 1); continue }
             // The sampling callback encodes the batch again (a second posterior sample).

@@ -90,8 +90,7 @@ public struct PixelSpace {
 
     /// Latents `[F, C, h, w]` decoded into images (the decoder's output clamped to [−1, 1]).
     func images(_ latents: Tensor) throws -> [RGBImage] {
-        let decoded = try withNoGrad { try codec.decodeToSigned(latents) }.to(.cpu)
-        return try RGBImage.frames(from: try (decoded.clamp(min: -1, max: 1) + 1.0) * 0.5)
+        try RGBImage.frames(from: try withNoGrad { try codec.decode(latents) }.to(.cpu))
     }
 
     /// Writes generated latents `[B, F, C, h, w]`: as a video of the decoded frames (the batch's

@@ -163,7 +163,7 @@ public struct RunConfiguration {
                                                    length: try config.int("dataset.trajectory_length"),
                                                    resolution: try config.int("dataset.resolution"),
                                                    seed: UInt64(try config.int("dataset.seed")), progress: progress)
-        let split = try TrajectoryDataset.split(store, clipLength: model.numFrames, frameSkip: try frameInterval(),
+        let split = try TrajectoryDataset.split(store, clipLength: model.numFrames, frameSkip: try config.frameInterval(),
                                                 validationFraction: 1 - (try optional("dataset.loader.split_ratio") ?? 0.9))
         let all = split.validation.slices
         switch try ValidationSubset.choice(config, runDirectory: runDirectory, slices: { all }) {
@@ -211,8 +211,6 @@ public struct RunConfiguration {
     /// A number that may be missing or null (nil then).
     func optional(_ key: String) throws -> Double? { try config.ifPresent(key, config.optionalDouble) }
 
-    func frameInterval() throws -> Int { try config.frameInterval() }
-
     /// Checks, before anything is written, that the dataset, codec and model fit together:
     /// a reader and a codec exist, the codec turns the dataset's frames into the latents the
     /// model takes (probed on a random frame, as upstream probes it), clips fit in an episode
@@ -246,9 +244,9 @@ public struct RunConfiguration {
             throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
         }
         guard !recorded else { return codec } // the recorded datasets' own checks ran above
-        let span = model.numFrames * (try frameInterval()), length = try config.int("dataset.trajectory_length")
+        let span = model.numFrames * (try config.frameInterval()), length = try config.int("dataset.trajectory_length")
         guard span <= length else {
-            throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(try frameInterval()) need \(span) steps, but dataset.trajectory_length is \(length)")
+            throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(try config.frameInterval()) need \(span) steps, but dataset.trajectory_length is \(length)")
         }
         if model.useAction, let declared = try optional("dataset.spec.action_dim").map(Int.init), declared != WallEnvironment.actionDimension {
             throw ConfigError(.invalidValue, "dataset.spec.action_dim is \(declared) but the built-in wall environment has \(WallEnvironment.actionDimension)-D actions; set dataset.spec.action_dim=\(WallEnvironment.actionDimension)")

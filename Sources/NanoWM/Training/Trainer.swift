@@ -96,9 +96,7 @@ public final class Trainer {
         let (share, shares) = generator == nil ? (rank, worldSize) : (0, 1)
         let x = try encode(video, share: share, of: shares)
         let action = model.config.useAction ? try actions.to(device) : nil
-        return try withAutocast(.cuda, enabled: settings.mixedPrecision && device != .cpu) {
-            try objective({ try self.model($0, t: $1, action: action) }, latents: x, share: share, of: shares, generator: generator)
-        }
+        return try objective({ try self.model($0, t: $1, action: action) }, latents: x, share: share, of: shares, generator: generator)
     }
 
     /// One optimizer step over `gradientAccumulation` micro-batches, under the run's update
