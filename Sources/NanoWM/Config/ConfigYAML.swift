@@ -9,10 +9,9 @@ import Yams
 public enum ConfigYAML {
     /// Parses one YAML document. `source` names the file in error messages.
     public static func parse(_ text: String, source: String = "<string>") throws -> ConfigNode {
-        try YAMLShapeCheck.check(text, source: source)
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try YAMLShape.compose(text, source: source)
         } catch let error as YamlError {
             throw ConfigError(.invalidYAML, "invalid YAML in \(source): \(oneLine(error))")
         }
@@ -138,54 +137,35 @@ public enum ConfigYAML {
 
     // MARK: Writing
 
-    /// Block-style YAML of a tree, keys in stored order.
+    /// Block-style YAML of a tree, keys in stored order, written by Yams (libyaml's emitter):
+    /// this file only chooses each scalar's style, so that it reads back as the same type.
     public static func emit(_ node: ConfigNode) -> String {
-        var out = ""
+        do {
+            return try Yams.serialize(node: yamsNode(node), width: -1, allowUnicode: true)
+        } catch {
+            // The emitter fails only on an ill-formed event stream, which a tree cannot produce.
+            preconditionFailure("libyaml refused a configuration tree: \(error)")
+        }
+    }
+
+    /// The tree as Yams nodes: non-empty containers in block style, empty ones as `[]`/`{}`,
+    /// scalars plain unless the text would read back as another type.
+    private static func yamsNode(_ node: ConfigNode) -> Node {
         switch node {
-        case .mapping(let m) where !m.isEmpty:
-            emitMapping(m, indent: 0, into: &out)
-        case .sequence(let a) where !a.isEmpty:
-            emitSequence(a, indent: 0, into: &out)
+        case .mapping(let m):
+            let pairs = m.map { (scalarNode(.string($0.key)), yamsNode($0.value)) }
+            return .mapping(Node.Mapping(pairs, .implicit, m.isEmpty ? .flow : .block))
+        case .sequence(let a):
+            return .sequence(Node.Sequence(a.map(yamsNode), .implicit, a.isEmpty ? .flow : .block))
         default:
-            out = scalarText(node) + "\n"
-        }
-        return out
-    }
-
-    private static func emitMapping(_ m: ConfigMapping, indent: Int, into out: inout String) {
-        let pad = String(repeating: " ", count: indent)
-        for (key, value) in m {
-            let k = keyText(key)
-            switch value {
-            case .mapping(let child) where !child.isEmpty:
-                out += "\(pad)\(k):\n"
-                emitMapping(child, indent: indent + 2, into: &out)
-            case .sequence(let items) where !items.isEmpty:
-                out += "\(pad)\(k):\n"
-                emitSequence(items, indent: indent, into: &out)
-            default:
-                out += "\(pad)\(k): \(scalarText(value))\n"
-            }
+            return scalarNode(node)
         }
     }
 
-    private static func emitSequence(_ items: [ConfigNode], indent: Int, into out: inout String) {
-        let pad = String(repeating: " ", count: indent)
-        for item in items {
-            switch item {
-            case .mapping(let child) where !child.isEmpty:
-                var block = ""
-                emitMapping(child, indent: indent + 2, into: &block)
-                // The first line shares the dash: "- key: value".
-                out += pad + "- " + block.dropFirst(indent + 2)
-            case .sequence(let nested) where !nested.isEmpty:
-                var block = ""
-                emitSequence(nested, indent: indent + 2, into: &block)
-                out += pad + "- " + block.dropFirst(indent + 2)
-            default:
-                out += "\(pad)- \(scalarText(item))\n"
-            }
-        }
+    private static func scalarNode(_ node: ConfigNode) -> Node {
+        guard case .string(let s) = node else { return .scalar(Node.Scalar(scalarText(node), .implicit, .plain)) }
+        let style: Node.Scalar.Style = hasControlCharacters(s) ? .doubleQuoted : needsQuotes(s) ? .singleQuoted : .plain
+        return .scalar(Node.Scalar(s, .implicit, style))
     }
 
     /// A scalar (or empty container) as it appears after `key: `.
@@ -224,11 +204,13 @@ public enum ConfigYAML {
     private static func keyText(_ key: String) -> String { quotedIfNeeded(key) }
 
     static func quotedIfNeeded(_ s: String) -> String {
-        if s.contains(where: { $0 == "\n" || $0 == "\t" || $0 == "\r" || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7f } ?? false) }) {
-            return doubleQuoted(s)
-        }
+        if hasControlCharacters(s) { return doubleQuoted(s) }
         if needsQuotes(s) { return singleQuoted(s) }
         return s
+    }
+
+    private static func hasControlCharacters(_ s: String) -> Bool {
+        s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
     }
 
     private static func needsQuotes(_ s: String) -> Bool {
