@@ -75,22 +75,25 @@ let package = Package(
         // CSGO's HDF5 files through the HDF5 C library (Debian libhdf5-dev, serial build).
         .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
                 linkerSettings: [.linkedLibrary("hdf5_serial")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "CVideoShim", "CChipmunk", "CMuJoCo", "CCompressionShim", "CHDF5Shim",
+        // Hydra-style composition, the YAML reader and writer, and what this build does with
+        // each key: no model, data or training knowledge.
+        .target(name: "NanoWMConfig", dependencies: ["SwiftTorch", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfig", "CVideoShim", "CChipmunk", "CMuJoCo", "CCompressionShim", "CHDF5Shim",
                                                .product(name: "Yams", package: "Yams"),
                                                .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
         .executableTarget(
             name: "nanowm",
-            dependencies: ["NanoWM", "SwiftTorch",
+            dependencies: ["NanoWM", "NanoWMConfig", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
         // Benchmarks against PyTorch measured in the same run (never timed tests).
-        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "SwiftTorch"], path: "bench",
+        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMConfig", "SwiftTorch"], path: "bench",
                           exclude: ["torch_baseline.py"]),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
                 exclude: ["torch_worker.py", "torchvision_standin.py"]),
         .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
-        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "PythonCompatible", "TestSupport"]),
+        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "NanoWMConfig", "PythonCompatible", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )
@@ -100,7 +103,7 @@ let package = Package(
 if Context.environment["NANOWM_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
-        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWM"], path: "Fuzz/ConfigFuzz"),
+        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfig"], path: "Fuzz/ConfigFuzz"),
         .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWM"], path: "Fuzz/ParquetFuzz"),
         .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWM"], path: "Fuzz/HDF5Fuzz"),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// Codec time: the exported TorchScript networks as `nanowm` runs them against the same
 /// networks in PyTorch eager (diffusers/transformers), same weights, inputs and threads.

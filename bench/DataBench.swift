@@ -1,6 +1,7 @@
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// Loader speed: clips per second of our recorded-dataset reader against upstream's own
 /// `create_train_val_datasets` (imported from the checkout given with --reference) on the same

@@ -1,6 +1,7 @@
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// `dist`: data-parallel costs on this machine, measured in this run.
 ///  1. Training step time on one global batch: 2 processes × 1 thread (each half the batch,

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// `nanowm codec encode|decode`: the run's latent codec on a file.
 struct CodecCommands: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NanoWM
+import NanoWMConfig
 
 /// `nanowm config`: composes the configuration a run would use and prints it as YAML.
 struct ConfigCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// `nanowm data info|clip|subset`: the recorded datasets as training reads them.
 struct DataCommands: ParsableCommand {

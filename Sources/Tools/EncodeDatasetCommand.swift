@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NanoWM
+import NanoWMConfig
 
 /// `nanowm encode-dataset`: the latent cache a run with `dataset.latent_cache` reads.
 struct EncodeDatasetCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// `nanowm plan`: `nanowm run experiment=planning` in short.
 struct PlanCommand: ParsableCommand {

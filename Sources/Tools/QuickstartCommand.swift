@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NanoWM
+import NanoWMConfig
 
 /// `nanowm quickstart`: the README's main command.
 struct QuickstartCommand: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// Sampling settings. The prediction target, noise schedule and zero-terminal-SNR come from
 /// the checkpoint's training config (a flag that contradicts it is refused unless

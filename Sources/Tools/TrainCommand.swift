@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMConfig
 
 /// `nanowm train`: train or fine-tune from composable configs.
 struct TrainCommand: ParsableCommand {

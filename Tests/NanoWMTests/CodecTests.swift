@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// The TorchScript codecs against the Python originals they were exported from: small random
 /// diffusers AutoencoderKL, transformers Dinov2Model and VJEPA2Model, saved with

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// The configuration composer against the shipped `configs/` tree.
 ///

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// Data-parallel training with real worker processes on loopback (Gloo): N processes × batch
 /// b reproduce 1 process × batch N·b, rank 0 alone writes, a 2-process checkpoint resumes in

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// The main job at toy size: every artifact exists and is valid for the tools people use on it.
 final class QuickstartTests: XCTestCase {

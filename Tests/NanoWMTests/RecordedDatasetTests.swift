@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// The DINO-WM readers and the clip dataset above them against what upstream's own dataset
 /// classes returned for the same files (Tests/Fixtures/datasets, made by

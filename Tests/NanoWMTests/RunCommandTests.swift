@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// `nanowm run` and the checks every run passes before it writes anything: the tasks of
 /// experiment.tasks, every key's treatment (honoured, ignored here, refused), and the dataset,

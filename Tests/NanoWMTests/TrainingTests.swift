@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMConfig
 
 /// Training from configs at toy size: exact resume, crash-safe checkpoints, Lightning
 /// compatibility with upstream's `pretrained` loading, TensorBoard output and Ctrl-C.

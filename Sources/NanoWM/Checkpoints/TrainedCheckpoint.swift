@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMConfig
 
 /// A checkpoint together with the training configuration it was trained under, so that the
 /// commands that load it (`sample`, `rollout`, `forward`, `codec`, planning) build the model and

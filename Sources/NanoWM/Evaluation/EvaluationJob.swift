@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMConfig
 
 /// The evaluate task (`nanowm run experiment=evaluate_only …`, `nanowm evaluate …`) with
 /// upstream's protocol (spec §3): the checkpoint's model (strict) and, for the SD-VAE, its

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMConfig
 
 /// The reference's dataset-driven rollout (`src/sample/rollout.py`): the first validation clips
 /// whose trajectory holds `length · frame_interval` raw steps from their start give ground-truth

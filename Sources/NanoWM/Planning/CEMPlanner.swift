@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMConfig
 
 /// The cross-entropy method exactly as upstream's `CEMPlanner.plan`: per iteration, draw
 /// `numSamples` sequences μ + σ·ε (ε from the global CPU generator, as upstream draws it), make

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMConfig
 
 /// `nanowm run experiment=planning` / `nanowm plan`: everything a planning run needs, loaded and
 /// checked before anything is written (upstream's `PlanningExperiment.planning` up to the MPC

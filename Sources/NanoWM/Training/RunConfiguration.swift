@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMConfig
 
 /// What a composed configuration asks for, read once with upstream's key names: the model,
 /// the training settings, the dataset and the latent codec. Anything this build cannot

@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMConfig
 
 /// A run checked before it starts: everything that can be known from the configuration alone
 /// (the tasks, the dataset reader, the codec, the shapes the model, codec and frames must

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMConfig
 
 /// Diffusion-forcing training of a NanoWM: AdamW under the reference's update rule
 /// (`UpdateRule`: constant learning rate, gradient norm measured as the reference measures it;

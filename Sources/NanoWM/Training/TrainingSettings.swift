@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMConfig
 
 /// Everything a training run needs beyond the model architecture, with upstream's names in
 /// the comments (`experiment.training.*`, `experiment.diffusion.*`) and its defaults.

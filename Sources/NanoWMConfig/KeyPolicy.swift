@@ -85,7 +85,7 @@ public struct KeyPolicy: Sendable {
     }
 
     /// Equal values, with 1 and 1.0 the same (YAML types numbers by how they are written).
-    static func sameValue(_ a: ConfigNode, _ b: ConfigNode) -> Bool {
+    public static func sameValue(_ a: ConfigNode, _ b: ConfigNode) -> Bool {
         if a.isScalar, b.isScalar, let x = a.double, let y = b.double, a.bool == nil, b.bool == nil { return x == y }
         return a == b
     }
