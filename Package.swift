@@ -78,22 +78,25 @@ let package = Package(
         // Hydra-style composition, the YAML reader and writer, and what this build does with
         // each key: no model, data or training knowledge.
         .target(name: "NanoWMConfig", dependencies: ["SwiftTorch", .product(name: "Yams", package: "Yams")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfig", "CVideoShim", "CChipmunk", "CMuJoCo", "CCompressionShim", "CHDF5Shim",
-                                               .product(name: "Yams", package: "Yams"),
-                                               .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        // File formats with no world-model knowledge: NumPy, Parquet and HDF5 readers, images,
+        // videos and plots, TensorBoard event files, progress bars.
+        .target(name: "NanoWMFormats", dependencies: ["SwiftTorch", "CVideoShim", "CCompressionShim", "CHDF5Shim",
+                                                      .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfig", "NanoWMFormats", "CChipmunk", "CMuJoCo",
+                                               .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "nanowm",
-            dependencies: ["NanoWM", "NanoWMConfig", "SwiftTorch",
+            dependencies: ["NanoWM", "NanoWMConfig", "NanoWMFormats", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
         // Benchmarks against PyTorch measured in the same run (never timed tests).
-        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMConfig", "SwiftTorch"], path: "bench",
+        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMConfig", "NanoWMFormats", "SwiftTorch"], path: "bench",
                           exclude: ["torch_baseline.py"]),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
                 exclude: ["torch_worker.py", "torchvision_standin.py"]),
         .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
-        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "NanoWMConfig", "PythonCompatible", "TestSupport"]),
+        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "NanoWMConfig", "NanoWMFormats", "PythonCompatible", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )
@@ -104,7 +107,7 @@ if Context.environment["NANOWM_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
         .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfig"], path: "Fuzz/ConfigFuzz"),
-        .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWM"], path: "Fuzz/ParquetFuzz"),
-        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWM"], path: "Fuzz/HDF5Fuzz"),
+        .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWMFormats"], path: "Fuzz/ParquetFuzz"),
+        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWM", "NanoWMFormats"], path: "Fuzz/HDF5Fuzz"),
     ]
 }

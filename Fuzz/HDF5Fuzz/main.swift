@@ -1,5 +1,6 @@
 import Foundation
 import NanoWM
+import NanoWMFormats
 
 // libFuzzer target for the HDF5 path (the C shim over libhdf5 and HDF5File), built and run
 // only by scripts/fuzz. Each input is a whole file written to one scratch file (on a RAM disk

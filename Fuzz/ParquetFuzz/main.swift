@@ -1,5 +1,5 @@
 import Foundation
-import NanoWM
+import NanoWMFormats
 
 // libFuzzer target for the parquet reader (footer, page headers, levels, encodings, Snappy and
 // Zstandard pages), built and run only by scripts/fuzz. Each input is a whole file, parsed in

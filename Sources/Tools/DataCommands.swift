@@ -3,6 +3,7 @@ import Foundation
 import NanoWM
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// `nanowm data info|clip|subset`: the recorded datasets as training reads them.
 struct DataCommands: ParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import NanoWMConfig
+import NanoWMFormats
 
 /// `nanowm encode-dataset`: the latent cache a run with `dataset.latent_cache` reads.
 struct EncodeDatasetCommand: ParsableCommand {

@@ -4,6 +4,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 import NanoWMConfig
+import NanoWMFormats
 
 /// CSGO's HDF5 episodes: the same files, order, episode ids, actions and frames as the
 /// reference's `CSGODataSource` returns (Tests/Fixtures/formats/csgo_reference.json, made by

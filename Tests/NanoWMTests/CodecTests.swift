@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 @testable import NanoWM
 @testable import NanoWMConfig
+@testable import NanoWMFormats
 
 /// The TorchScript codecs against the Python originals they were exported from: small random
 /// diffusers AutoencoderKL, transformers Dinov2Model and VJEPA2Model, saved with

@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWMFormats
 
 /// `nanowm evaluate` (the evaluate task) end to end on a tiny trained model, its sampling
 /// process, and the latent metrics of encoder-only codecs.

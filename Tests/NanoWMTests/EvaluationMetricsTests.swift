@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWMFormats
 
 /// LPIPS, FID and FVD against their definitions run live in Python (lpips' formula, pytorch-fid's
 /// scipy `sqrtm` path, upstream's `fvd.py`), on randomly initialised networks exported by

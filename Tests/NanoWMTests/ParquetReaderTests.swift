@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWMFormats
 
 /// The parquet reader against pyarrow: files pyarrow writes with every codec, dictionary
 /// encoding on and off and data pages v1 and v2 read back value for value as pyarrow reads

@@ -5,6 +5,7 @@ import XCTest
 @testable import NanoWM
 import PythonCompatible
 @testable import NanoWMConfig
+@testable import NanoWMFormats
 
 /// The planner's pieces around the world model: CPython's random for dataset goals, the action
 /// statistics file, the wall as a planning environment, seeded determinism, and `nanowm plan`

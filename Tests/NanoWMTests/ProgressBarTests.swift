@@ -1,5 +1,6 @@
 import XCTest
 @testable import NanoWM
+@testable import NanoWMFormats
 
 final class ProgressBarTests: XCTestCase {
     /// After a resume at step 10 000, one step in one second is 1 it/s, not 10 001 it/s, and

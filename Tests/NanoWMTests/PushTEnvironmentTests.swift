@@ -4,6 +4,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 import PythonCompatible
+import NanoWMFormats
 
 /// PushT against the reference's own environment (committed fixture made by
 /// Tests/Fixtures/make_pusht_fixtures.py with the reference's PushTWrapper: pymunk physics,

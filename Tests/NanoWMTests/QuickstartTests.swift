@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 @testable import NanoWM
 @testable import NanoWMConfig
+@testable import NanoWMFormats
 
 /// The main job at toy size: every artifact exists and is valid for the tools people use on it.
 final class QuickstartTests: XCTestCase {

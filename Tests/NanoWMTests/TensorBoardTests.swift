@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMFormats
 
 /// TensorBoard event files read back by TensorBoard's own Python reader (EventAccumulator),
 /// through the shared PyTorch baseline worker; PNG and GIF pixels decoded by Pillow.

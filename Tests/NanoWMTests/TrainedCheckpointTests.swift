@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWMFormats
 
 /// `sample`, `rollout`, `forward` and `codec` take how a checkpoint was trained from its run's
 /// config.yaml (a run folder's, a release folder's beside model.safetensors, or --config), so a

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// A checkpoint together with the training configuration it was trained under, so that the
 /// commands that load it (`sample`, `rollout`, `forward`, `codec`, planning) build the model and

@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMFormats
 
 /// `nanowm codec encode|decode`: a codec applied to a safetensors file, for scripts and
 /// checks against PyTorch. Encoding reads `frames` `[N, 3, H, W]` (float, in [−1, 1]) and

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// What a codec's encoder computes for every frame of a dataset, stored once so training can
 /// skip the encoder (beyond upstream, which encodes every batch at every step). For the

@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMFormats
 
 /// A training example: a window of consecutive frames and the actions taken at them.
 public struct Clip {
@@ -85,9 +86,4 @@ public struct ClipBatcher {
         let clips = try indices.map { try dataset.clip(at: $0) }
         return (try Tensor.stack(clips.map(\.frames)), try Tensor.stack(clips.map(\.actions)))
     }
-}
-
-public struct DataError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ message: String) { description = message }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// Clips of `clipLength` frames (every `frameSkip`-th frame) cut from stored trajectories.
 /// With a frame skip, the actions between two kept frames are concatenated, as upstream

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// The project's on-disk dataset format: a folder with `dataset.json` (what generated it)
 /// and one `episode_NNNNN.safetensors` per trajectory holding `frames` (uint8

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// Collects trajectories of the built-in wall environment with the exploratory policy and
 /// stores them in the project's dataset format. The same seed gives the same files.

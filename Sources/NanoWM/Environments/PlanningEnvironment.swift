@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMFormats
 
 /// The small interface planning needs from a simulator (upstream's env wrappers): reset to a
 /// state, step with one raw action, render, report the state, and judge success. Every

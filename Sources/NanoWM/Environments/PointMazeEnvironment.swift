@@ -2,6 +2,7 @@ import CMuJoCo
 import Foundation
 import SwiftTorch
 import PythonCompatible
+import NanoWMFormats
 
 /// Upstream's point-maze planning environment (`PointMazeWrapper(U_MAZE, reward_type="sparse",
 /// reset_target=False)`, D4RL's maze2d on mujoco-py) on MuJoCo's C library: each action is

@@ -2,6 +2,7 @@ import CChipmunk
 import Foundation
 import SwiftTorch
 import PythonCompatible
+import NanoWMFormats
 
 /// Upstream's PushT planning environment (`PushTWrapper` over `PushTEnv`, pymunk on Chipmunk2D):
 /// push the T block onto the green goal zone with a disc agent. Physics run on Debian's Chipmunk

@@ -1,5 +1,6 @@
 import CChipmunk
 import Foundation
+import NanoWMFormats
 
 /// Draws a PushT scene the way upstream's `_render_frame` does: a white 512² pygame canvas, the
 /// goal zone (the block's polygons at the goal pose, filled light green), then Chipmunk's own

@@ -1,5 +1,6 @@
 import SwiftTorch
 import Foundation
+import NanoWMFormats
 
 /// The built-in environment, in the spirit of DINO-WM's "Wall": a point agent in a square
 /// room split by a vertical wall with one door. Actions are 2-D displacements; the wall

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// The evaluate task (`nanowm run experiment=evaluate_only …`, `nanowm evaluate …`) with
 /// upstream's protocol (spec §3): the checkpoint's model (strict) and, for the SD-VAE, its

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// `nanowm metrics`: scores predicted clips against ground truth with upstream's metric
 /// definitions and writes the metrics file (and, if asked, the per-frame CSV). Everything is

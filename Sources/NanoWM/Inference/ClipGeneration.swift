@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// `nanowm sample` and `nanowm rollout` as one pipeline: check the options, read and check the
 /// clip, check the memory the result needs, then generate on the model's device with a

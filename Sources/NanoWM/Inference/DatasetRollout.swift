@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// The reference's dataset-driven rollout (`src/sample/rollout.py`): the first validation clips
 /// whose trajectory holds `length · frame_interval` raw steps from their start give ground-truth

@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMFormats
 
 /// `nanowm forward`: one pass of the model on `x` [B, F, C, H, W], `t` [B] or [B, F] (and
 /// `action` [B, F, A]) from a safetensors file, `out` written to another. This file contract

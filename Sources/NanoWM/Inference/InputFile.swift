@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMFormats
 
 /// Tensors a user hands the model in a safetensors file (`nanowm forward`, `sample`,
 /// `rollout`), checked before any work: every problem is one line naming the file, the key

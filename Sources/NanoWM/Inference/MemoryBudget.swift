@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMFormats
 
 /// Memory a generation will need, checked before any work: a rollout of a million frames
 /// should be refused in a second with its size, not fail (or swap) hours later.

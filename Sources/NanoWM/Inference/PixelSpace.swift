@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// Pixels around `nanowm sample` and `rollout`: with a codec, the input clip may be frames — a
 /// video (MP4 or any format OpenCV's FFmpeg decodes) or safetensors `frames` [B, K, 3, H, W] in

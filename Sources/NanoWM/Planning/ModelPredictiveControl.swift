@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// Upstream's MPC loop (`PlanningExperiment._run_mpc`) for one environment: per episode, plan
 /// `horizon` actions with CEM from the current frame to the goal frame, execute the first

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// A planning run's episodes and outputs (upstream's `PlanningExperiment.planning` after
 /// loading): `planning_targets.json` first, then every episode with a progress bar, the first

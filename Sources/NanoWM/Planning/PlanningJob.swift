@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// `nanowm run experiment=planning` / `nanowm plan`: everything a planning run needs, loaded and
 /// checked before anything is written (upstream's `PlanningExperiment.planning` up to the MPC

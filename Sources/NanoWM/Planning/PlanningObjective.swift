@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// The planning cost between predicted latents `[N, T, D]` and the goal's `[N or 1, 1, D]`
 /// (upstream's `create_objective_fn`): on the last frame, or on every frame weighted by

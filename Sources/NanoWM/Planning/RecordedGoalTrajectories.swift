@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// The trajectories the reference's `goal_source: dset` replays goals from, for a run trained
 /// on a recorded DINO-WM dataset, read as its `_sample_dset_goals` reads them: the folder is

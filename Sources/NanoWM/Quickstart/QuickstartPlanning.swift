@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// The quickstart's last phase: the trained model plans to `planning.n_evals` goals in the
 /// built-in wall (goals replayed from held-out trajectories), next to two baselines on the same

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// Diffusion-forcing training of a NanoWM: AdamW under the reference's update rule
 /// (`UpdateRule`: constant learning rate, gradient norm measured as the reference measures it;

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// A training run from a composed configuration, as `nanowm train` (and the quickstart) runs
 /// it: run folder with the composed config, seeded model, optional pretrained weights or

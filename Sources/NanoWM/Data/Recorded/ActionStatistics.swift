@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import PythonCompatible
+import NanoWMFormats
 
 /// Per-dimension action statistics of a split, raw (before chunking), `std` including
 /// upstream's `+1e-6`. Found as upstream finds them: its on-disk cache

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import PythonCompatible
+import NanoWMFormats
 
 /// One clip's place in its trajectory (upstream's `SliceInfo` / slice spec): raw steps
 /// `start..<end`, `end − start = T·fi`.

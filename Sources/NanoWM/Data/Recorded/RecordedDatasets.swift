@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMConfig
+import NanoWMFormats
 
 /// Upstream's dataset factories (`create_data_source`, `create_train_val_datasets` and the
 /// training experiment's fixed-subset and `validation_size` steps) for the recorded datasets,

@@ -2,6 +2,7 @@ import Foundation
 import SwiftTorch
 import PythonCompatible
 import NanoWMConfig
+import NanoWMFormats
 
 /// Upstream's fixed validation subset (`validation_fixed_subset_*`,
 /// `validation_subset.json`): `RandomState(seed).choice(M, size, replace=False)` over the

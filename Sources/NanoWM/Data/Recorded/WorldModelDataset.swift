@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// Clips of a recorded dataset exactly as upstream's `WorldModelDataset` makes them, for every
 /// on-disk format behind `TrajectorySource`: slices of `T·fi` raw steps in the split's order,

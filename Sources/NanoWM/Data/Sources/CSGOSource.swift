@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// CSGO deathmatch recordings (upstream's `CSGODataSource`, the Vid2World split): one HDF5
 /// file per episode of exactly 1000 steps at `<root>/<lo>-<hi>/hdf5_dm_july2021_<n>.hdf5`, with

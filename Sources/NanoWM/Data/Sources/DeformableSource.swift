@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// DINO-WM's deformable-object datasets, rope and granular (upstream's
 /// `DeformableEnvDataSource`), in `<data_path>/<object_name>/`: `states.pth` `[N, T, P, D]`

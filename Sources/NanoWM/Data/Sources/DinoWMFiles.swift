@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// Reading the files of a DINO-WM dataset folder (`torch.save` tensors and plain pickles) with
 /// our own readers, turning every failure into one line that names the file and the fix.

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// A LeRobot v2.x dataset read directly from its folder (RT-1 "fractal" as upstream trains on
 /// it through `lerobot==0.3.3`): `meta/info.json` (path templates, `chunks_size`, `fps`,

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// DINO-WM's PushT dataset (upstream's `PushTDataSource`): `states.pth` (with `velocities.pth`
 /// appended when present), `rel_actions.pth` or `abs_actions.pth` divided by `action_scale`

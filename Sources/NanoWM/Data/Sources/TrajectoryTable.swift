@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMFormats
 
 /// The in-memory part of a DINO-WM dataset: states `[N, maxT, S]`, actions `[N, maxT, a]`
 /// (already divided by `action_scale`), valid lengths and per-trajectory extras, checked for
