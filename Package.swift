@@ -77,26 +77,29 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("hdf5_serial")]),
         // Hydra-style composition, the YAML reader and writer, and what this build does with
         // each key: no model, data or training knowledge.
-        .target(name: "NanoWMConfig", dependencies: ["SwiftTorch", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NanoWMConfiguration", dependencies: ["SwiftTorch", .product(name: "Yams", package: "Yams")]),
         // File formats with no world-model knowledge: NumPy, Parquet and HDF5 readers, images,
         // videos and plots, TensorBoard event files, progress bars.
         .target(name: "NanoWMFormats", dependencies: ["SwiftTorch", "CVideoShim", "CCompressionShim", "CHDF5Shim",
                                                       .product(name: "SwiftProtobuf", package: "swift-protobuf")]),
-        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfig", "NanoWMFormats", "CChipmunk", "CMuJoCo",
-                                               .product(name: "Yams", package: "Yams")]),
+        // The world model and what it stands on: the network, diffusion and flow matching,
+        // codecs, datasets, checkpoints, sampling, and the planning environments' simulators.
+        .target(name: "NanoWMCore", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfiguration", "NanoWMFormats", "CChipmunk", "CMuJoCo"]),
+        // Runs: training, evaluation, planning, rollouts and the quickstart, from a configuration.
+        .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfiguration", "NanoWMFormats", "NanoWMCore"]),
         .executableTarget(
             name: "nanowm",
-            dependencies: ["NanoWM", "NanoWMConfig", "NanoWMFormats", "SwiftTorch",
+            dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
         // Benchmarks against PyTorch measured in the same run (never timed tests).
-        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMConfig", "NanoWMFormats", "SwiftTorch"], path: "bench",
+        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "SwiftTorch"], path: "bench",
                           exclude: ["torch_baseline.py"]),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
                 exclude: ["torch_worker.py", "torchvision_standin.py"]),
         .testTarget(name: "SwiftTorchTests", dependencies: ["SwiftTorch", "TestSupport"]),
-        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "NanoWMConfig", "NanoWMFormats", "PythonCompatible", "TestSupport"]),
+        .testTarget(name: "NanoWMTests", dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "PythonCompatible", "TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17
 )
@@ -106,8 +109,8 @@ let package = Package(
 if Context.environment["NANOWM_FUZZ"] == "1" {
     package.targets += [
         .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
-        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfig"], path: "Fuzz/ConfigFuzz"),
+        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfiguration"], path: "Fuzz/ConfigFuzz"),
         .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWMFormats"], path: "Fuzz/ParquetFuzz"),
-        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWM", "NanoWMFormats"], path: "Fuzz/HDF5Fuzz"),
+        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWMCore", "NanoWMFormats"], path: "Fuzz/HDF5Fuzz"),
     ]
 }

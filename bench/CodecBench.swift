@@ -1,7 +1,8 @@
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// Codec time: the exported TorchScript networks as `nanowm` runs them against the same
 /// networks in PyTorch eager (diffusers/transformers), same weights, inputs and threads.

@@ -1,7 +1,8 @@
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// Loader speed: clips per second of our recorded-dataset reader against upstream's own
 /// `create_train_val_datasets` (imported from the checkout given with --reference) on the same

@@ -1,7 +1,8 @@
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `dist`: data-parallel costs on this machine, measured in this run.
 ///  1. Training step time on one global batch: 2 processes × 1 thread (each half the batch,

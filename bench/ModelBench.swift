@@ -1,6 +1,7 @@
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// Whole-model time against upstream's PyTorch NanoWM, imported from a checkout the user gives
 /// (nothing of it is copied here): eval forward under no_grad, and a training-mode forward +

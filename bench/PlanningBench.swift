@@ -1,6 +1,7 @@
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// Time of one MPC planning step (one CEM `plan` call: every iteration's samples rolled out
 /// through the world model and scored) against upstream's `CEMPlanner.plan` with its

@@ -1,6 +1,7 @@
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// Diffusion-forcing sampling time against upstream's `dfot_sample`, set up as upstream's
 /// sampling script does it: v-prediction, cosine schedule with zero terminal SNR respaced to

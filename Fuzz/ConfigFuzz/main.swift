@@ -1,5 +1,5 @@
 import Foundation
-import NanoWMConfig
+import NanoWMConfiguration
 
 // libFuzzer target for the configuration parsers, built and run only by scripts/fuzz. Each
 // input is read twice: as a YAML document (parsed, resolved, written back) and as command-line

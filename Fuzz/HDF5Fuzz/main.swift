@@ -1,5 +1,5 @@
 import Foundation
-import NanoWM
+import NanoWMCore
 import NanoWMFormats
 
 // libFuzzer target for the HDF5 path (the C shim over libhdf5 and HDF5File), built and run

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// `nanowm ckpt`: look inside checkpoints and convert between formats, without Python.
 struct CheckpointCommands: ParsableCommand {

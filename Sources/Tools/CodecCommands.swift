@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `nanowm codec encode|decode`: the run's latent codec on a file.
 struct CodecCommands: ParsableCommand {
@@ -35,7 +36,7 @@ struct CodecCommands: ParsableCommand {
                 guard let run = trained.configuration else {
                     throw ConfigError(.missingConfig, "no training config.yaml at or above \(checkpoint); give --config FILE, or select the codec with overrides")
                 }
-                return (try PixelSpace(configuration: run, checkpoint: checkpoint, device: target).codec, target)
+                return (try run.pixelSpace(checkpoint: checkpoint, device: target).codec, target)
             }
             if config != nil { throw ConfigError(.invalidValue, "--config goes with --checkpoint") }
             let config = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides).resolved()

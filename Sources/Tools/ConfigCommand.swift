@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import NanoWM
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `nanowm config`: composes the configuration a run would use and prints it as YAML.
 struct ConfigCommand: ParsableCommand {

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// `nanowm data info|clip|subset`: the recorded datasets as training reads them.
 struct DataCommands: ParsableCommand {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// Prints what this binary runs on, so a user can tell at a glance why a device is missing.
 struct DoctorCommand: ParsableCommand {

@@ -1,8 +1,9 @@
 import ArgumentParser
 import Foundation
 import NanoWM
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// `nanowm encode-dataset`: the latent cache a run with `dataset.latent_cache` reads.
 struct EncodeDatasetCommand: ParsableCommand {

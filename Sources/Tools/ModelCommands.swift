@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// Options shared by every command that loads a checkpoint. The model and how it was trained
 /// come from the checkpoint's training config.yaml (`TrainedCheckpoint`); these flags are for

@@ -1,6 +1,7 @@
 import ArgumentParser
 import NanoWM
 import SwiftTorch
+import NanoWMCore
 
 /// `nanowm`: the command line of NanoWM in Swift. Thin by design: each subcommand parses its
 /// options and calls into the NanoWM library.

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `nanowm plan`: `nanowm run experiment=planning` in short.
 struct PlanCommand: ParsableCommand {

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import NanoWM
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `nanowm quickstart`: the README's main command.
 struct QuickstartCommand: ParsableCommand {

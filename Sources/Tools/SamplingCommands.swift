@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// Sampling settings. The prediction target, noise schedule and zero-terminal-SNR come from
 /// the checkpoint's training config (a flag that contradicts it is refused unless
@@ -61,7 +62,7 @@ struct PixelOptions: ParsableArguments {
         if let kind {
             space = try PixelSpace(kind: kind, file: file, checkpoint: trained.path, device: device)
         } else if let run = trained.configuration, PixelSpace.isNeeded(input: input, output: output) {
-            space = try PixelSpace(configuration: run, checkpoint: trained.path, device: device)
+            space = try run.pixelSpace(checkpoint: trained.path, device: device)
         } else {
             if actions != nil { throw ValidationError("--actions goes with a video input, which needs --latent-codec") }
             return nil
@@ -184,7 +185,7 @@ struct RolloutCommand: ParsableCommand {
         (rollout.samples, rollout.batchSize, rollout.length, rollout.fps) = (numSamples ?? 1, batchSize ?? 1, frames, pixels.fps)
         rollout.history = history ?? Swift.min(4, network.config.numFrames - 1)
         let space = try pixels.kind.map { try PixelSpace(kind: $0, file: pixels.file, checkpoint: trained.path, device: device) }
-            ?? PixelSpace(configuration: configuration, checkpoint: trained.path, device: device)
+            ?? configuration.pixelSpace(checkpoint: trained.path, device: device)
         let videos = try rollout.run(model: network, configuration: configuration, pixels: space, setup: setup,
                                      seed: UInt64(diffusion.seed), into: URL(fileURLWithPath: folder), device: device)
         print("wrote \(videos.count / 3) rollouts of \(frames) frames to \(folder) (sample_XXXX_{gen,gt,compare}.mp4)")

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import NanoWM
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `nanowm train`: train or fine-tune from composable configs.
 struct TrainCommand: ParsableCommand {

@@ -3,8 +3,9 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// CSGO's HDF5 episodes: the same files, order, episode ids, actions and frames as the
 /// reference's `CSGODataSource` returns (Tests/Fixtures/formats/csgo_reference.json, made by

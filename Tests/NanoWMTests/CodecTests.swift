@@ -3,8 +3,9 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
 @testable import NanoWMFormats
+@testable import NanoWMCore
 
 /// The TorchScript codecs against the Python originals they were exported from: small random
 /// diffusers AutoencoderKL, transformers Dinov2Model and VJEPA2Model, saved with

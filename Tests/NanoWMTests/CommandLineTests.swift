@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// The `nanowm` commands whose file contracts let anyone compare us with PyTorch from
 /// outside: forward, sample, rollout, ckpt and model info, run as a user runs them, on

@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
+@testable import NanoWMCore
 
 /// The configuration composer against the shipped `configs/` tree.
 ///

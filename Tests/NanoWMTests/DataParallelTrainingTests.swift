@@ -3,7 +3,8 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
+@testable import NanoWMCore
 
 /// Data-parallel training with real worker processes on loopback (Gloo): N processes × batch
 /// b reproduce 1 process × batch N·b, rank 0 alone writes, a 2-process checkpoint resumes in

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// Diffusion forcing against the reference's own code, through Tests/Fixtures/diffusion
 /// (made by make_diffusion_fixtures.py from the reference repository): schedules, losses,

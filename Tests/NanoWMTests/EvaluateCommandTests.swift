@@ -4,6 +4,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 import NanoWMFormats
+import NanoWMCore
 
 /// `nanowm evaluate` (the evaluate task) end to end on a tiny trained model, its sampling
 /// process, and the latent metrics of encoder-only codecs.

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// Evaluation split across processes gives one process's numbers: a rank that leaves batches
 /// to the ranks before it makes (and drops) their random draws, so its own batches get the

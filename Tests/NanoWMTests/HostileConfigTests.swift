@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
+@testable import NanoWMCore
 
 /// Hostile configuration input (issue #12): each case used to crash (stack overflow), take over
 /// 30 s (quadratic work) or grow past 4 GB (YAML alias bomb). Each must now be refused with one

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// PSNR and SSIM against piqa, the library upstream's evaluator uses, with its settings
 /// (PSNR ε 1e-8 and range 1; SSIM 11×11 Gaussian window, σ 1.5, 3 channels, valid positions).

@@ -3,7 +3,8 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// RT-1's LeRobot v2.0 layout read directly, against pyarrow and OpenCV reading the same files
 /// live (LeRobot itself is not installed here) and LeRobot's documented semantics: episodes

@@ -1,6 +1,7 @@
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 final class MemoryBudgetTests: XCTestCase {
     /// 2 clips × 1000 frames of 4×32×32 float32 grow to 2 copies (65.5 MB) plus 16 windows of

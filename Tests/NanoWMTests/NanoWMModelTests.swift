@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// The NanoWM network against the reference PyTorch model, through the fixtures in
 /// Tests/Fixtures/nanowm (see the README there): outputs, state-dict keys and shapes, config

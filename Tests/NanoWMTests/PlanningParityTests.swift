@@ -3,6 +3,7 @@ import NanoWM
 import TestSupport
 import SwiftTorch
 import XCTest
+import NanoWMCore
 
 /// The planner against upstream's own planning code (Tests/Fixtures/make_planning_fixtures.py):
 /// the objectives, the chunked world-model rollout and whole CEM runs, on the tiny model with

@@ -4,8 +4,9 @@ import TestSupport
 import XCTest
 @testable import NanoWM
 import PythonCompatible
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
 @testable import NanoWMFormats
+@testable import NanoWMCore
 
 /// The planner's pieces around the world model: CPython's random for dataset goals, the action
 /// statistics file, the wall as a planning environment, seeded determinism, and `nanowm plan`

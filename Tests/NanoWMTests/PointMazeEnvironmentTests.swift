@@ -4,6 +4,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 import PythonCompatible
+import NanoWMCore
 
 /// The point maze on MuJoCo's C library. Upstream runs mujoco-py on MuJoCo 2.1.0, which cannot be
 /// installed here, so the checks are: our model against the reference's own XML (fixture made by

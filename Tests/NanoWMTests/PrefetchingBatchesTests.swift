@@ -4,6 +4,7 @@ import TestSupport
 import XCTest
 @testable import NanoWM
 @testable import NanoWMFormats
+@testable import NanoWMCore
 
 /// Background batches equal the batcher's own, step for step, whatever the threads' timing;
 /// the queue stays bounded; a restart (resumed run) and a reader's error come through.

@@ -5,6 +5,7 @@ import TestSupport
 import XCTest
 import PythonCompatible
 import NanoWMFormats
+import NanoWMCore
 
 /// PushT against the reference's own environment (committed fixture made by
 /// Tests/Fixtures/make_pusht_fixtures.py with the reference's PushTWrapper: pymunk physics,

@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWMCore
 
 /// PushT against pymunk and pygame running live on this machine, through the scene re-stated
 /// in Tests/Fixtures/pusht/pymunk_scene.py (the reference fixture in PushTEnvironmentTests is

@@ -3,8 +3,9 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
 @testable import NanoWMFormats
+@testable import NanoWMCore
 
 /// The main job at toy size: every artifact exists and is valid for the tools people use on it.
 final class QuickstartTests: XCTestCase {

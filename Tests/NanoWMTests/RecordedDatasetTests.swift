@@ -3,7 +3,8 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
+@testable import NanoWMCore
 
 /// The DINO-WM readers and the clip dataset above them against what upstream's own dataset
 /// classes returned for the same files (Tests/Fixtures/datasets, made by

@@ -2,7 +2,8 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
+@testable import NanoWMCore
 
 /// `nanowm run` and the checks every run passes before it writes anything: the tasks of
 /// experiment.tasks, every key's treatment (honoured, ignored here, refused), and the dataset,

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// The one factory of sampling processes, and where sampling puts its tensors. No GPU is lent
 /// to CI, so the requested device is `meta` (shapes without storage): a table or step tensor

@@ -3,7 +3,8 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
-@testable import NanoWMConfig
+@testable import NanoWMConfiguration
+@testable import NanoWMCore
 
 /// Training from configs at toy size: exact resume, crash-safe checkpoints, Lightning
 /// compatibility with upstream's `pretrained` loading, TensorBoard output and Ctrl-C.

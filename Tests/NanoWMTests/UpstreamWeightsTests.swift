@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// Key mapping from the layouts PyTorch really produces: `torch.compile`'s `_orig_mod.`, a
 /// Lightning module's `model.` beside codec weights, and a bare state dict.

@@ -3,6 +3,7 @@ import SwiftTorch
 import TestSupport
 import XCTest
 @testable import NanoWM
+@testable import NanoWMCore
 
 /// The built-in environment: deterministic from its seed, and its wall stops the agent except
 /// at the door.

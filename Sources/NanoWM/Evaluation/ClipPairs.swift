@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMFormats
+import NanoWMCore
 
 /// Predicted and ground-truth clips to score, from what `nanowm metrics` accepts:
 /// - two safetensors files with key `frames`, `[N, T, 3, H, W]` float in [−1, 1];

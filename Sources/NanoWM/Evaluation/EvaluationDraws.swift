@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMCore
 
 /// The random draws the reference's evaluate task makes from the global generator before its
 /// first clip is sampled (`TrainExperiment.evaluate()`: `_setup_common`, then Lightning's

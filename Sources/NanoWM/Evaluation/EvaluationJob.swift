@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// The evaluate task (`nanowm run experiment=evaluate_only …`, `nanowm evaluate …`) with
 /// upstream's protocol (spec §3): the checkpoint's model (strict) and, for the SD-VAE, its
@@ -128,7 +129,7 @@ public final class EvaluationJob {
         if sampling && !latentOnly { try EvaluationDraws.metricNetworks() }
         try EvaluationDraws.dataLoaderSeed()
         try codec.to(device)
-        let objective = DiffusionForcingLoss(process: try settings.makeProcess(device: device), settings: settings)
+        let objective = settings.objective(process: try settings.makeProcess(device: device))
         let setup = try samplingSetup()
         let (process, options) = try setup.make(device: device)
         let sampler = DiffusionForcingSampler(process: process, options: options)

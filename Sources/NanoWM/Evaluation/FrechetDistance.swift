@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMCore
 
 /// The Fréchet distance between two Gaussians fitted to feature sets, in float64:
 /// ‖μ₁−μ₂‖² + tr Σ₁ + tr Σ₂ − 2·tr √(Σ₁Σ₂), with μ the mean and Σ the unbiased covariance

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftTorch
+import NanoWMCore
 
 /// The standard evaluation of an action-conditioned world model on held-out clips: from the
 /// first `contextFrames` frames and the true actions, generate the rest of the window with a

@@ -1,5 +1,6 @@
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// The cross-entropy method exactly as upstream's `CEMPlanner.plan`: per iteration, draw
 /// `numSamples` sequences μ + σ·ε (ε from the global CPU generator, as upstream draws it), make

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMFormats
+import NanoWMCore
 
 /// Upstream's MPC loop (`PlanningExperiment._run_mpc`) for one environment: per episode, plan
 /// `horizon` actions with CEM from the current frame to the goal frame, execute the first

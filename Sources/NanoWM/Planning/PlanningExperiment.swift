@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
 import NanoWMFormats
+import NanoWMCore
 
 /// A planning run's episodes and outputs (upstream's `PlanningExperiment.planning` after
 /// loading): `planning_targets.json` first, then every episode with a progress bar, the first

@@ -1,6 +1,7 @@
 import Foundation
 import PythonCompatible
 import NanoWMFormats
+import NanoWMCore
 
 /// One episode's task: where it starts, the state to reach, the environment layout it needs and
 /// what upstream records about where the goal came from (`goal_meta`). Dataset goals also keep

@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// `nanowm run experiment=planning` / `nanowm plan`: everything a planning run needs, loaded and
 /// checked before anything is written (upstream's `PlanningExperiment.planning` up to the MPC

@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// The planning cost between predicted latents `[N, T, D]` and the goal's `[N or 1, 1, D]`
 /// (upstream's `create_objective_fn`): on the last frame, or on every frame weighted by

@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// `planning_results.json` and `planning_targets.json` in upstream's schema: success rate and
 /// count, the resolved planning block, every episode's metrics, and for each distance and the

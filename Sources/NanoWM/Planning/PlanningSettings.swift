@@ -1,5 +1,6 @@
 import Foundation
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// The `planning.*` block of a planning run (upstream's `configs/planning/*.yaml`), read and
 /// checked before anything runs. Every key of the block is read here, so an unknown one

@@ -1,4 +1,5 @@
 import SwiftTorch
+import NanoWMCore
 
 /// The world model as the planner uses it (upstream's `DiffusionWorldModel`): observations are
 /// encoded to flattened latents, and an action sequence is rolled out from one start latent by

@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// The trajectories the reference's `goal_source: dset` replays goals from, for a run trained
 /// on a recorded DINO-WM dataset, read as its `_sample_dset_goals` reads them: the folder is

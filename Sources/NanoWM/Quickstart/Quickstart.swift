@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// The main job on the embedded default: generate the built-in wall environment's data, train a
 /// small NanoWM on it, evaluate on held-out clips against the copy-last-frame baseline (and

@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// The quickstart's last phase: the trained model plans to `planning.n_evals` goals in the
 /// built-in wall (goals replayed from held-out trajectories), next to two baselines on the same

@@ -1,4 +1,5 @@
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 /// What a configuration asks to run, read as upstream's `main.py` reads it: `experiment.name`
 /// picks the experiment (`train` and `evaluate` share one, `planning` has its own) and
 /// `experiment.tasks` lists the tasks it runs, in order.

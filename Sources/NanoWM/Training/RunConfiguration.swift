@@ -1,6 +1,7 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// What a composed configuration asks for, read once with upstream's key names: the model,
 /// the training settings, the dataset and the latent codec. Anything this build cannot
@@ -126,6 +127,12 @@ public struct RunConfiguration {
         let key = "latent_codec.torchscript"
         return try CodecLoader.load(kind: try codecKind(), file: try config.ifPresent(key, config.optionalString),
                                     fileSetting: key, device: device)
+    }
+
+    /// The run's codec around pixels, an SD-VAE with the `vae.*` weights of `checkpoint` when
+    /// it has them, as upstream's sampling loads it.
+    public func pixelSpace(checkpoint: String, device: Device) throws -> PixelSpace {
+        try PixelSpace(codec: try codec(device: device), checkpoint: checkpoint)
     }
 
     /// `latent_codec.kind`, else the legacy `latent_codec.name`, else `sd_vae`; `vae` means `sd_vae`.

@@ -1,5 +1,6 @@
 import Foundation
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// A run checked before it starts: everything that can be known from the configuration alone
 /// (the tasks, the dataset reader, the codec, the shapes the model, codec and frames must

@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// Diffusion-forcing training of a NanoWM: AdamW under the reference's update rule
 /// (`UpdateRule`: constant learning rate, gradient norm measured as the reference measures it;
@@ -76,7 +77,7 @@ public final class Trainer {
         batches = try ClipBatcher(dataset: train, batchSize: settings.batchSize * (group?.worldSize ?? 1), seed: settings.seed)
         prefetched = PrefetchingBatches(batches, share: group?.rank ?? 0, of: group?.worldSize ?? 1)
         updateRule = UpdateRule(settings: settings)
-        objective = DiffusionForcingLoss(process: process, settings: settings)
+        objective = settings.objective(process: process)
     }
 
     // MARK: - One step

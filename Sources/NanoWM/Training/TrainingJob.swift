@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// A training run from a composed configuration, as `nanowm train` (and the quickstart) runs
 /// it: run folder with the composed config, seeded model, optional pretrained weights or

@@ -1,5 +1,6 @@
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
+import NanoWMCore
 
 /// Everything a training run needs beyond the model architecture, with upstream's names in
 /// the comments (`experiment.training.*`, `experiment.diffusion.*`) and its defaults.
@@ -50,6 +51,13 @@ public struct TrainingSettings: Sendable {
         if target == .flow { return FlowMatching(steps: diffusionSteps) }
         return try GaussianDiffusion(schedule: schedule, target: target, steps: diffusionSteps,
                                      zeroTerminalSNR: zeroTerminalSNR, snrGamma: snrGamma, device: device)
+    }
+
+    /// The training objective on `process`: this run's timestep sampling, diffusion forcing or
+    /// full-sequence noise levels, and mixed precision.
+    public func objective(process: DiffusionProcess) -> DiffusionForcingLoss {
+        DiffusionForcingLoss(process: process, timestepSampling: timestepSampling, diffusionSteps: diffusionSteps,
+                             perFrame: diffusionForcing, mixedPrecision: mixedPrecision)
     }
 
     /// Sampling on a process respaced to the steps, as the reference's sampling scripts build

@@ -1,6 +1,6 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 
 /// What `nanowm data` shows and writes about a recorded dataset: its summary lines, one item as
 /// upstream's dataset returns it, and a fresh fixed validation subset.

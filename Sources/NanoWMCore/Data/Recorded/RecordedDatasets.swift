@@ -1,6 +1,6 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
 
 /// Upstream's dataset factories (`create_data_source`, `create_train_val_datasets` and the
@@ -138,7 +138,7 @@ public struct RecordedDatasets {
     }
 
     /// `model.image_size`: one number for square frames, or `[H, W]`.
-    static func imageSize(_ config: ConfigNode) throws -> (height: Int, width: Int) {
+    public static func imageSize(_ config: ConfigNode) throws -> (height: Int, width: Int) {
         let node = try config.value("model.image_size")
         if let side = node.int { return (side, side) }
         if let sides = node.array?.compactMap(\.int), [1, 2].contains(sides.count), sides.count == node.array?.count {

@@ -17,12 +17,13 @@ public struct DiffusionForcingLoss {
     public let perFrame: Bool
     public let mixedPrecision: Bool
 
-    public init(process: DiffusionProcess, settings: TrainingSettings) {
+    public init(process: DiffusionProcess, timestepSampling: TimestepSampling, diffusionSteps: Int, perFrame: Bool,
+                mixedPrecision: Bool) {
         self.process = process
-        timestepSampling = settings.timestepSampling
-        diffusionSteps = settings.diffusionSteps
-        perFrame = settings.diffusionForcing
-        mixedPrecision = settings.mixedPrecision
+        self.timestepSampling = timestepSampling
+        self.diffusionSteps = diffusionSteps
+        self.perFrame = perFrame
+        self.mixedPrecision = mixedPrecision
     }
 
     public func callAsFunction(_ model: Denoiser, latents x: Tensor, share: Int = 0, of shares: Int = 1,

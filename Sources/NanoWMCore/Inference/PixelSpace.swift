@@ -22,13 +22,8 @@ public struct PixelSpace {
         try self.init(codec: try CodecLoader.load(kind: kind, file: file, fileSetting: "--codec-file", device: device), checkpoint: checkpoint)
     }
 
-    /// The codec of a training run's configuration (`latent_codec.*`), with the SD-VAE's
-    /// `vae.*` weights from the checkpoint when it has them.
-    public init(configuration: RunConfiguration, checkpoint: String, device: Device) throws {
-        try self.init(codec: try configuration.codec(device: device), checkpoint: checkpoint)
-    }
-
-    private init(codec: LatentCodec, checkpoint: String?) throws {
+    /// `codec`, an SD-VAE with the `vae.*` weights of the checkpoint when it has them.
+    public init(codec: LatentCodec, checkpoint: String?) throws {
         self.codec = codec
         if let vae = codec as? SDVAECodec, let checkpoint {
             _ = try UpstreamWeights.loadCodecWeights(try Checkpoint.open(checkpoint), into: vae)
@@ -68,7 +63,7 @@ public struct PixelSpace {
     /// The model's context latents `[B, K, C, h, w]` for pixel frames: resized to what the codec
     /// turns into the model's latent size (bilinear, no antialias, as upstream's datasets resize),
     /// then encoded clip by clip.
-    func encode(_ frames: Tensor, for config: NanoWMConfig) throws -> Tensor {
+    public func encode(_ frames: Tensor, for config: NanoWMConfig) throws -> Tensor {
         let (b, k) = (frames.shape[0], frames.shape[1])
         var flat = try frames.reshape([b * k] + Array(frames.shape[2...]))
         if let size = frameSize(for: config), flat.shape[2] != size || flat.shape[3] != size {
@@ -90,7 +85,7 @@ public struct PixelSpace {
     }
 
     /// Latents `[F, C, h, w]` decoded into images (the decoder's output clamped to [−1, 1]).
-    func images(_ latents: Tensor) throws -> [RGBImage] {
+    public func images(_ latents: Tensor) throws -> [RGBImage] {
         try RGBImage.frames(from: try withNoGrad { try codec.decode(latents) }.to(.cpu))
     }
 

@@ -4,24 +4,24 @@ import NanoWMFormats
 
 /// Reading the files of a DINO-WM dataset folder (`torch.save` tensors and plain pickles) with
 /// our own readers, turning every failure into one line that names the file and the fix.
-struct DinoWMFiles {
+public struct DinoWMFiles {
     /// The folder as upstream names it (`str(pathlib.Path(data_path))`), which its statistics
     /// cache hashes.
-    let path: String
+    public let path: String
     /// What the user sets to point here (`dataset_dir=…` through `dataset.loader.data_path`).
-    let setting: String
+    public let setting: String
 
-    init(path: String, setting: String) {
+    public init(path: String, setting: String) {
         self.path = StatisticsIdentity.pathlibText(path)
         self.setting = setting
     }
 
-    var folder: URL { URL(fileURLWithPath: path) }
-    func url(_ name: String) -> URL { folder.appendingPathComponent(name) }
-    func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: url(name).path) }
+    public var folder: URL { URL(fileURLWithPath: path) }
+    public func url(_ name: String) -> URL { folder.appendingPathComponent(name) }
+    public func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: url(name).path) }
 
     /// A `.pth` (torch.save) or `.pkl` (pickle) file's content as a tensor.
-    func tensor(_ name: String) throws -> Tensor {
+    public func tensor(_ name: String) throws -> Tensor {
         let path = url(name).path
         guard FileManager.default.fileExists(atPath: path) else {
             throw DataError("\(path): missing; a DINO-WM dataset folder holds \(name) (point \(setting) at the folder that has it)")
@@ -61,7 +61,7 @@ struct DinoWMFiles {
     }
 
     /// `seq_lengths.pth` or `.pkl` (a tensor or list); nil when neither exists.
-    func sequenceLengths() throws -> [Int]? {
+    public func sequenceLengths() throws -> [Int]? {
         for name in ["seq_lengths.pth", "seq_lengths.pkl"] where exists(name) {
             return try tensor(name).to(.int64).reshape([-1]).toArray(Int64.self).map(Int.init)
         }
@@ -69,7 +69,7 @@ struct DinoWMFiles {
     }
 
     /// `shapes.pkl`: one shape name per trajectory; nil when absent.
-    func shapes() throws -> [String]? {
+    public func shapes() throws -> [String]? {
         guard exists("shapes.pkl") else { return nil }
         let path = url("shapes.pkl").path
         guard let items = try Self.value(at: path).items else {

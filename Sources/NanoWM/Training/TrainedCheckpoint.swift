@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// A checkpoint together with the training configuration it was trained under, so that the
 /// commands that load it (`sample`, `rollout`, `forward`, `codec`, planning) build the model and

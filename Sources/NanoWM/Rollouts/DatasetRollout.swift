@@ -1,7 +1,8 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
+import NanoWMCore
 
 /// The reference's dataset-driven rollout (`src/sample/rollout.py`): the first validation clips
 /// whose trajectory holds `length · frame_interval` raw steps from their start give ground-truth

@@ -1,7 +1,7 @@
 import Foundation
 import SwiftTorch
 import PythonCompatible
-import NanoWMConfig
+import NanoWMConfiguration
 import NanoWMFormats
 
 /// Upstream's fixed validation subset (`validation_fixed_subset_*`,

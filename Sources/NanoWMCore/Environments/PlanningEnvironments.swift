@@ -1,4 +1,4 @@
-import NanoWMConfig
+import NanoWMConfiguration
 /// The environments `planning.env_name` can name, built for a model whose frames are
 /// `imageSize`² (the wall renders at that size directly; others render at their own size and
 /// frames are resized for the model).

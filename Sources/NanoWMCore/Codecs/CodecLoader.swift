@@ -1,6 +1,6 @@
 import Foundation
 import SwiftTorch
-import NanoWMConfig
+import NanoWMConfiguration
 
 /// The one way a codec is made from its name (upstream's `latent_codec.kind`, legacy `vae`
 /// included) and, for the TorchScript codecs, the file `scripts/export_codec.py` wrote.
