@@ -43,7 +43,7 @@ func benchData(threads: Int, reference: String?) throws {
             ]).resolved()
         var best = Double.infinity
         for _ in 0..<3 {
-            let train = try RecordedDatasets(config).train
+            let train = try RecordedDatasets(try DatasetSettings(config)).train
             let start = DispatchTime.now().uptimeNanoseconds
             for index in 0..<Swift.min(clips, train.count) { _ = try train.clip(at: index) }
             best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(Swift.min(clips, train.count)))

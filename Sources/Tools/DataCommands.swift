@@ -41,7 +41,7 @@ struct DataCommands: ParsableCommand {
         func run() throws {
             setvbuf(stdout, nil, _IOLBF, 0)
             var bar: ProgressBar?
-            let lines = try DatasetReport.summary(try options.config()) { done, total in
+            let lines = try DatasetReport.summary(try DatasetSettings(try options.config())) { done, total in
                 if bar == nil { bar = ProgressBar("statistics", total: total) }
                 bar?.update(done)
             }
@@ -63,7 +63,7 @@ struct DataCommands: ParsableCommand {
             guard let which = TrajectorySplit(rawValue: split) else {
                 throw ValidationError("--split must be train or val (got \(split))")
             }
-            let item = try DatasetReport.item(try options.config(), split: which, index: index)
+            let item = try DatasetReport.item(try DatasetSettings(try options.config()), split: which, index: index)
             try SafeTensors.write(["video": item.video, "action": item.action], to: output)
             print("wrote \(split) item \(index) (trajectory \(item.slice.trajectory), steps \(item.slice.start)..<\(item.slice.end)): video \(item.video.shape), action \(item.action.shape) to \(output)")
         }
@@ -79,7 +79,7 @@ struct DataCommands: ParsableCommand {
         @Option(help: "The .json file to write.") var output: String
 
         func run() throws {
-            let subset = try RecordedDatasets.drawSubset(try options.config(), size: size, seed: seed)
+            let subset = try RecordedDatasets.drawSubset(try DatasetSettings(try options.config()), size: size, seed: seed)
             try subset.write(to: URL(fileURLWithPath: output))
             print("wrote \(subset.slices.count) validation clips (seed \(seed)) to \(output)")
         }

@@ -130,7 +130,7 @@ final class CSGOSourceTests: XCTestCase {
                                    "normalize_action": false, "random_seed": 42, "train_slice_mode": "random",
                                    "val_slice_mode": "exhaustive", "validation_size": nil]],
             "model": ["num_frames": 4, "image_size": 32]]
-        let datasets = try RecordedDatasets(config)
+        let datasets = try RecordedDatasets(try DatasetSettings(config))
         let validationOrder = try expected["val_order"]!.toArray(Int64.self).map { Int($0) }
         XCTAssertEqual(datasets.validation.trajectories, validationOrder)
         XCTAssertEqual(datasets.train.trajectories, try expected["train_order"]!.toArray(Int64.self).map { Int($0) })

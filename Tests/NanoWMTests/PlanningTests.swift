@@ -165,7 +165,7 @@ final class PlanningTests: XCTestCase {
                 default: XCTFail("\(key): \(value)")
                 }
             }
-            let data = try RecordedGoalTrajectories(training: ["dataset": ["loader": ConfigNode.mapping(loader)]])
+            let data = try RecordedGoalTrajectories(training: try LoaderSettings(subtree: .mapping(loader)))
             let environment = try PlanningEnvironments.make(name, imageSize: 32)
             let expected = try XCTUnwrap(recorded["goals"] as? [[String: Any]])
             let (goalH, interval) = (recorded["goal_H"] as! Int, recorded["frame_interval"] as! Int)

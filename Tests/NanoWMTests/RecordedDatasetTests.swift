@@ -23,8 +23,8 @@ final class RecordedDatasetTests: XCTestCase {
 
     override func tearDown() { scratch.remove() }
 
-    func config(_ name: String, _ extra: [String] = []) throws -> ConfigNode {
-        try ConfigComposer.locate().composition(overrides: DatasetFixtures.overrides(name, dataRoot: dataRoot) + extra).resolved()
+    func config(_ name: String, _ extra: [String] = []) throws -> DatasetSettings {
+        try DatasetSettings(try ConfigComposer.locate().composition(overrides: DatasetFixtures.overrides(name, dataRoot: dataRoot) + extra).resolved())
     }
 
     func reference(_ name: String) throws -> (tensors: [String: Tensor], info: [String: Any]) { try DatasetFixtures.reference(name) }
@@ -74,7 +74,7 @@ final class RecordedDatasetTests: XCTestCase {
         }
         // The fixed validation subset: the same draw, written as upstream writes it.
         let wanted = min(4, splits.validation.count)
-        let subset = ValidationSubset(dataset: try ValidationSubset.header(config),
+        let subset = ValidationSubset(dataset: config.subsetHeader,
                                       slices: try ValidationSubset.draw(from: splits.validation.slices!, size: wanted, seed: 42))
         XCTAssertEqual(subset.json, ref.info["subset_json"] as? String, "\(name) subset JSON")
         // Random slice mode: the dataset's own RandomState draws, item after item.

@@ -247,7 +247,7 @@ public final class EvaluationJob {
             ("latent_codec", try configuration.codecKind()),
             ("latent_codec_file", try codecFile.map { "\($0) (\(try FileFingerprint.of($0)))" } as Any),
             ("dataset", try config.string("dataset.name")), ("validation_clips", clips),
-            ("validation_selection", try ValidationSubset.selectionText(config)),
+            ("validation_selection", ValidationSubset.selectionText(configuration.dataset.loader)),
         ]
         for key in subsetKeys.map({ "dataset.loader." + $0 }) where config.contains(key) {
             entries.append((key, ConfigYAML.flowText(try config.value(key))))

@@ -34,7 +34,7 @@ public enum PlanningJob {
         let (process, options) = try samplingSetup(resolved, training, settings).make(device: device)
         let world = try PlanningWorldModel(model: model, codec: codec, process: process, options: options,
                                            contextFrames: training.settings.contextFrames)
-        let frameInterval = try training.config.frameInterval()
+        let frameInterval = training.dataset.frameInterval
         let imageSize = try training.config.ifPresent("model.image_size", training.config.optionalInt) ?? training.model.inputSize
         let renderSize = settings.environment == "builtin_wall" ? (try training.config.ifPresent("dataset.resolution", training.config.optionalInt) ?? imageSize) : imageSize
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: renderSize)
@@ -108,7 +108,7 @@ public enum PlanningJob {
                 guard try training.isRecorded() else {
                     throw ConfigError(.unsupported, "planning.goal_source=dset replays the training dataset's recorded states, but dataset \(dataset ?? "null") has none (use goal_source=random_state)")
                 }
-                return try PlanningGoals.replayed(environment, from: try RecordedGoalTrajectories(training: training.config), episodes: settings.episodes,
+                return try PlanningGoals.replayed(environment, from: try RecordedGoalTrajectories(training: training.dataset.loader), episodes: settings.episodes,
                                                   seed: settings.seed, goalH: settings.goalHorizon, frameInterval: frameInterval)
             }
             guard settings.environment == "builtin_wall" else {

@@ -19,11 +19,11 @@ public struct RecordedGoalTrajectories: GoalTrajectories {
     let lengths: [Int]
     let layouts: [[String: Double]]?
 
-    public init(training config: ConfigNode) throws {
-        let loader = LoaderSettings(config)
+    /// - Parameter loader: the training run's `dataset.loader`.
+    public init(training loader: LoaderSettings) throws {
         var folder: URL?
-        for key in ["data_path_val", "data_path"] {
-            guard let configured = try loader.string(key) else { continue }
+        for (key, value) in [("data_path_val", loader.dataPathValidation), ("data_path", loader.dataPath)] {
+            guard let configured = value else { continue }
             var candidate = URL(fileURLWithPath: configured)
             if !configured.hasPrefix("/"), let root = ProcessInfo.processInfo.environment["DATASET_DIR"], !root.isEmpty {
                 candidate = URL(fileURLWithPath: root).appendingPathComponent(configured.hasPrefix("./") ? String(configured.dropFirst(2)) : configured)
@@ -39,14 +39,14 @@ public struct RecordedGoalTrajectories: GoalTrajectories {
         let files = DinoWMFiles(path: folder.path, setting: "dataset.loader.data_path_val")
         path = files.path
         var states = try files.tensor("states.pth").to(.float64)
-        if try loader.bool("with_velocity") == true, files.exists("velocities.pth") {
+        if loader.withVelocity == true, files.exists("velocities.pth") {
             let velocities = try files.tensor("velocities.pth").to(.float64)
             if Array(velocities.shape.prefix(2)) == Array(states.shape.prefix(2)) { states = try Tensor.cat([states, velocities], dim: -1) }
         }
-        let relative = try loader.bool("use_relative_actions") ?? false
+        let relative = loader.useRelativeActions ?? false
         let name = files.exists(relative ? "rel_actions.pth" : "abs_actions.pth") ? (relative ? "rel_actions.pth" : "abs_actions.pth") : "actions.pth"
         var actions = try files.tensor(name).to(.float64)
-        if let scale = try loader.double("action_scale"), scale != 1 { actions = try actions / scale }
+        if let scale = loader.actionScale, scale != 1 { actions = try actions / scale }
         guard states.shape.count == 3, actions.shape.count == 3, actions.shape[0] == states.shape[0] else {
             throw DataError("\(path): states \(states.shape) and \(name) \(actions.shape) are not [trajectories, steps, dims] of the same trajectories")
         }

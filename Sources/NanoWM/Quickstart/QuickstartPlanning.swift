@@ -52,13 +52,12 @@ public enum QuickstartPlanning {
 
     static func run(_ run: Run, settings: PlanningSettings, log: @escaping (String) -> Void) throws -> Result {
         let started = Date()
-        let config = run.configuration.config
         let model = run.model
         guard settings.environment == "builtin_wall" else {
             throw ConfigError(.unsupported, "the quickstart plans in the built-in wall; planning.env_name must be builtin_wall (got \(settings.environment))")
         }
-        let frameInterval = try config.frameInterval()
-        let resolution = try config.int("dataset.resolution")
+        let frameInterval = run.configuration.dataset.frameInterval
+        let resolution = try run.configuration.builtinSettings().resolution
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
         let goals = try self.goals(run.validation, settings: settings, environment: environment, frameInterval: frameInterval)
 

@@ -32,7 +32,7 @@ public struct DatasetRollout {
             throw ConfigError(.invalidValue, "--history \(history) must be at least 1 and less than the model's \(window)-frame window")
         }
         guard length > history else { throw ConfigError(.invalidValue, "--frames \(length) must exceed the \(history) history frames") }
-        let frameInterval = try configuration.config.frameInterval()
+        let frameInterval = configuration.dataset.frameInterval
         let validation = try configuration.datasets().validation
         // The first clips with enough headroom, in the split's order, as the reference scans them.
         var chosen: [(frames: Tensor, actions: Tensor)] = []

@@ -10,22 +10,24 @@ public struct RunConfiguration {
     public let config: ConfigNode
     public let model: NanoWMConfig
     public let settings: TrainingSettings
+    public let dataset: DatasetSettings
 
     public init(_ config: ConfigNode) throws {
         self.config = config
-        model = try Self.modelConfig(config)
+        dataset = try DatasetSettings(config)
+        model = try Self.modelConfig(config, dataset: dataset)
         settings = try Self.trainingSettings(config)
     }
 
     /// `model.*`: a size preset by `arch`, or explicit width/depth/heads/patch for custom sizes.
-    static func modelConfig(_ c: ConfigNode) throws -> NanoWMConfig {
+    static func modelConfig(_ c: ConfigNode, dataset: DatasetSettings) throws -> NanoWMConfig {
         let injectionName = try c.optionalString("model.action_injection.type") ?? "additive"
         guard let injection = ActionInjection(rawValue: injectionName) else {
             throw ConfigError(.typeMismatch, "model.action_injection.type: unknown injection '\(injectionName)' (use \(ActionInjection.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         let useAction = try c.optionalBool("model.use_action") ?? false
         // Upstream: action_dim = dataset.spec.action_dim × dataset.frame_interval.
-        let actionDim = useAction ? try c.int("dataset.spec.action_dim") * (try c.frameInterval()) : nil
+        let actionDim = useAction ? try c.int("dataset.spec.action_dim") * dataset.frameInterval : nil
         let latentSize = try c.int("model.latent_size"), channels = try c.int("model.latent_channels")
         let frames = try c.int("model.num_frames"), causal = try c.optionalBool("model.causal") ?? true
         if let arch = try c.optionalString("model.arch"), NanoWMConfig.variantNames.contains(arch) {
@@ -154,7 +156,15 @@ public struct RunConfiguration {
     }
 
     /// Whether `dataset.name` is one of upstream's recorded datasets (not the built-in one).
-    func isRecorded() throws -> Bool { RecordedDatasets.names.contains(try config.string("dataset.name")) }
+    func isRecorded() throws -> Bool { RecordedDatasets.names.contains(dataset.name) }
+
+    /// The built-in dataset's generator settings (only the built-in dataset has them).
+    public func builtinSettings() throws -> BuiltinDatasetSettings {
+        guard let builtin = dataset.builtin else {
+            throw ConfigError(.missingConfig, "dataset '\(dataset.name)' is not the built-in one (dataset.name=\(DatasetSettings.builtinName))")
+        }
+        return builtin
+    }
 
     /// Train and validation clips of the configured dataset, generating the built-in
     /// environment's data on first use. The validation clips are already the fixed subset
@@ -163,18 +173,17 @@ public struct RunConfiguration {
     public func datasets(runDirectory: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
         try requireDatasetReader()
         if try isRecorded() {
-            let recorded = try RecordedDatasets(config, runDirectory: runDirectory, progress: progress)
+            let recorded = try RecordedDatasets(dataset, runDirectory: runDirectory, progress: progress)
             return (recorded.train, recorded.validation)
         }
-        let directory = URL(fileURLWithPath: try config.string("dataset.data_dir"))
-        let store = try WallDataGenerator.generate(into: directory, episodes: try config.int("dataset.num_trajectories"),
-                                                   length: try config.int("dataset.trajectory_length"),
-                                                   resolution: try config.int("dataset.resolution"),
-                                                   seed: UInt64(try config.int("dataset.seed")), progress: progress)
-        let split = try TrajectoryDataset.split(store, clipLength: model.numFrames, frameSkip: try config.frameInterval(),
-                                                validationFraction: 1 - (try optional("dataset.loader.split_ratio") ?? 0.9))
+        let builtin = try builtinSettings()
+        let store = try WallDataGenerator.generate(into: URL(fileURLWithPath: builtin.directory), episodes: builtin.trajectories,
+                                                   length: builtin.trajectoryLength, resolution: builtin.resolution,
+                                                   seed: UInt64(builtin.seed), progress: progress)
+        let split = try TrajectoryDataset.split(store, clipLength: model.numFrames, frameSkip: dataset.frameInterval,
+                                                validationFraction: 1 - (dataset.loader.splitRatio ?? 0.9))
         let all = split.validation.slices
-        switch try ValidationSubset.choice(config, runDirectory: runDirectory, slices: { all }) {
+        switch try ValidationSubset.choice(dataset, runDirectory: runDirectory, slices: { all }) {
         case .first(let limit):
             guard let limit, limit < all.count else { return (split.train, split.validation) }
             return (split.train, try split.validation.selecting(Array(0..<limit)))
@@ -185,11 +194,7 @@ public struct RunConfiguration {
     }
 
     /// `dataset.latent_cache`: the folder of the codec's cached encoder output, or nil.
-    public func latentCachePath() throws -> URL? {
-        let key = "dataset.latent_cache"
-        guard config.contains(key), let path = try config.optionalString(key) else { return nil }
-        return URL(fileURLWithPath: path)
-    }
+    public func latentCachePath() throws -> URL? { dataset.latentCache.map { URL(fileURLWithPath: $0) } }
 
     /// The datasets' clips through the latent cache (when `dataset.latent_cache` is set), with
     /// the codec training then uses; nil without a cache.
@@ -227,9 +232,9 @@ public struct RunConfiguration {
     public func checkParts() throws -> LatentCodec {
         try requireDatasetReader()
         let recorded = try isRecorded()
-        if recorded { try RecordedDatasets.preflight(config) } else { try requireBuiltinLoaderDefaults() }
+        if recorded { try RecordedDatasets.preflight(dataset) } else { try requireBuiltinLoaderDefaults() }
         let codec = try self.codec()
-        let resolution = recorded ? try RecordedDatasets.imageSize(config).height : try config.int("dataset.resolution")
+        let resolution = recorded ? try RecordedDatasets.imageSize(dataset).height : try builtinSettings().resolution
         let frame = [3, resolution, resolution]
         let latent = codec.latentShape(forFrame: frame)
         let expected = [model.inChannels, model.inputSize, model.inputSize]
@@ -242,21 +247,21 @@ public struct RunConfiguration {
         }
         try checkExportedSettings(codec)
         try probe(codec, frame: frame, latent: latent)
-        if !recorded, let imageSize = try optional("model.image_size").map(Int.init), imageSize != resolution {
+        if !recorded, let imageSize = dataset.imageSize?.height, imageSize != resolution {
             throw ConfigError(.invalidValue, "model.image_size is \(imageSize) but the dataset's frames are \(resolution)×\(resolution) (dataset.resolution); set model.image_size=\(resolution) or dataset.resolution=\(imageSize)")
         }
-        if let ratio = try optional("dataset.loader.split_ratio"), !(ratio > 0 && ratio < 1) {
+        if let ratio = dataset.loader.splitRatio, !(ratio > 0 && ratio < 1) {
             throw ConfigError(.invalidValue, "dataset.loader.split_ratio=\(ratio) must lie strictly between 0 and 1 (the training share of the episodes)")
         }
         guard settings.contextFrames < model.numFrames else {
             throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
         }
         guard !recorded else { return codec } // the recorded datasets' own checks ran above
-        let span = model.numFrames * (try config.frameInterval()), length = try config.int("dataset.trajectory_length")
+        let span = model.numFrames * dataset.frameInterval, length = try builtinSettings().trajectoryLength
         guard span <= length else {
-            throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(try config.frameInterval()) need \(span) steps, but dataset.trajectory_length is \(length)")
+            throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(dataset.frameInterval) need \(span) steps, but dataset.trajectory_length is \(length)")
         }
-        if model.useAction, let declared = try optional("dataset.spec.action_dim").map(Int.init), declared != WallEnvironment.actionDimension {
+        if model.useAction, let declared = dataset.actionDimension, declared != WallEnvironment.actionDimension {
             throw ConfigError(.invalidValue, "dataset.spec.action_dim is \(declared) but the built-in wall environment has \(WallEnvironment.actionDimension)-D actions; set dataset.spec.action_dim=\(WallEnvironment.actionDimension)")
         }
         return codec

@@ -6,10 +6,10 @@ import NanoWMConfiguration
 /// upstream's dataset returns it, and a fresh fixed validation subset.
 public enum DatasetReport {
     /// Trajectories, clips per split, action dimension and statistics.
-    public static func summary(_ config: ConfigNode, progress: ((Int, Int) -> Void)? = nil) throws -> [String] {
-        let datasets = try RecordedDatasets(config, progress: progress)
+    public static func summary(_ settings: DatasetSettings, progress: ((Int, Int) -> Void)? = nil) throws -> [String] {
+        let datasets = try RecordedDatasets(settings, progress: progress)
         let train = datasets.train, validation = datasets.validation
-        var lines = ["dataset \(try config.string("dataset.name")): \(train.source.location)"
+        var lines = ["dataset \(settings.name): \(train.source.location)"
                      + (validation.source !== train.source ? " (validation: \(validation.source.location))" : "")]
         if validation.source === train.source {
             lines.append("trajectories: \(train.source.trajectoryCount) (train \(train.trajectories.count), validation \(validation.trajectories.count))")
@@ -19,7 +19,7 @@ public enum DatasetReport {
         let validationNote = datasets.subsetFile.map { " (fixed subset \($0.path))" } ?? (validation.limit.map { " (at most the first \($0): dataset.loader.validation_size)" } ?? "")
         lines.append("clips of \(train.clipLength) frames every \(train.frameInterval) steps (\(train.requiredSteps) raw steps): train \(train.count)\(modeNote(train)), validation \(validation.count)\(validationNote)")
         lines.append("frames: \(train.frameShape.map(String.init).joined(separator: "×")) (model.image_size, resize \(train.resize.rawValue))")
-        lines.append("action dimension: \(train.source.actionDimension) per step × frame_interval \(train.frameInterval) = \(train.actionDimension) (dataset.spec.action_dim \(try config.optionalInt("dataset.spec.action_dim").map(String.init) ?? "unset"))")
+        lines.append("action dimension: \(train.source.actionDimension) per step × frame_interval \(train.frameInterval) = \(train.actionDimension) (dataset.spec.action_dim \(settings.actionDimension.map(String.init) ?? "unset"))")
         if let statistics = train.statistics {
             lines.append("action mean (train): \(try numbers(statistics.mean))")
             lines.append("action std  (train, +1e-6): \(try numbers(statistics.std))")
@@ -45,8 +45,8 @@ public enum DatasetReport {
     /// Item `index` of a split as upstream's dataset returns it: `video` `[T, 3, H, W]` in
     /// [−1, 1] and `action` `[T, A]`. The validation split is the whole split (before a fixed
     /// subset or `validation_size` narrows what training validates on).
-    public static func item(_ config: ConfigNode, split: TrajectorySplit, index: Int) throws -> (video: Tensor, action: Tensor, slice: ClipSlice) {
-        let splits = try RecordedDatasets.splits(config, progress: nil)
+    public static func item(_ settings: DatasetSettings, split: TrajectorySplit, index: Int) throws -> (video: Tensor, action: Tensor, slice: ClipSlice) {
+        let splits = try RecordedDatasets.splits(settings, progress: nil)
         let dataset = split == .train ? splits.train : splits.validation
         let slice = try dataset.slice(at: index)
         let item = try dataset.load(slice)

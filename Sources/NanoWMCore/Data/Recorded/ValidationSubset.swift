@@ -36,10 +36,10 @@ public struct ValidationSubset {
         case subset([ClipSlice], file: URL?)
     }
 
-    public static func choice(_ config: ConfigNode, runDirectory: URL?, slices: () throws -> [ClipSlice]) throws -> Choice {
-        let loader = LoaderSettings(config)
-        let configuredPath = try loader.string("validation_fixed_subset_path"), size = try loader.int("validation_fixed_subset_size")
-        guard configuredPath != nil || size != nil else { return .first(try loader.int("validation_size")) }
+    public static func choice(_ settings: DatasetSettings, runDirectory: URL?, slices: () throws -> [ClipSlice]) throws -> Choice {
+        let loader = settings.loader
+        let configuredPath = loader.fixedSubsetPath, size = loader.fixedSubsetSize
+        guard configuredPath != nil || size != nil else { return .first(loader.validationSize) }
         let all = try slices()
         let url = configuredPath.map { URL(fileURLWithPath: $0) } ?? runDirectory?.appendingPathComponent("validation_subset.json")
         if let url, FileManager.default.fileExists(atPath: url.path) {
@@ -50,35 +50,25 @@ public struct ValidationSubset {
             return .subset(try select(stored.slices, from: all, file: url.path), file: url)
         }
         guard let size else { throw DataError("dataset.loader.validation_fixed_subset_size is needed to draw a new subset (no file at \(url?.path ?? "?"))") }
-        guard let seed = try loader.int("validation_fixed_subset_seed") else {
+        guard let seed = loader.fixedSubsetSeed else {
             throw DataError("dataset.loader.validation_fixed_subset_seed is needed to draw a new subset")
         }
-        let subset = ValidationSubset(dataset: try header(config), slices: try draw(from: all, size: size, seed: seed))
+        let subset = ValidationSubset(dataset: settings.subsetHeader, slices: try draw(from: all, size: size, seed: seed))
         if let url { try subset.write(to: url) }
         return .subset(subset.slices, file: url)
     }
 
     /// How `choice` picks the clips under this configuration, in words (for `metrics.json`).
-    public static func selectionText(_ config: ConfigNode) throws -> String {
-        let loader = LoaderSettings(config)
-        if let path = try loader.string("validation_fixed_subset_path") {
+    public static func selectionText(_ loader: LoaderSettings) -> String {
+        if let path = loader.fixedSubsetPath {
             return "the fixed subset stored in \(path) (dataset.loader.validation_fixed_subset_path)"
         }
-        if let size = try loader.int("validation_fixed_subset_size") {
-            let seed = try loader.int("validation_fixed_subset_seed").map(String.init) ?? "null"
+        if let size = loader.fixedSubsetSize {
+            let seed = loader.fixedSubsetSeed.map(String.init) ?? "null"
             return "a fixed subset of \(size) clips drawn with seed \(seed) (dataset.loader.validation_fixed_subset_size/_seed)"
         }
-        if let size = try loader.int("validation_size") { return "the first \(size) clips (dataset.loader.validation_size)" }
+        if let size = loader.validationSize { return "the first \(size) clips (dataset.loader.validation_size)" }
         return "every validation clip (dataset.loader.validation_size is null)"
-    }
-
-    /// The `dataset` block upstream writes into the subset file.
-    public static func header(_ config: ConfigNode) throws -> [(key: String, value: ConfigNode)] {
-        func value(_ key: String) -> ConfigNode { config[key] ?? .null }
-        return [("name", value("dataset.name")), ("num_frames", value("model.num_frames")),
-                ("frame_interval", value("dataset.frame_interval")), ("split_ratio", value("dataset.loader.split_ratio")),
-                ("val_slice_mode", value("dataset.loader.val_slice_mode")), ("stride", value("dataset.loader.stride")),
-                ("random_seed", value("dataset.loader.random_seed"))]
     }
 
     /// `set_fixed_slices`: each stored slice must be one of the split's slices.

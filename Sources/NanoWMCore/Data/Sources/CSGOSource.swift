@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMConfiguration
 import SwiftTorch
 import NanoWMFormats
 
@@ -49,19 +50,19 @@ public final class CSGOSource: TrajectorySource {
     /// belongs to the i-th trajectory of the seed-shuffled validation order, as upstream pairs
     /// them). Relative paths are looked up in the current directory, then next to `configs/`.
     public static func make(loader: LoaderSettings, split: Split, configRoot: URL? = nil) throws -> (source: CSGOSource, fixedStartIndices: [Int]?) {
-        guard try loader.bool("use_auxiliary_state") != true else {
+        guard loader.useAuxiliaryState != true else {
             throw DataError("dataset.loader.use_auxiliary_state=true is not implemented for CSGO (upstream raises too); set it to false")
         }
-        guard let root = try loader.string("data_path") else {
+        guard let root = loader.dataPath else {
             throw DataError("dataset.loader.data_path is not set; set csgo_data_dir=/path/to/csgo (the folder holding 1-200/, 201-400/, …)")
         }
         let listKey = split == .train ? "train_file_list" : "val_file_list"
-        guard let list = try loader.string(listKey) else {
+        guard let list = split == .train ? loader.trainFileList : loader.validationFileList else {
             throw DataError("dataset.loader.\(listKey) is not set; CSGO's split comes from its file lists (configs/dataset/game/csgo_splits)")
         }
         let source = try CSGOSource(root: URL(fileURLWithPath: root), fileList: resolve(list, configRoot: configRoot),
-                                    rollouts: try loader.int("n_rollout"))
-        guard split == .val, let path = try loader.string("val_start_indices"),
+                                    rollouts: try loader.rolloutCount())
+        guard split == .val, let path = loader.validationStartIndices,
               let starts = try RecordedDatasets.startIndices(loader, configRoot: configRoot) else { return (source, nil) }
         guard starts.count == source.trajectoryCount else {
             throw DataError("\(resolve(path, configRoot: configRoot).path): \(starts.count) start indices for \(source.trajectoryCount) validation episodes; they must pair one to one (check dataset.loader.val_file_list and n_rollout)")

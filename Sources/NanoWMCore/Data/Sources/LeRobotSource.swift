@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMConfiguration
 import SwiftTorch
 import NanoWMFormats
 
@@ -85,17 +86,17 @@ public final class LeRobotSource: TrajectorySource {
     /// `n_rollout`, `pad_action_dim`, and `preload_trajectories` (reads every episode's
     /// actions now instead of on first use).
     public static func make(loader: LoaderSettings, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LeRobotSource {
-        guard let repo = try loader.string("data_path") ?? loader.string("repo_id") else {
+        guard let repo = loader.dataPath ?? loader.repositoryID else {
             throw DataError("dataset.loader.data_path is not set; set it to the LeRobot repository id (IPEC-COMMUNITY/fractal20220817_data_lerobot)")
         }
         let home = environment["HF_LEROBOT_HOME"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/huggingface/lerobot")
-        let root = try loader.string("root").map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent(repo)
+        let root = loader.root.map { URL(fileURLWithPath: $0) } ?? home.appendingPathComponent(repo)
         let source = try LeRobotSource(root: root, repoID: repo,
-                                       imageKey: try loader.string("image_key") ?? "observation.images.image",
-                                       rollouts: try loader.double("n_rollout"),
-                                       padActionDimension: try loader.int("pad_action_dim"))
-        if try loader.bool("preload_trajectories") == true {
+                                       imageKey: loader.imageKey ?? "observation.images.image",
+                                       rollouts: loader.rollouts,
+                                       padActionDimension: loader.padActionDimension)
+        if loader.preloadTrajectories == true {
             for index in 0..<source.trajectoryCount { _ = try source.trajectory(index) }
         }
         return source
