@@ -15,7 +15,9 @@
 ///   change results in a way not implemented here.
 ///
 /// A rule covers its key and everything below it; the longest matching rule wins. A key no
-/// rule covers (one added with `+key=…`) is named as ignored: nothing reads it.
+/// rule covers (one added with `+key=…`) is named as ignored: nothing reads it. The settings
+/// decoders (`ExperimentSettings`) read only keys this table acts on, and read every key it
+/// calls honoured (`ConfigurationSchemaTests`).
 public struct KeyPolicy: Sendable {
     public enum Treatment: Equatable, Sendable {
         case honoured
@@ -162,7 +164,8 @@ public struct KeyPolicy: Sendable {
         + ignored("the codec's weights come from its exported file, latent_codec.torchscript (scripts/export_codec.py reads these)",
                   "latent_codec.model_path", "latent_codec.checkpoint_key", "latent_codec.repo_path")
         // The model.
-        + honoured("model.name", "model.arch", "model.num_frames", "model.n_context_frames", "model.scheduling_mode",
+        + [KeyPolicy(pattern: "model.name", treatment: .interpolated)] // a display name: the run folder's name interpolates it
+        + honoured("model.arch", "model.num_frames", "model.n_context_frames", "model.scheduling_mode",
                    "model.num_sampling_steps", "model.use_action", "model.action_injection.*", "model.causal",
                    "model.latent_size", "model.latent_channels", "model.image_size", "model.patch_size",
                    "model.hidden_size", "model.depth", "model.num_heads", "model.mlp_ratio")
@@ -171,7 +174,7 @@ public struct KeyPolicy: Sendable {
         // The latent codec: pixels, or a network exported to TorchScript.
         + honoured("latent_codec.kind", "latent_codec.name", "latent_codec.latent_channels", "latent_codec.torchscript",
                    "latent_codec.input_size", "latent_codec.patch_size")
-        // The dataset: only the built-in one has a reader; the others are refused by name.
+        // The dataset (DatasetSettings): the built-in wall's generator and every recorded dataset's keys.
         + honoured("dataset.name", "dataset.frame_interval", "dataset.spec.*", "dataset.data_dir", "dataset.num_trajectories", "dataset.latent_cache",
                    "dataset.trajectory_length", "dataset.resolution", "dataset.seed",
                    "dataset.loader.validation_size", "dataset.loader.split_ratio")

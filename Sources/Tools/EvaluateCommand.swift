@@ -50,6 +50,6 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         var evaluate = options
         evaluate.overrides += ["experiment.name=evaluate", "experiment.tasks=[evaluate]"]
-        try evaluate.execute(allTasks: true)
+        try evaluate.runner().run(.allTasks)
     }
 }

@@ -40,31 +40,6 @@ struct PlanCommand: ParsableCommand {
     func run() throws {
         var options = self.options
         if !options.overrides.contains(where: { $0.hasPrefix("experiment=") }) { options.overrides.insert("experiment=planning", at: 0) }
-        try options.executePlanning()
-    }
-}
-
-extension RunOptions {
-    /// Whether the composed configuration runs upstream's planning experiment.
-    func runsPlanning() throws -> Bool {
-        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
-        return try composition.resolved()["experiment.name"]?.string == "planning"
-    }
-
-    /// Checks everything, then plans every episode and writes the results.
-    func executePlanning() throws {
-        setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
-        // Planning runs its episodes in one process; these options would do nothing.
-        if nprocPerNode != nil || distTimeout != nil {
-            throw ConfigError(.unsupported, "planning runs in one process: --nproc-per-node and --dist-timeout apply to training and evaluation only; drop them")
-        }
-        let target = try Device(parsing: device)
-        try target.ensureAvailable()
-        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
-        let experiment = try PlanningJob.prepare(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, device: target)
-        let outcome = try experiment.run()
-        print("results: \(outcome.resultsFile.path)")
-        print("targets: \(outcome.targetsFile.path)")
-        for video in outcome.videos { print("video: \(video.path)") }
+        try options.runner().plan()
     }
 }

@@ -25,7 +25,6 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var options: RunOptions
 
     func run() throws {
-        if try options.runsPlanning() { return try options.executePlanning() }
-        try options.execute(allTasks: true)
+        try options.runner().run(.allTasks)
     }
 }

@@ -42,7 +42,7 @@ struct TrainCommand: ParsableCommand {
 
     @OptionGroup var options: RunOptions
 
-    func run() throws { try options.execute(allTasks: false) }
+    func run() throws { try options.runner().run(.trainingOnly) }
 }
 
 /// What `nanowm train` and `nanowm run` take: the overrides and where the run goes.
@@ -59,38 +59,17 @@ struct RunOptions: ParsableArguments {
             help: ArgumentHelp("Seconds the workers of a data-parallel run wait for one another (start-up, every gradient exchange) before stopping with an error naming the rank at fault (default 1800).", valueName: "seconds"))
     var distTimeout: Double?
 
-    /// Checks the run (every task with `allTasks`, else the training task), then trains.
-    func execute(allTasks: Bool) throws {
+    /// The runner these options describe, for the composed configuration.
+    func runner() throws -> ExperimentRunner {
         setvbuf(stdout, nil, _IOLBF, 0) // progress and results interleave in order when piped
         setvbuf(stderr, nil, _IOLBF, 0) // workers sharing a terminal write whole lines, never interleaved characters
-        let target = try Device(parsing: device)
-        try target.ensureAvailable()
-        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides)
-        let plan = try RunPlan(composition: composition, runDirectory: runDir.map { URL(fileURLWithPath: $0) }, allTasks: allTasks)
-        if allTasks, plan.tasks.tasks.contains(.evaluate) { try EvaluationJob.checkFiles(plan: plan) }
-        if let workers = nprocPerNode, workers != 1 {  // the launcher refuses 0 and below
-            // Checked once here, then every worker writes to the same run folder.
-            let arguments = Self.workerArguments(CommandLine.arguments, runDirectory: plan.folder.path)
-            let launcher = try LocalLauncher(workers: workers, arguments: arguments)
-            print("starting \(workers) workers (run folder: \(plan.folder.path))")
-            return try launcher.run()
-        }
-        let worker = try DataParallelWorker.join(device: target, timeout: distTimeout ?? 1800)
-        let isWriter = (worker?.group.rank ?? 0) == 0
-        var trained: String?
-        if plan.tasks.tasks.contains(.training) {
-            let job = try TrainingJob(plan: plan, device: worker?.device ?? target, group: worker?.group,
-                                      log: isWriter ? { print($0) } : { _ in })
-            try job.train(showProgress: isWriter)
-            try worker?.group.barrier()  // rank 0's last checkpoint is on disk for every rank
-            trained = job.run.latestCheckpoint?.path
-            if isWriter, let trained { print("checkpoint: \(trained)") }
-            if isWriter { print("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)") }
-        }
-        // The evaluate task scores what training just wrote, else experiment.resume_from_checkpoint,
-        // with the validation clips split across the workers.
-        guard allTasks, plan.tasks.tasks.contains(.evaluate) else { return }
-        try EvaluationJob.run(plan: plan, checkpoint: trained, device: worker?.device ?? target, group: worker?.group)
+        var runner = ExperimentRunner(composition: try ConfigComposer.locate(configDir: configDir).composition(overrides: overrides))
+        runner.runDirectory = runDir.map { URL(fileURLWithPath: $0) }
+        runner.device = try Device(parsing: device)
+        runner.workers = nprocPerNode
+        runner.timeout = distTimeout
+        runner.workerArguments = { Self.workerArguments(CommandLine.arguments, runDirectory: $0.path) }
+        return runner
     }
 
     /// This command line for a worker: without --nproc-per-node, with the launcher's run folder.

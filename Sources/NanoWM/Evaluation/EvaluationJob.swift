@@ -34,22 +34,19 @@ public final class EvaluationJob {
 
     var isWriter: Bool { (group?.rank ?? 0) == 0 }
 
-    var config: ConfigNode { configuration.config }
 
 
     /// The sampling description: upstream's evaluation samples on every training timestep.
     func samplingSetup() throws -> SamplingSetup { configuration.settings.validationSamplingSetup() }
 
-    static let metricKeys = (lpips: "experiment.evaluation.metrics.lpips_model_path",
-                             inception: "experiment.evaluation.metrics.inception_model_path",
-                             i3d: "experiment.evaluation.metrics.i3d_model_path")
+    static let metricKeys = (lpips: EvaluationSettings.lpipsKey, inception: EvaluationSettings.inceptionKey,
+                             i3d: EvaluationSettings.i3dKey)
 
     /// The metric network files the configuration names. A default file that is missing
     /// (checkpoints/…, upstream's I3D path) leaves its metric out with a note, since they are
     /// optional downloads; a path the user set for LPIPS or FID must exist (one-line error).
-    static func networkFiles(_ config: ConfigNode, notes: inout [String]) throws -> (lpips: String?, inception: String?, i3d: String?) {
-        func file(_ key: String, _ fallback: String, metric: String, kind: String?) throws -> String? {
-            let configured = try config.ifPresent(key, config.optionalString)
+    static func networkFiles(_ evaluation: EvaluationSettings, notes: inout [String]) throws -> (lpips: String?, inception: String?, i3d: String?) {
+        func file(_ configured: String?, _ key: String, _ fallback: String, metric: String, kind: String?) throws -> String? {
             if let configured, kind != nil {
                 try MetricNetworkFile.requireFile(configured, kind: kind, option: key)
                 return configured
@@ -61,21 +58,21 @@ public final class EvaluationJob {
             }
             return path
         }
-        return (try file(metricKeys.lpips, "checkpoints/lpips_vgg.pt", metric: "lpips", kind: LPIPSNetwork.kind),
-                try file(metricKeys.inception, "checkpoints/fid_inception.pt", metric: "fid", kind: InceptionFeatures.kind),
-                try file(metricKeys.i3d, "checkpoints/i3d_torchscript.pt", metric: "fvd", kind: nil))
+        return (try file(evaluation.lpipsFile, metricKeys.lpips, "checkpoints/lpips_vgg.pt", metric: "lpips", kind: LPIPSNetwork.kind),
+                try file(evaluation.inceptionFile, metricKeys.inception, "checkpoints/fid_inception.pt", metric: "fid", kind: InceptionFeatures.kind),
+                try file(evaluation.i3dFile, metricKeys.i3d, "checkpoints/i3d_torchscript.pt", metric: "fvd", kind: nil))
     }
 
     /// Checks, before any worker starts or anything is written, what the evaluate task of
     /// `plan` needs on disk beyond the checkpoint: the metric network files it was given.
     public static func checkFiles(plan: RunPlan) throws {
         var notes: [String] = []
-        if plan.codec.hasDecoder { _ = try networkFiles(plan.configuration.config, notes: &notes) }
+        if plan.codec.hasDecoder { _ = try networkFiles(plan.configuration.experiment.evaluation, notes: &notes) }
     }
 
     /// The metric networks the configuration names (see `networkFiles`), loaded.
     func networks(notes: inout [String]) throws -> MetricNetworks {
-        let files = try Self.networkFiles(config, notes: &notes)
+        let files = try Self.networkFiles(configuration.experiment.evaluation, notes: &notes)
         return try MetricNetworks(lpips: files.lpips, inception: files.inception, i3d: files.i3d, device: device,
                                   options: Self.metricKeys)
     }
@@ -83,15 +80,8 @@ public final class EvaluationJob {
     /// The model with the checkpoint's weights, loaded strictly as upstream's evaluation does.
     /// Building it makes the model's initialisation draws (`EvaluationDraws`, step 2).
     func model(codec: LatentCodec) throws -> NanoWMModel {
-        let opened = try Checkpoint.open(checkpoint)
-        let model = try NanoWMModel(configuration.model)
-        let report = try UpstreamWeights.load(opened, into: model)
-        log("checkpoint: \(checkpoint) (\(report))")
-        if let vae = codec as? SDVAECodec, let count = try UpstreamWeights.loadCodecWeights(opened, into: vae) {
-            log("checkpoint: the VAE takes its \(count) vae.* tensors")
-        }
-        if device != .cpu { try model.to(device) }
-        model.eval()
+        let (model, loaded) = try CheckpointWeights.model(configuration.model, from: checkpoint, codec: codec, device: device)
+        for line in loaded { log("checkpoint: \(line)") }
         return model
     }
 
@@ -116,7 +106,7 @@ public final class EvaluationJob {
     func run(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
              progress: Bool) throws -> MetricsSummary {
         let settings = configuration.settings
-        let batchSize = try config.ifPresent("experiment.evaluation.batch_size", config.optionalInt) ?? settings.batchSize
+        let batchSize = configuration.experiment.evaluation.batchSize ?? settings.batchSize
         guard validation.count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
         guard batchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.batch_size must be positive") }
         let latentOnly = !codec.hasDecoder
@@ -134,7 +124,7 @@ public final class EvaluationJob {
         let (process, options) = try setup.make(device: device)
         let sampler = DiffusionForcingSampler(process: process, options: options)
         let contextFrames = settings.contextFrames
-        let saveVideos = try config.ifPresent("experiment.evaluation.save_videos", config.optionalBool) ?? true
+        let saveVideos = configuration.experiment.evaluation.saveVideos
         let videos = folder.appendingPathComponent("eval_videos/step_0000000")
         let pixels = VideoMetricAccumulator(contextFrames: contextFrames, networks: networks)
         var latents = LatentMetricAccumulator()
@@ -240,18 +230,15 @@ public final class EvaluationJob {
     func write(_ summary: MetricsSummary, setup: SamplingSetup, options: SamplingOptions, clips: Int, batchSize: Int,
                codec: LatentCodec) throws {
         let settings = configuration.settings
-        let codecFile = try config.ifPresent("latent_codec.torchscript", config.optionalString)
-        let subsetKeys = ["validation_fixed_subset_size", "validation_fixed_subset_seed", "validation_fixed_subset_path"]
+        let codecFile = configuration.experiment.codec.torchscript
         var entries: [(name: String, value: Any)] = [
             ("command", "nanowm evaluate"), ("checkpoint", checkpoint), ("checkpoint_file", try FileFingerprint.of(checkpoint)),
-            ("latent_codec", try configuration.codecKind()),
+            ("latent_codec", configuration.codecKind),
             ("latent_codec_file", try codecFile.map { "\($0) (\(try FileFingerprint.of($0)))" } as Any),
-            ("dataset", try config.string("dataset.name")), ("validation_clips", clips),
+            ("dataset", configuration.dataset.name), ("validation_clips", clips),
             ("validation_selection", ValidationSubset.selectionText(configuration.dataset.loader)),
         ]
-        for key in subsetKeys.map({ "dataset.loader." + $0 }) where config.contains(key) {
-            entries.append((key, ConfigYAML.flowText(try config.value(key))))
-        }
+        for (key, value) in configuration.dataset.loader.fixedSubsetAsWritten { entries.append((key, ConfigYAML.flowText(value))) }
         entries += [
             ("n_context_frames", settings.contextFrames), ("num_frames", configuration.model.numFrames),
             ("sampling_steps", options.steps), ("diffusion_steps", setup.diffusionSteps),
@@ -266,8 +253,8 @@ public final class EvaluationJob {
                 + "the DataLoader's base seed; per batch the validation loss's draws"
                 + (settings.sampledClipMetrics ? ", then the sampling's" : "")),
         ]
-        entries += try [("lpips", Self.metricKeys.lpips), ("inception", Self.metricKeys.inception), ("i3d", Self.metricKeys.i3d)].map { name, key in
-            let path = try config.ifPresent(key, config.optionalString)
+        let evaluation = configuration.experiment.evaluation
+        entries += try [("lpips", evaluation.lpipsFile), ("inception", evaluation.inceptionFile), ("i3d", evaluation.i3dFile)].map { name, path in
             return (name + "_network", try path.flatMap { FileManager.default.fileExists(atPath: $0) ? "\($0) (\(try FileFingerprint.of($0)))" : nil } as Any)
         }
         entries += [("torch_version", Torch.version), ("device", "\(device)")]
@@ -290,8 +277,8 @@ extension EvaluationJob {
     @discardableResult
     public static func run(plan: RunPlan, checkpoint: String? = nil, device: Device = .cpu, group: ProcessGroup? = nil,
                            progress: Bool = true, log: @escaping (String) -> Void = { print($0) }) throws -> MetricsSummary {
-        let key = "experiment.resume_from_checkpoint"
-        guard let path = try checkpoint ?? (plan.resolved.contains(key) ? plan.resolved.optionalString(key) : nil) else {
+        let key = ExperimentSettings.resumeKey
+        guard let path = checkpoint ?? plan.configuration.experiment.resumeFrom else {
             throw ConfigError(.missingConfig, "the evaluate task needs the checkpoint to evaluate: pass \(key)=PATH (a .ckpt, .pt or .safetensors)")
         }
         guard FileManager.default.fileExists(atPath: path) else {

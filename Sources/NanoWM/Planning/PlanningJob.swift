@@ -16,7 +16,7 @@ public enum PlanningJob {
         var context = composition.resolveContext
         context.outputDirectory = folder.path
         let resolved = try composition.config.resolved(context)
-        let tasks = try ExperimentTasks(resolved, choice: composition.choiceMap["experiment"])
+        let tasks = try ExperimentTasks(try TaskSettings(resolved), choice: composition.choiceMap["experiment"])
         guard tasks.tasks == [.planning] else {
             throw ConfigError(.unsupported, "experiment=\(tasks.choice) does not run the planning task; use experiment=planning")
         }
@@ -24,25 +24,26 @@ public enum PlanningJob {
         if !settings.ignoredKeys.isEmpty {
             log("ignored here: \(settings.ignoredKeys.joined(separator: ", ")) (upstream's planner never reads it)")
         }
-        let checkpoint = try checkpointPath(resolved)
+        let task = try PlanningTaskSettings(resolved)
+        let checkpoint = try checkpointPath(task)
         let trained = try TrainedCheckpoint(checkpoint)
         guard let training = trained.configuration else {
             throw DataError("\(checkpoint): no training config.yaml in its folder or any folder above it; planning needs the run folder the checkpoint was trained in")
         }
         let model = try trained.model(device: device)
         let codec = try training.codec(device: device)
-        let (process, options) = try samplingSetup(resolved, training, settings).make(device: device)
+        let (process, options) = try samplingSetup(task, training, settings).make(device: device)
         let world = try PlanningWorldModel(model: model, codec: codec, process: process, options: options,
                                            contextFrames: training.settings.contextFrames)
         let frameInterval = training.dataset.frameInterval
-        let imageSize = try training.config.ifPresent("model.image_size", training.config.optionalInt) ?? training.model.inputSize
-        let renderSize = settings.environment == "builtin_wall" ? (try training.config.ifPresent("dataset.resolution", training.config.optionalInt) ?? imageSize) : imageSize
+        let imageSize = training.dataset.imageSize?.height ?? training.model.inputSize
+        let renderSize = settings.environment == "builtin_wall" ? (training.dataset.builtin?.resolution ?? imageSize) : imageSize
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: renderSize)
         let width = environment.actionDimension * frameInterval
         guard training.model.useAction, training.model.actionDim == width else {
             throw ConfigError(.invalidValue, "\(checkpoint): the model takes \(training.model.useAction ? "\(training.model.actionDim ?? 0)-d actions" : "no actions"), but planning in \(settings.environment) needs \(width) (\(environment.actionDimension)-d actions × frame_interval \(frameInterval))")
         }
-        let statistics = try actionStatistics(training.config, frameInterval: frameInterval, log: log)
+        let statistics = try actionStatistics(training.dataset.loader, frameInterval: frameInterval, log: log)
         let goals = try self.goals(settings, environment: environment, training: training, frameInterval: frameInterval)
         let control = ModelPredictiveControl(world: world, settings: settings, frameInterval: frameInterval, statistics: statistics,
                                              imageSize: imageSize, device: device)
@@ -52,8 +53,8 @@ public enum PlanningJob {
     }
 
     /// `ckpt_path`, which must name an existing local file.
-    static func checkpointPath(_ config: ConfigNode) throws -> String {
-        guard config.contains("ckpt_path"), let path = try config.ifPresent("ckpt_path", config.optionalString) else {
+    static func checkpointPath(_ task: PlanningTaskSettings) throws -> String {
+        guard let path = task.checkpoint else {
             throw ConfigError(.invalidValue, "ckpt_path is not set; give the world model to plan with, e.g. ckpt_path=runs/<run>/checkpoints/latest/<file>.ckpt")
         }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -64,13 +65,13 @@ public enum PlanningJob {
 
     /// The training run's process (all training steps, as upstream's planner builds it) sampled
     /// with the planning run's steps, scheduling mode and history stabilisation.
-    static func samplingSetup(_ planning: ConfigNode, _ training: RunConfiguration, _ settings: PlanningSettings) throws -> SamplingSetup {
+    static func samplingSetup(_ planning: PlanningTaskSettings, _ training: RunConfiguration, _ settings: PlanningSettings) throws -> SamplingSetup {
         var setup = training.settings.respacedSamplingSetup()
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         setup.options.eta = 0
-        if let mode = try planning.ifPresent("model.scheduling_mode", planning.optionalString) { setup.options.mode = try SchedulingMode(name: mode) }
-        if let level = try planning.ifPresent("experiment.diffusion.history_stabilization_level", planning.optionalDouble) {
+        if let mode = planning.schedulingMode { setup.options.mode = try SchedulingMode(name: mode) }
+        if let level = planning.historyStabilization {
             setup.options.historyStabilization = level
         }
         setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta",
@@ -80,11 +81,11 @@ public enum PlanningJob {
     }
 
     /// The dataset's action statistics when the model was trained on normalised actions.
-    static func actionStatistics(_ config: ConfigNode, frameInterval: Int, log: (String) -> Void) throws -> ActionStatistics? {
-        guard try config.ifPresent("dataset.loader.normalize_action", config.optionalBool) == true else { return nil }
+    static func actionStatistics(_ loader: LoaderSettings, frameInterval: Int, log: (String) -> Void) throws -> ActionStatistics? {
+        guard loader.normalizeAction == true else { return nil }
         let base = ProcessInfo.processInfo.environment["DATASET_DIR"] ?? ""
-        for key in ["dataset.loader.data_path", "dataset.loader.data_path_train"] where config.contains(key) {
-            guard var path = try config.optionalString(key) else { continue }
+        for configured in [loader.dataPath, loader.dataPathTrain] {
+            guard var path = configured else { continue }
             if !path.hasPrefix("/"), !base.isEmpty {
                 path = URL(fileURLWithPath: base).appendingPathComponent(String(path.drop { $0 == "." || $0 == "/" })).path
             }
@@ -103,10 +104,10 @@ public enum PlanningJob {
         case .randomState:
             return PlanningGoals.random(environment, episodes: settings.episodes, seed: settings.seed)
         case .dataset:
-            let dataset = try training.config.ifPresent("dataset.name", training.config.optionalString)
-            if dataset != "builtin_wall" {
+            let dataset = training.dataset.name
+            if dataset != DatasetSettings.builtinName {
                 guard try training.isRecorded() else {
-                    throw ConfigError(.unsupported, "planning.goal_source=dset replays the training dataset's recorded states, but dataset \(dataset ?? "null") has none (use goal_source=random_state)")
+                    throw ConfigError(.unsupported, "planning.goal_source=dset replays the training dataset's recorded states, but dataset \(dataset) has none (use goal_source=random_state)")
                 }
                 return try PlanningGoals.replayed(environment, from: try RecordedGoalTrajectories(training: training.dataset.loader), episodes: settings.episodes,
                                                   seed: settings.seed, goalH: settings.goalHorizon, frameInterval: frameInterval)
@@ -114,8 +115,8 @@ public enum PlanningJob {
             guard settings.environment == "builtin_wall" else {
                 throw ConfigError(.unsupported, "planning.goal_source=dset: the built-in wall's trajectories replay in env_name=builtin_wall only (got \(settings.environment))")
             }
-            let store = try TrajectoryStore(directory: URL(fileURLWithPath: try training.config.string("dataset.data_dir")))
-            let fraction = 1 - (try training.config.ifPresent("dataset.loader.split_ratio", training.config.optionalDouble) ?? 0.9)
+            let store = try TrajectoryStore(directory: URL(fileURLWithPath: try training.builtinSettings().directory))
+            let fraction = 1 - (training.dataset.loader.splitRatio ?? 0.9)
             let split = try TrajectoryDataset.split(store, clipLength: training.model.numFrames, frameSkip: frameInterval,
                                                     validationFraction: fraction)
             let data = BuiltinWallTrajectories(store: store, episodes: split.validation.episodes)

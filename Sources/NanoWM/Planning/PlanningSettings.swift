@@ -2,9 +2,8 @@ import Foundation
 import NanoWMConfiguration
 import NanoWMCore
 
-/// The `planning.*` block of a planning run (upstream's `configs/planning/*.yaml`), read and
-/// checked before anything runs. Every key of the block is read here, so an unknown one
-/// (`+planning.foo=1`) is refused instead of composing and doing nothing.
+/// The `planning.*` block of a planning run (`PlanningBlock`) in the planner's types, checked
+/// before anything runs.
 public struct PlanningSettings {
     public enum GoalSource: String, Sendable { case randomState = "random_state", dataset = "dset" }
 
@@ -28,73 +27,45 @@ public struct PlanningSettings {
 
     public init() {}
 
-    /// Keys of the block this build reads; `planning.cem.name`-style extras are refused.
-    static let known: Set<String> = [
-        "env_name", "n_evals", "seed", "n_plot_samples", "output_dir", "goal_source", "goal_H", "horizon",
-        "replan_every", "max_episode_steps", "num_sampling_steps", "eta",
-        "cem.num_samples", "cem.topk", "cem.opt_steps", "cem.var_scale", "cem.eval_every", "cem.sigma_min",
-        "cem.action_low", "cem.action_high", "cem.rollout_batch_size",
-        "objective.mode", "objective.alpha", "objective.base", "objective.visual_metric", "objective.token_dim",
-    ]
+    public init(_ config: ConfigNode) throws { try self.init(try PlanningBlock(config)) }
 
-    public init(_ config: ConfigNode) throws {
-        guard let block = config["planning"], block.mapping != nil else {
-            throw ConfigError(.invalidValue, "planning: no planning block in the configuration; select one with planning=base")
-        }
-        self.block = block
-        for key in block.leafPaths where !Self.known.contains(key) {
-            if key.hasPrefix("planner.") { // configs/planning/planner/cem.yaml: no code path reads it upstream
-                if !ignoredKeys.contains("planning.planner.*") { ignoredKeys.append("planning.planner.*") }
-                continue
-            }
-            throw ConfigError(.unknownOption, "planning.\(key) is not a planning setting upstream reads (`nanowm config --keys` lists them)")
-        }
-        // Absent keys (base.yaml has no objective.visual_metric) read as null, as upstream's .get does.
-        func present(_ key: String) -> Bool { config.contains("planning." + key) }
-        func optionalInt(_ key: String) throws -> Int? { present(key) ? try config.optionalInt("planning." + key) : nil }
-        func optionalDouble(_ key: String) throws -> Double? { present(key) ? try config.optionalDouble("planning." + key) : nil }
-        func optionalString(_ key: String) throws -> String? { present(key) ? try config.optionalString("planning." + key) : nil }
-        func int(_ key: String, _ fallback: Int) throws -> Int { try optionalInt(key) ?? fallback }
-        func double(_ key: String, _ fallback: Double) throws -> Double { try optionalDouble(key) ?? fallback }
-        environment = try optionalString("env_name") ?? environment
-        episodes = try int("n_evals", episodes)
-        seed = try int("seed", seed)
-        videos = try int("n_plot_samples", videos)
-        outputDirectory = try optionalString("output_dir")
-        let source = try optionalString("goal_source") ?? goalSource.rawValue
-        guard let parsed = GoalSource(rawValue: source) else {
-            throw ConfigError(.invalidValue, "planning.goal_source: unknown '\(source)' (use random_state or dset)")
+    /// The decoded block in the planner's and objective's types, checked.
+    public init(_ p: PlanningBlock) throws {
+        block = p.block
+        ignoredKeys = p.ignoredKeys
+        environment = p.environment
+        episodes = p.episodes
+        seed = p.seed
+        videos = p.videos
+        outputDirectory = p.outputDirectory
+        guard let parsed = GoalSource(rawValue: p.goalSource) else {
+            throw ConfigError(.invalidValue, "planning.goal_source: unknown '\(p.goalSource)' (use random_state or dset)")
         }
         goalSource = parsed
-        horizon = try int("horizon", horizon)
-        goalHorizon = try optionalInt("goal_H") ?? horizon
-        replanEvery = try int("replan_every", replanEvery)
-        maxEpisodeSteps = try int("max_episode_steps", maxEpisodeSteps)
-        samplingSteps = try int("num_sampling_steps", samplingSteps)
-        let eta = try double("eta", 0)
-        guard eta == 0 else {
-            throw ConfigError(.unsupported, "planning.eta=\(eta) is not supported: upstream's planner never reads it and rolls out with η = 0; leave it at 0.0")
+        horizon = p.horizon
+        goalHorizon = p.goalHorizon ?? horizon
+        replanEvery = p.replanEvery
+        maxEpisodeSteps = p.maxEpisodeSteps
+        samplingSteps = p.samplingSteps
+        guard p.eta == 0 else {
+            throw ConfigError(.unsupported, "planning.eta=\(p.eta) is not supported: upstream's planner never reads it and rolls out with η = 0; leave it at 0.0")
         }
-        cem.numSamples = try int("cem.num_samples", cem.numSamples)
-        cem.topK = try int("cem.topk", cem.topK)
-        cem.iterations = try int("cem.opt_steps", cem.iterations)
-        cem.varianceScale = try double("cem.var_scale", cem.varianceScale)
-        cem.sigmaMin = try double("cem.sigma_min", cem.sigmaMin)
-        cem.actionLow = try optionalDouble("cem.action_low")
-        cem.actionHigh = try optionalDouble("cem.action_high")
-        cem.rolloutBatchSize = try optionalInt("cem.rollout_batch_size")
-        if let batch = cem.rolloutBatchSize, batch <= 0 { cem.rolloutBatchSize = nil } // upstream: ≤ 0 means all
+        cem.numSamples = p.cemSamples
+        cem.topK = p.cemTopK
+        cem.iterations = p.cemIterations
+        cem.varianceScale = p.cemVarianceScale
+        cem.sigmaMin = p.cemSigmaMin
+        cem.actionLow = p.cemActionLow
+        cem.actionHigh = p.cemActionHigh
+        cem.rolloutBatchSize = p.cemRolloutBatchSize.flatMap { $0 > 0 ? $0 : nil } // upstream: ≤ 0 means all
         try cem.validate()
-        let modeName = try optionalString("objective.mode") ?? "last"
-        let metricName = try optionalString("objective.visual_metric") ?? "mse"
-        guard let mode = PlanningObjective.Mode(rawValue: modeName) else {
-            throw ConfigError(.invalidValue, "planning.objective.mode: unknown '\(modeName)' (use last or all)")
+        guard let mode = PlanningObjective.Mode(rawValue: p.objectiveMode) else {
+            throw ConfigError(.invalidValue, "planning.objective.mode: unknown '\(p.objectiveMode)' (use last or all)")
         }
-        guard let metric = PlanningObjective.Metric(rawValue: metricName) else {
-            throw ConfigError(.invalidValue, "planning.objective.visual_metric: unknown '\(metricName)' (use mse or cosine)")
+        guard let metric = PlanningObjective.Metric(rawValue: p.objectiveMetric) else {
+            throw ConfigError(.invalidValue, "planning.objective.visual_metric: unknown '\(p.objectiveMetric)' (use mse or cosine)")
         }
-        objective = try PlanningObjective(mode: mode, metric: metric, base: try double("objective.base", 2.0),
-                                          tokenDimension: try optionalInt("objective.token_dim"))
+        objective = try PlanningObjective(mode: mode, metric: metric, base: p.objectiveBase, tokenDimension: p.objectiveTokenDimension)
         try validate()
     }
 

@@ -158,7 +158,7 @@ public enum Quickstart {
     static func longRollout(job: TrainingJob, model: NanoWMModel, process: DiffusionProcess, options: SamplingOptions,
                             codec: LatentCodec, log: (String) -> Void) throws -> RolloutResult {
         let window = model.config.numFrames, history = window - 1
-        let available = job.configuration.config["dataset.trajectory_length"]?.int ?? window * 4
+        let available = job.configuration.dataset.builtin?.trajectoryLength ?? window * 4
         let length = Swift.min(window * 4, available)
         guard let store = (job.validation as? TrajectoryDataset)?.store, let episodes = (job.validation as? TrajectoryDataset)?.episodes else {
             throw DataError("the long rollout needs the built-in trajectory dataset")

@@ -18,8 +18,8 @@ public struct ExperimentTasks: Equatable, Sendable {
 
     /// Reads and checks `experiment.name` and `experiment.tasks` as upstream does, so a task
     /// that experiment lacks is an error here too.
-    public init(_ config: ConfigNode, choice: String? = nil) throws {
-        let name = try config.string("experiment.name")
+    public init(_ settings: TaskSettings, choice: String? = nil) throws {
+        let name = settings.name
         self.name = name
         self.choice = choice ?? name
         let offered: [Task]
@@ -29,7 +29,7 @@ public struct ExperimentTasks: Equatable, Sendable {
         default:
             throw ConfigError(.unknownOption, "experiment.name: unknown experiment '\(name)' (use train, evaluate or planning)")
         }
-        let names = try config.strings("experiment.tasks")
+        let names = settings.tasks
         guard !names.isEmpty else {
             throw ConfigError(.invalidValue, "experiment.tasks is empty (experiment=\(choice ?? name)); list what to run, e.g. experiment.tasks=[training]")
         }

@@ -8,107 +8,106 @@ import NanoWMCore
 /// provide yet (a dataset reader, an encoder) is an error naming the missing piece.
 public struct RunConfiguration {
     public let config: ConfigNode
+    /// Every setting of the configuration, decoded once.
+    public let experiment: ExperimentSettings
     public let model: NanoWMConfig
     public let settings: TrainingSettings
-    public let dataset: DatasetSettings
+    public var dataset: DatasetSettings { experiment.dataset }
 
     public init(_ config: ConfigNode) throws {
         self.config = config
-        dataset = try DatasetSettings(config)
-        model = try Self.modelConfig(config, dataset: dataset)
-        settings = try Self.trainingSettings(config)
+        experiment = try ExperimentSettings(config)
+        model = try Self.modelConfig(experiment)
+        settings = try Self.trainingSettings(experiment)
     }
 
-    /// `model.*`: a size preset by `arch`, or explicit width/depth/heads/patch for custom sizes.
-    static func modelConfig(_ c: ConfigNode, dataset: DatasetSettings) throws -> NanoWMConfig {
-        let injectionName = try c.optionalString("model.action_injection.type") ?? "additive"
-        guard let injection = ActionInjection(rawValue: injectionName) else {
-            throw ConfigError(.typeMismatch, "model.action_injection.type: unknown injection '\(injectionName)' (use \(ActionInjection.allCases.map(\.rawValue).joined(separator: ", ")))")
+    /// The network: a size preset by `model.arch`, or explicit width/depth/heads/patch for custom sizes.
+    static func modelConfig(_ e: ExperimentSettings) throws -> NanoWMConfig {
+        let m = e.model
+        guard let injection = ActionInjection(rawValue: m.actionInjection) else {
+            throw ConfigError(.typeMismatch, "model.action_injection.type: unknown injection '\(m.actionInjection)' (use \(ActionInjection.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        let useAction = try c.optionalBool("model.use_action") ?? false
         // Upstream: action_dim = dataset.spec.action_dim × dataset.frame_interval.
-        let actionDim = useAction ? try c.int("dataset.spec.action_dim") * dataset.frameInterval : nil
-        let latentSize = try c.int("model.latent_size"), channels = try c.int("model.latent_channels")
-        let frames = try c.int("model.num_frames"), causal = try c.optionalBool("model.causal") ?? true
-        if let arch = try c.optionalString("model.arch"), NanoWMConfig.variantNames.contains(arch) {
-            let preset = try NanoWMConfig(variant: arch, inputSize: latentSize, inChannels: channels, numFrames: frames,
-                                          useAction: useAction, actionDim: actionDim, actionInjection: injection, causal: causal)
-            try requireNoConflict(with: preset, arch: arch, c)
+        var actionDim: Int?
+        if m.useAction {
+            guard let perStep = e.dataset.actionDimension else {
+                throw ConfigError(.missingConfig, "model.use_action=true needs dataset.spec.action_dim (the raw action width)")
+            }
+            actionDim = perStep * e.dataset.frameInterval
+        }
+        if let arch = m.arch, NanoWMConfig.variantNames.contains(arch) {
+            let preset = try NanoWMConfig(variant: arch, inputSize: m.latentSize, inChannels: m.latentChannels, numFrames: m.numFrames,
+                                          useAction: m.useAction, actionDim: actionDim, actionInjection: injection, causal: m.causal)
+            try requireNoConflict(with: preset, arch: arch, m)
             return preset
         }
-        let config = NanoWMConfig(inputSize: latentSize, patchSize: try c.int("model.patch_size"), inChannels: channels,
-                                  hiddenSize: try c.int("model.hidden_size"), depth: try c.int("model.depth"),
-                                  numHeads: try c.int("model.num_heads"), mlpRatio: try c.optionalDouble("model.mlp_ratio") ?? 4,
-                                  numFrames: frames, useAction: useAction, actionDim: actionDim, actionInjection: injection,
-                                  causal: causal)
+        let config = NanoWMConfig(inputSize: m.latentSize, patchSize: try m.custom(m.patchSize, "patch_size"), inChannels: m.latentChannels,
+                                  hiddenSize: try m.custom(m.hiddenSize, "hidden_size"), depth: try m.custom(m.depth, "depth"),
+                                  numHeads: try m.custom(m.numHeads, "num_heads"), mlpRatio: m.mlpRatio ?? 4,
+                                  numFrames: m.numFrames, useAction: m.useAction, actionDim: actionDim, actionInjection: injection,
+                                  causal: m.causal)
         try config.validate()
         return config
     }
 
     /// A size preset fixes width, depth, heads and patch; an explicit different value would be
     /// silently overridden, so it is an error.
-    static func requireNoConflict(with preset: NanoWMConfig, arch: String, _ c: ConfigNode) throws {
-        let fixed: [(String, Double)] = [("model.hidden_size", Double(preset.hiddenSize)), ("model.depth", Double(preset.depth)),
-                                         ("model.num_heads", Double(preset.numHeads)), ("model.patch_size", Double(preset.patchSize)),
-                                         ("model.mlp_ratio", preset.mlpRatio)]
-        for (key, value) in fixed {
-            if c.contains(key), let given = try c.optionalDouble(key), given != value {
-                throw ConfigError(.invalidValue, "\(key)=\(ConfigYAML.flowText(try c.value(key))) conflicts with model.arch=\(arch), which fixes it at \(ConfigYAML.flowText(value == value.rounded() ? .int(Int(value)) : .double(value))); drop the key or pick another arch")
-            }
+    static func requireNoConflict(with preset: NanoWMConfig, arch: String, _ m: ModelSettings) throws {
+        let fixed: [String: Double] = ["model.hidden_size": Double(preset.hiddenSize), "model.depth": Double(preset.depth),
+                                       "model.num_heads": Double(preset.numHeads), "model.patch_size": Double(preset.patchSize),
+                                       "model.mlp_ratio": preset.mlpRatio]
+        for (key, given) in m.presetFixedValues {
+            guard let value = fixed[key], let number = given.double, number != value else { continue }
+            throw ConfigError(.invalidValue, "\(key)=\(ConfigYAML.flowText(given)) conflicts with model.arch=\(arch), which fixes it at \(ConfigYAML.flowText(value == value.rounded() ? .int(Int(value)) : .double(value))); drop the key or pick another arch")
         }
     }
 
-    /// `experiment.*` and the sampling keys of `model.*`.
-    static func trainingSettings(_ c: ConfigNode) throws -> TrainingSettings {
+    /// The training run's settings in the diffusion layer's types.
+    static func trainingSettings(_ e: ExperimentSettings) throws -> TrainingSettings {
         var s = TrainingSettings()
-        s.learningRate = try c.double("experiment.training.optimizer.lr")
-        s.weightDecay = try c.double("experiment.training.optimizer.weight_decay")
-        s.warmupSteps = try c.int("experiment.training.optimizer.lr_warmup_steps")
-        s.maxSteps = try c.int("experiment.training.max_steps")
-        s.batchSize = try c.int("experiment.training.batch_size")
-        s.gradientAccumulation = try c.int("experiment.training.gradient_accumulation")
-        s.gradientClipNorm = try c.double("experiment.training.gradient_clip_norm")
-        s.gradientClipStartStep = try c.int("experiment.training.gradient_clip_start_step")
-        s.applyWarmup = try c.ifPresent("experiment.training.optimizer.apply_lr_warmup", c.optionalBool) ?? false
-        s.applyGradientClipping = try c.ifPresent("experiment.training.apply_gradient_clip", c.optionalBool) ?? false
-        s.logEvery = try c.int("experiment.training.log_every")
-        s.validateEvery = try c.int("experiment.training.val_every_n_steps")
-        s.latestCheckpointEvery = try c.int("experiment.training.checkpointing.latest.every_n_train_steps")
-        s.periodicCheckpointEvery = try c.int("experiment.training.checkpointing.across_timesteps.every_n_train_steps")
+        let t = e.training, d = e.diffusion
+        s.learningRate = t.learningRate
+        s.weightDecay = t.weightDecay
+        s.warmupSteps = t.warmupSteps
+        s.maxSteps = t.maxSteps
+        s.batchSize = t.batchSize
+        s.gradientAccumulation = t.gradientAccumulation
+        s.gradientClipNorm = t.gradientClipNorm
+        s.gradientClipStartStep = t.gradientClipStartStep
+        s.applyWarmup = t.applyWarmup
+        s.applyGradientClipping = t.applyGradientClipping
+        s.logEvery = t.logEvery
+        s.validateEvery = t.validateEvery
+        s.latestCheckpointEvery = t.latestCheckpointEvery
+        s.periodicCheckpointEvery = t.periodicCheckpointEvery
         // Upstream truncates validation to validation_size only when no fixed subset is set.
-        let subset = ["dataset.loader.validation_fixed_subset_path", "dataset.loader.validation_fixed_subset_size"]
-        if subset.allSatisfy({ !c.contains($0) || c[$0]?.isNull == true }) {
-            s.validationSize = try c.optionalInt("dataset.loader.validation_size")
-        }
-        s.evaluationSamplingSteps = try c.optionalInt("experiment.evaluation.num_sampling_steps")
-        if c.contains("experiment.evaluation.metrics.evaluate") {
-            s.sampledClipMetrics = try c.optionalBool("experiment.evaluation.metrics.evaluate") ?? true
-        }
-        let scheduleName = try c.string("experiment.diffusion.noise_schedule")
-        guard let schedule = NoiseSchedule(rawValue: scheduleName) else {
-            throw ConfigError(.typeMismatch, "experiment.diffusion.noise_schedule: unknown schedule '\(scheduleName)' (use linear or squaredcos_cap_v2)")
+        let loader = e.dataset.loader
+        if loader.fixedSubsetPath == nil && loader.fixedSubsetSize == nil { s.validationSize = loader.validationSize }
+        s.evaluationSamplingSteps = e.evaluation.samplingSteps
+        s.sampledClipMetrics = e.evaluation.sampledClipMetrics
+        guard let schedule = NoiseSchedule(rawValue: d.noiseSchedule) else {
+            throw ConfigError(.typeMismatch, "experiment.diffusion.noise_schedule: unknown schedule '\(d.noiseSchedule)' (use linear or squaredcos_cap_v2)")
         }
         s.schedule = schedule
-        s.diffusionSteps = try c.int("experiment.diffusion.diffusion_steps")
-        s.target = try named("experiment.diffusion.pred_name") { try PredictionTarget(name: try c.string($0)) }
-        switch try c.string("experiment.diffusion.mode") {
+        s.diffusionSteps = d.diffusionSteps
+        s.target = try named("experiment.diffusion.pred_name") { _ in try PredictionTarget(name: d.predictionName) }
+        switch d.mode {
         case "diffusion_forcing": s.diffusionForcing = true
         case "full_seq_diffusion": s.diffusionForcing = false
         case let other: throw ConfigError(.typeMismatch, "experiment.diffusion.mode: unknown mode '\(other)' (use diffusion_forcing or full_seq_diffusion)")
         }
-        s.snrGamma = try c.double("experiment.diffusion.snr_gamma")
-        s.zeroTerminalSNR = try c.bool("experiment.diffusion.zero_terminal_snr")
-        s.timestepSampling = try named("experiment.diffusion.timestep_sampling") {
-            try TimestepSampling(name: try c.string($0), mean: try c.optionalDouble("experiment.diffusion.logit_normal_mean") ?? 0,
-                                 std: try c.optionalDouble("experiment.diffusion.logit_normal_std") ?? 1)
+        s.snrGamma = d.snrGamma
+        s.zeroTerminalSNR = d.zeroTerminalSNR
+        s.timestepSampling = try named("experiment.diffusion.timestep_sampling") { _ in
+            try TimestepSampling(name: d.timestepSampling, mean: d.logitNormalMean, std: d.logitNormalStd)
         }
-        s.historyStabilization = try c.double("experiment.diffusion.history_stabilization_level")
-        s.mixedPrecision = try c.optionalBool("experiment.infra.mixed_precision") ?? false
-        s.seed = UInt64(try c.int("experiment.infra.seed"))
-        s.contextFrames = try c.int("model.n_context_frames")
-        s.schedulingMode = try named("model.scheduling_mode") { try SchedulingMode(name: try c.string($0)) }
-        s.samplingSteps = try c.int("model.num_sampling_steps")
-        if let mode = try c.ifPresent("experiment.evaluation.scheduling_mode", c.optionalString) {
+        s.historyStabilization = d.historyStabilization
+        s.mixedPrecision = e.mixedPrecision
+        s.seed = UInt64(e.seed)
+        s.contextFrames = e.model.contextFrames
+        s.schedulingMode = try named("model.scheduling_mode") { _ in try SchedulingMode(name: e.model.schedulingMode) }
+        s.samplingSteps = e.model.samplingSteps
+        if let mode = e.evaluation.schedulingMode {
             s.evaluationSchedulingMode = try named("experiment.evaluation.scheduling_mode") { _ in try SchedulingMode(name: mode) }
         }
         return s
@@ -126,9 +125,7 @@ public struct RunConfiguration {
     /// included): the pixel codec, or a network exported once with scripts/export_codec.py and
     /// loaded from `latent_codec.torchscript`.
     public func codec(device: Device = .cpu) throws -> LatentCodec {
-        let key = "latent_codec.torchscript"
-        return try CodecLoader.load(kind: try codecKind(), file: try config.ifPresent(key, config.optionalString),
-                                    fileSetting: key, device: device)
+        try CodecLoader.load(kind: codecKind, file: experiment.codec.torchscript, fileSetting: CodecSettings.torchscriptKey, device: device)
     }
 
     /// The run's codec around pixels, an SD-VAE with the `vae.*` weights of `checkpoint` when
@@ -138,18 +135,14 @@ public struct RunConfiguration {
     }
 
     /// `latent_codec.kind`, else the legacy `latent_codec.name`, else `sd_vae`; `vae` means `sd_vae`.
-    func codecKind() throws -> String {
-        let named = try config.ifPresent("latent_codec.name", config.optionalString)
-        let kind = try config.optionalString("latent_codec.kind") ?? named ?? "sd_vae"
-        return kind == "vae" ? "sd_vae" : kind
-    }
+    public var codecKind: String { experiment.codec.kind }
 
     /// The datasets this build can read.
     public static let datasetReaders = ["builtin_wall", "point_maze", "wall", "pusht", "rope", "granular", "csgo", "rt1"]
 
     /// Throws unless this build has a reader for `dataset.name`.
     func requireDatasetReader() throws {
-        let name = try config.string("dataset.name")
+        let name = dataset.name
         guard Self.datasetReaders.contains(name) else {
             throw ConfigError(.missingConfig, "dataset '\(name)' has no reader in this build yet (available: \(Self.datasetReaders.joined(separator: ", "))); use dataset=builtin/wall")
         }
@@ -221,9 +214,6 @@ public struct RunConfiguration {
         return try LatentCache.build(from: train.store, codec: codec, into: path, progress: progress)
     }
 
-    /// A number that may be missing or null (nil then).
-    func optional(_ key: String) throws -> Double? { try config.ifPresent(key, config.optionalDouble) }
-
     /// Checks, before anything is written, that the dataset, codec and model fit together:
     /// a reader and a codec exist, the codec turns the dataset's frames into the latents the
     /// model takes (probed on a random frame, as upstream probes it), clips fit in an episode
@@ -238,11 +228,11 @@ public struct RunConfiguration {
         let frame = [3, resolution, resolution]
         let latent = codec.latentShape(forFrame: frame)
         let expected = [model.inChannels, model.inputSize, model.inputSize]
-        let codecName = try config.optionalString("latent_codec.kind") ?? "sd_vae"
+        let codecName = experiment.codec.kindAsWritten
         guard latent == expected else {
             throw ConfigError(.invalidValue, "shape mismatch: latent_codec=\(codecName) turns \(Self.shapeText(frame)) frames (dataset.resolution \(resolution)) into \(Self.shapeText(latent)) latents, but the model takes \(Self.shapeText(expected)) (model.latent_channels × model.latent_size²); set model.latent_channels=\(latent[0]) model.latent_size=\(latent[1]), or dataset.resolution to match")
         }
-        if let channels = try optional("latent_codec.latent_channels").map(Int.init), channels != latent[0] {
+        if let channels = experiment.codec.latentChannels, channels != latent[0] {
             throw ConfigError(.invalidValue, "latent_codec.latent_channels is \(channels) but latent_codec=\(codecName) gives \(latent[0]) channels; set latent_codec.latent_channels=\(latent[0])")
         }
         try checkExportedSettings(codec)
@@ -270,16 +260,19 @@ public struct RunConfiguration {
     /// Loader settings the built-in dataset cannot honour (its clips start at every frame,
     /// its actions are used as recorded, it holds out the last episodes) are refused there.
     func requireBuiltinLoaderDefaults() throws {
-        let defaults: [(String, [ConfigNode], String)] = [
-            ("normalize_action", [false], "actions are used as recorded"), ("stride", [1], "clips start at every frame"),
-            ("train_slice_mode", ["exhaustive"], "clips start at every frame"), ("val_slice_mode", ["exhaustive"], "clips start at every frame"),
-            ("action_scale", [1], "actions are used as recorded"), ("use_relative_actions", [nil, false], "actions are used as recorded"),
-            ("n_rollout", [nil], "set dataset.num_trajectories")]
-        for (name, allowed, instead) in defaults {
-            let key = "dataset.loader.\(name)"
-            guard let value = config[key], !allowed.contains(where: { KeyPolicy.sameValue($0, value) }) else { continue }
-            let shown = allowed.map { ConfigYAML.flowText($0) }.joined(separator: " or ")
-            throw ConfigError(.unsupported, "\(key)=\(ConfigYAML.flowText(value)) is not supported by the built-in dataset (only \(shown)); \(instead)")
+        let loader = dataset.loader
+        let given: [(String, ConfigNode?, [ConfigNode], String)] = [
+            ("normalize_action", loader.normalizeAction.map(ConfigNode.bool), [false], "actions are used as recorded"),
+            ("stride", loader.stride.map(ConfigNode.int), [1], "clips start at every frame"),
+            ("train_slice_mode", loader.trainSliceMode.map(ConfigNode.string), ["exhaustive"], "clips start at every frame"),
+            ("val_slice_mode", loader.validationSliceMode.map(ConfigNode.string), ["exhaustive"], "clips start at every frame"),
+            ("action_scale", loader.actionScale.map(ConfigNode.double), [1], "actions are used as recorded"),
+            ("use_relative_actions", loader.useRelativeActions.map(ConfigNode.bool), [false], "actions are used as recorded"),
+            ("n_rollout", loader.rollouts.map { $0.rounded() == $0 && abs($0) < 1e15 ? .int(Int($0)) : .double($0) }, [], "set dataset.num_trajectories")]
+        for (name, value, allowed, instead) in given {
+            guard let value, !allowed.contains(where: { KeyPolicy.sameValue($0, value) }) else { continue }
+            let shown = allowed.isEmpty ? "null" : allowed.map { ConfigYAML.flowText($0) }.joined(separator: " or ")
+            throw ConfigError(.unsupported, "dataset.loader.\(name)=\(ConfigYAML.flowText(value)) is not supported by the built-in dataset (only \(shown)); \(instead)")
         }
     }
 
@@ -289,9 +282,10 @@ public struct RunConfiguration {
     /// `latent_codec.input_size`/`patch_size` (when set) must be what the exported file was made with.
     func checkExportedSettings(_ codec: LatentCodec) throws {
         guard let semantic = codec as? SemanticCodec else { return }
-        let exported = ["input_size": semantic.file.inputSize ?? 0, "patch_size": semantic.file.downsample]
-        for (name, value) in exported.sorted(by: { $0.key < $1.key }) {
-            if let configured = try optional("latent_codec.\(name)").map(Int.init), configured != value {
+        let exported = [("input_size", semantic.file.inputSize ?? 0, experiment.codec.inputSize),
+                        ("patch_size", semantic.file.downsample, experiment.codec.patchSize)]
+        for (name, value, configured) in exported {
+            if let configured, configured != value {
                 throw ConfigError(.invalidValue, "latent_codec.\(name) is \(configured) but \(semantic.file.module.path) was exported with \(value); set latent_codec.\(name)=\(value) or export the encoder again")
             }
         }
@@ -303,7 +297,7 @@ public struct RunConfiguration {
     func probe(_ codec: LatentCodec, frame: [Int], latent: [Int]) throws {
         let state = try Generator.defaultCPU.state()
         defer { try? Generator.defaultCPU.setState(state) }
-        let name = try codecKind()
+        let name = codecKind
         let encoded = try withNoGrad { try codec.encode(try Tensor.rand([1] + frame)) }
         guard encoded.shape == [1] + latent, try encoded.isfinite().all().item(Bool.self) else {
             throw ConfigError(.invalidValue, "latent_codec=\(name) probe: a \(Self.shapeText(frame)) frame gave latents \(encoded.shape) (finite: \(try encoded.isfinite().all().item(Bool.self))), expected \(Self.shapeText(latent))")

@@ -30,12 +30,13 @@ public struct RunPlan {
         var context = composition.resolveContext
         context.outputDirectory = folder.path
         resolved = try composition.config.resolved(context)
-        tasks = try ExperimentTasks(resolved, choice: composition.choiceMap["experiment"])
+        tasks = try ExperimentTasks(try TaskSettings(resolved), choice: composition.choiceMap["experiment"])
         if allTasks { try tasks.requireAvailable() } else { try tasks.requireTraining() }
         tasksNotRun = allTasks ? [] : tasks.tasks.filter { $0 != .training }
         configuration = try RunConfiguration(resolved)
-        for key in ["experiment.pretrained", "experiment.resume_from_checkpoint"] {
-            if resolved.contains(key), let path = try resolved.optionalString(key), !FileManager.default.fileExists(atPath: path) {
+        let experiment = configuration.experiment
+        for (key, value) in [(ExperimentSettings.pretrainedKey, experiment.pretrained), (ExperimentSettings.resumeKey, experiment.resumeFrom)] {
+            if let path = value, !FileManager.default.fileExists(atPath: path) {
                 throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
             }
         }

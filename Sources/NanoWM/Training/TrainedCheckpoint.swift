@@ -49,14 +49,8 @@ public struct TrainedCheckpoint {
     /// A training `config.yaml`, resolved for its folder (with the group choices of the run's
     /// `.hydra/hydra.yaml` when present, for `${hydra:runtime.choices…}`).
     static func read(_ file: URL) throws -> RunConfiguration {
-        let folder = file.deletingLastPathComponent()
-        var choices: [String: String] = [:]
-        let hydra = folder.appendingPathComponent(".hydra/hydra.yaml")
-        if let node = try? ConfigNode(contentsOf: hydra), let mapping = node["hydra.runtime.choices"]?.mapping {
-            for key in mapping.keys { if let value = mapping[key]?.string { choices[key] = value } }
-        }
         do {
-            return try RunConfiguration(try ConfigNode(contentsOf: file).resolved(ResolveContext(outputDirectory: folder.path, choices: choices)))
+            return try RunConfiguration(try ConfigNode.savedRun(file))
         } catch {
             throw DataError("\(file.path): the checkpoint's training config cannot be read: \(error)")
         }
@@ -116,13 +110,9 @@ public struct TrainedCheckpoint {
             }
             config.actionInjection = injection
         }
-        let model = try NanoWMModel(config)
-        do { try UpstreamWeights.load(path, into: model) } catch {
+        do { return try CheckpointWeights.model(config, from: path, device: device).model } catch {
             throw CheckpointError(path, "does not fit the model its \(configFile?.path ?? "config.yaml") describes (\(config.summary)): \(error)")
         }
-        if device != .cpu { try model.to(device) }
-        model.eval()
-        return model
     }
 
     /// How to sample from this checkpoint: the run's prediction target, noise schedule, zero

@@ -50,7 +50,7 @@ public final class TrainingJob {
 
     private static func start(_ plan: RunPlan, device: Device, group: ProcessGroup?, log: (String) -> Void) throws
         -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
-        let folder = plan.folder, configuration = plan.configuration, resolved = plan.resolved
+        let folder = plan.folder, configuration = plan.configuration
         let writer = (group?.rank ?? 0) == 0
         if let notRun = plan.tasksNotRunLine { log(notRun) }
         if let ignored = plan.ignoredLine { log(ignored) }
@@ -107,19 +107,14 @@ public final class TrainingJob {
                     trainer.callbacks.append(StepCallback(atValidation: metrics))
                 }
             } else {
-                log("validation: no PSNR/SSIM of sampled clips (latent_codec=\(try configuration.codecKind()) has no decoder)")
+                log("validation: no PSNR/SSIM of sampled clips (latent_codec=\(configuration.codecKind) has no decoder)")
             }
         }
 
-        if let pretrained = try resolved.optionalString("experiment.pretrained") {
-            let checkpoint = try Checkpoint.open(pretrained)
-            let report = try UpstreamWeights.load(checkpoint, into: model)
-            log("pretrained: loaded \(pretrained) (\(report))")
-            if let vae = codec as? SDVAECodec, let count = try UpstreamWeights.loadCodecWeights(checkpoint, into: vae) {
-                log("pretrained: the VAE takes the checkpoint's \(count) vae.* tensors")
-            }
+        if let pretrained = configuration.experiment.pretrained {
+            for line in try CheckpointWeights.load(pretrained, into: model, codec: codec) { log("pretrained: \(line)") }
         }
-        if let resume = try resolved.optionalString("experiment.resume_from_checkpoint") {
+        if let resume = configuration.experiment.resumeFrom {
             try trainer.resume(from: resume)
             log("resumed: \(resume) at step \(trainer.step)")
         }

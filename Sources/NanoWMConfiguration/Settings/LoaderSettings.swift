@@ -33,6 +33,9 @@ public struct LoaderSettings: Sendable {
     public var fixedSubsetSize: Int?             // validation_fixed_subset_size
     public var fixedSubsetPath: String?          // validation_fixed_subset_path
     public var fixedSubsetSeed: Int?             // validation_fixed_subset_seed
+    /// The fixed-subset keys present in the configuration, values as written (null included),
+    /// for the settings recorded beside evaluation results.
+    public var fixedSubsetAsWritten: [(key: String, value: ConfigNode)]
 
     /// The `dataset.loader` block of a composed configuration.
     public init(_ config: ConfigNode) throws {
@@ -73,6 +76,8 @@ public struct LoaderSettings: Sendable {
         fixedSubsetSize = try r.get("validation_fixed_subset_size")
         fixedSubsetPath = try r.get("validation_fixed_subset_path")
         fixedSubsetSeed = try r.get("validation_fixed_subset_seed")
+        fixedSubsetAsWritten = ["validation_fixed_subset_size", "validation_fixed_subset_seed", "validation_fixed_subset_path"]
+            .compactMap { name in r.node(name).map { (r.key(name), $0) } }
     }
 
     /// `n_rollout` where a reader keeps a whole number of trajectories.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one way settings are read out of a composed configuration. Each settings struct reads
 /// its keys through a reader when it is decoded, so every key's default and meaning is written
 /// once, in the struct's decoder; the rest of the code takes the typed settings.
@@ -10,12 +12,38 @@ public struct SettingsReader {
     /// Prefixed to every key (`dataset.loader.`), so messages name keys in full.
     let prefix: String
 
-    public init(_ config: ConfigNode, prefix: String = "") {
+    init(_ config: ConfigNode, prefix: String = "") {
         self.config = config
         self.prefix = prefix
     }
 
-    func key(_ name: String) -> String { prefix + name }
+    func key(_ name: String) -> String {
+        let key = prefix + name
+        Self.recorder.withLock { $0?.insert(key) }
+        return key
+    }
+
+    /// The keys read while `body` runs: the schema as the decoders read it, which a test holds
+    /// against `KeyPolicy`, so no key is read without being classified.
+    public static func keysRead(_ body: () throws -> Void) rethrows -> Set<String> {
+        recorder.withLock { $0 = [] }
+        defer { recorder.withLock { $0 = nil } }
+        try body()
+        return recorder.withLock { $0 ?? [] }
+    }
+
+    private static let recorder = Recorder()
+
+    /// The keys read while recording (nil: not recording), behind a lock.
+    private final class Recorder: @unchecked Sendable {
+        private let lock = NSLock()
+        private var keys: Set<String>?
+        func withLock<T>(_ body: (inout Set<String>?) -> T) -> T {
+            lock.lock()
+            defer { lock.unlock() }
+            return body(&keys)
+        }
+    }
 
     /// Whether the key exists (null included).
     func has(_ name: String) -> Bool { config.contains(key(name)) }
@@ -33,6 +61,8 @@ public struct SettingsReader {
     func nullable(_ name: String) throws -> Double? { try config.optionalDouble(key(name)) }
     func nullable(_ name: String) throws -> String? { try config.optionalString(key(name)) }
     func nullable(_ name: String) throws -> Bool? { try config.optionalBool(key(name)) }
+
+    func strings(_ name: String) throws -> [String] { try config.strings(key(name)) }
 
     /// Absent or null gives nil.
     func get(_ name: String) throws -> Int? { try config.ifPresent(key(name), config.optionalInt) }
