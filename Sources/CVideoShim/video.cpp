@@ -166,4 +166,57 @@ extern "C" int cvideo_resize_linear(const uint8_t *rgb, int width, int height, u
   }
 }
 
+namespace {
+// RGB bytes drawn on in place: the channel order only matters for the colour given.
+template <typename Draw> int draw(uint8_t *rgb, int width, int height, char *error, size_t error_size, Draw body) {
+  try {
+    if (width <= 0 || height <= 0) {
+      report(error, error_size, "drawing needs an image of at least one pixel");
+      return 1;
+    }
+    cv::Mat image(height, width, CV_8UC3, rgb);
+    body(image);
+    return 0;
+  } catch (const std::exception &e) {
+    report(error, error_size, e.what());
+    return 1;
+  }
+}
+}  // namespace
+
+extern "C" int cvideo_draw_line(uint8_t *rgb, int width, int height, int x0, int y0, int x1, int y1, uint8_t r,
+                                uint8_t g, uint8_t b, int thickness, char *error, size_t error_size) {
+  return draw(rgb, width, height, error, error_size, [&](cv::Mat &image) {
+    cv::line(image, cv::Point(x0, y0), cv::Point(x1, y1), cv::Scalar(r, g, b), thickness, cv::LINE_AA);
+  });
+}
+
+extern "C" int cvideo_fill_rect(uint8_t *rgb, int width, int height, int x, int y, int rect_width, int rect_height,
+                                uint8_t r, uint8_t g, uint8_t b, char *error, size_t error_size) {
+  return draw(rgb, width, height, error, error_size, [&](cv::Mat &image) {
+    cv::rectangle(image, cv::Rect(x, y, rect_width, rect_height), cv::Scalar(r, g, b), cv::FILLED);
+  });
+}
+
+extern "C" int cvideo_draw_text(uint8_t *rgb, int width, int height, const char *text, int x, int y, double scale,
+                                uint8_t r, uint8_t g, uint8_t b, int thickness, char *error, size_t error_size) {
+  return draw(rgb, width, height, error, error_size, [&](cv::Mat &image) {
+    cv::putText(image, text, cv::Point(x, y), cv::FONT_HERSHEY_SIMPLEX, scale, cv::Scalar(r, g, b), thickness,
+                cv::LINE_AA);
+  });
+}
+
+extern "C" void cvideo_text_size(const char *text, double scale, int thickness, int *text_width, int *above) {
+  *text_width = 0;
+  *above = 0;
+  try {
+    int baseline = 0;
+    cv::Size size = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, scale, thickness, &baseline);
+    *text_width = size.width;
+    *above = size.height;
+  } catch (const std::exception &) {
+    // Measuring cannot fail for text and a positive scale; a zero size only misplaces a label.
+  }
+}
+
 extern "C" void cvideo_free(void *buffer) { std::free(buffer); }

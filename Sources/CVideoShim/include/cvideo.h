@@ -1,4 +1,4 @@
-// A flat C API over OpenCV's video writer and reader and its PNG encoder, for NanoWM's media output. Like
+// A flat C API over OpenCV's video writer and reader, its PNG encoder and its drawing, for NanoWM's media output. Like
 // CTorchShim, no C++ exception crosses it: failures return NULL or non-zero and fill `error`.
 #ifndef CVIDEO_H
 #define CVIDEO_H
@@ -41,6 +41,17 @@ int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, 
 /// Returns 0 on success.
 int cvideo_resize_linear(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width, int out_height,
                          char *error, size_t error_size);
+/// Draws on `height`×`width`×3 RGB bytes in place with OpenCV's drawing (anti-aliased): a line of
+/// `thickness` pixels, a filled rectangle, or text in the Hershey simplex font whose baseline
+/// starts at (`x`, `y`), `scale` times its 22-pixel base height. Return 0 on success.
+int cvideo_draw_line(uint8_t *rgb, int width, int height, int x0, int y0, int x1, int y1,
+                     uint8_t r, uint8_t g, uint8_t b, int thickness, char *error, size_t error_size);
+int cvideo_fill_rect(uint8_t *rgb, int width, int height, int x, int y, int rect_width, int rect_height,
+                     uint8_t r, uint8_t g, uint8_t b, char *error, size_t error_size);
+int cvideo_draw_text(uint8_t *rgb, int width, int height, const char *text, int x, int y, double scale,
+                     uint8_t r, uint8_t g, uint8_t b, int thickness, char *error, size_t error_size);
+/// The size in pixels of `text` as `cvideo_draw_text` draws it (`*above`: above the baseline).
+void cvideo_text_size(const char *text, double scale, int thickness, int *text_width, int *above);
 /// Frees a buffer this API returned.
 void cvideo_free(void *buffer);
 
