@@ -77,7 +77,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("hdf5_serial")]),
         // Hydra-style composition, the YAML reader and writer, and what this build does with
         // each key: no model, data or training knowledge.
-        .target(name: "NanoWMConfiguration", dependencies: ["SwiftTorch", .product(name: "Yams", package: "Yams")]),
+        .target(name: "NanoWMConfiguration", dependencies: ["SwiftTorch", "PythonCompatible", .product(name: "Yams", package: "Yams")]),
         // File formats with no world-model knowledge: NumPy, Parquet and HDF5 readers, images,
         // videos and plots, TensorBoard event files, progress bars.
         .target(name: "NanoWMFormats", dependencies: ["SwiftTorch", "CVideoShim", "CCompressionShim", "CHDF5Shim",

@@ -1,4 +1,5 @@
 import Foundation
+import PythonCompatible
 
 /// One node of a configuration tree: a scalar, a sequence or an ordered mapping, as read from
 /// YAML (OmegaConf's typing: `1e-4` is a float, `true`/`False` are booleans, `null`/`~` is null).
@@ -81,6 +82,19 @@ public enum ConfigNode: Equatable, Sendable {
 
     /// A scalar as text, the way an interpolation inside a longer string renders it
     /// (Python's `str`: `True`, `None`, `0.0001`, `1e-05`).
+    /// The node as JSON (mappings keep their order).
+    public var jsonValue: JSONValue {
+        switch self {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .double(let d): return .double(d)
+        case .string(let s): return .string(s)
+        case .sequence(let items): return .array(items.map(\.jsonValue))
+        case .mapping(let m): return .object(m.map { ($0.key, $0.value.jsonValue) })
+        }
+    }
+
     public var interpolationText: String {
         switch self {
         case .null: return "None"
@@ -92,22 +106,7 @@ public enum ConfigNode: Equatable, Sendable {
         }
     }
 
-    static func pythonFloatText(_ d: Double) -> String {
-        if d.isNaN { return "nan" }
-        if d.isInfinite { return d > 0 ? "inf" : "-inf" }
-        var text = "\(d)"  // shortest round-trip digits, like Python's repr
-        if let e = text.firstIndex(of: "e") {
-            // Python writes exponents with a sign and at least two digits: 1e-05, 1e+16.
-            let mantissa = text[..<e]
-            var exponent = String(text[text.index(after: e)...])
-            var sign = "+"
-            if exponent.hasPrefix("-") { sign = "-"; exponent.removeFirst() } else if exponent.hasPrefix("+") { exponent.removeFirst() }
-            if exponent.count < 2 { exponent = "0" + exponent }
-            let m = mantissa.hasSuffix(".0") ? String(mantissa.dropLast(2)) : String(mantissa)
-            text = "\(m)e\(sign)\(exponent)"
-        }
-        return text
-    }
+    static func pythonFloatText(_ d: Double) -> String { PythonJSON.float(d) }
 
     // MARK: Paths
 

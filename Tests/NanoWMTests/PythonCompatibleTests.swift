@@ -57,4 +57,32 @@ final class PythonCompatibleTests: XCTestCase {
         let hex = try python["d"]!.toArray(UInt8.self).map { String(format: "%02x", $0) }.joined()
         XCTAssertEqual(SHA1.hex(Array(text.utf8)), hex)
     }
+
+    /// `PythonJSON.dumps` writes what Python's `json.dumps` writes (indented and on one line,
+    /// keys in order, floats as `repr`, non-ASCII escaped), and `loads` reads it back in order.
+    func testJSONDumpsAsPythonAndLoadsInOrder() throws {
+        let value: JSONValue = .object([
+            ("name", .string("wall")), ("num_frames", .int(4)), ("ratio", .double(0.9)), ("tiny", .double(1e-05)),
+            ("big", .double(1e16)), ("neg", .double(-2.5e-300)), ("whole", .double(3.0)), ("flag", .bool(true)),
+            ("none", .null), ("list", .array([.int(1), .double(2.5), .array([]), .object([])])),
+            ("uni", .string("é✓𝄞\n\"q\"\\")), ("nested", .object([("b", .array([.object([("x", .int(-1))])])), ("a", .array([]))])),
+        ])
+        let python = try PyTorchBaseline.shared.run("""
+        import json
+        obj = {"name": "wall", "num_frames": 4, "ratio": 0.9, "tiny": 1e-05, "big": 1e16, "neg": -2.5e-300, "whole": 3.0,
+               "flag": True, "none": None, "list": [1, 2.5, [], {}], "uni": "é✓𝄞\\n\\"q\\"\\\\",
+               "nested": {"b": [{"x": -1}], "a": []}}
+        O['indented'] = torch.tensor(list(json.dumps(obj, indent=2).encode()), dtype=torch.uint8)
+        O['line'] = torch.tensor(list(json.dumps(obj).encode()), dtype=torch.uint8)
+        """)
+        func text(_ name: String) throws -> String { String(decoding: try python[name]!.toArray(UInt8.self), as: UTF8.self) }
+        XCTAssertEqual(PythonJSON.dumps(value, indent: 2), try text("indented"))
+        XCTAssertEqual(PythonJSON.dumps(value), try text("line"))
+        XCTAssertEqual(try PythonJSON.loads(Data(try text("indented").utf8)), value)
+        XCTAssertEqual(try PythonJSON.loads(Data("[1, -2.5e3, NaN, -Infinity, \"\\ud834\\udd1e\"]".utf8)),
+                       .array([.int(1), .double(-2500), .double(.nan), .double(-.infinity), .string("𝄞")]))
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "tru", "\"open", "[1] 2", String(repeating: "[", count: 600)] {
+            XCTAssertThrowsError(try PythonJSON.loads(Data(bad.utf8)), bad)
+        }
+    }
 }

@@ -26,19 +26,20 @@ public struct MetricsFile {
         self.settings = settings
     }
 
-    /// Writes the file atomically, with keys in report order.
+    /// The file's JSON, keys in report order.
+    public var json: JSONValue {
+        .object([
+            ("metrics", .object(metrics.map { ($0.name, .double($0.value)) })),
+            ("settings", .object(settings.map { ($0.name, JSONValue(sortingKeysOf: $0.value)) })),
+            ("counts", .object(counts.map { ($0.name, .int($0.value)) })),
+            ("notes", .array(notes.map(JSONValue.string))),
+            ("per_frame", .object(perFrame.map { ($0.name, .array($0.values.map(JSONValue.double))) })),
+        ])
+    }
+
+    /// Writes the file atomically.
     public func write(to path: String) throws {
-        func object(_ pairs: [(String, String)]) -> String {
-            "{" + pairs.map { "\n    \(PythonJSON.string($0.0)): \($0.1)" }.joined(separator: ",") + "\n  }"
-        }
-        let sections: [(String, String)] = [
-            ("metrics", object(metrics.map { ($0.name, Self.number($0.value)) })),
-            ("settings", object(settings.map { ($0.name, Self.json($0.value)) })),
-            ("counts", object(counts.map { ($0.name, "\($0.value)") })),
-            ("notes", "[" + notes.map(PythonJSON.string).joined(separator: ", ") + "]"),
-            ("per_frame", object(perFrame.map { ($0.name, "[" + $0.values.map(Self.number).joined(separator: ", ") + "]") })),
-        ]
-        let text = "{" + sections.map { "\n  \(PythonJSON.string($0.0)): \($0.1)" }.joined(separator: ",") + "\n}\n"
+        let text = PythonJSON.dumps(json, indent: 2) + "\n"
         try AtomicFile.write(to: path) { Data(text.utf8) }
     }
 
@@ -47,18 +48,12 @@ public struct MetricsFile {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw EvaluationError("\(path): no such metrics file; pass a metrics.json written by nanowm metrics or nanowm evaluate")
         }
-        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let metrics = root["metrics"] as? [String: Any] else {
+        guard let root = try? PythonJSON.loads(data), case .object(let metrics)? = root["metrics"] else {
             throw EvaluationError("\(path): not a metrics file (expected a JSON object with a \"metrics\" object of numbers)")
         }
-        // JSONSerialization loses key order; recover it from the text.
-        let text = String(decoding: data, as: UTF8.self)
-        let ordered = metrics.keys.sorted { (text.range(of: PythonJSON.string($0))?.lowerBound ?? text.endIndex) < (text.range(of: PythonJSON.string($1))?.lowerBound ?? text.endIndex) }
-        return try ordered.map { name in
-            guard let value = metrics[name] as? NSNumber, !(metrics[name] is Bool) else {
-                throw EvaluationError("\(path): metric '\(name)' is not a number")
-            }
-            return (name, value.doubleValue)
+        return try metrics.map { name, value in
+            guard let number = value.number else { throw EvaluationError("\(path): metric '\(name)' is not a number") }
+            return (name, number)
         }
     }
 
@@ -73,19 +68,7 @@ public struct MetricsFile {
     }
 
     static func number(_ value: Double) -> String {
-        value.isFinite ? "\(value)" : "null"
+        value.isFinite ? PythonJSON.float(value) : "null"
     }
 
-    static func json(_ value: Any) -> String {
-        switch value {
-        case let b as Bool: return b ? "true" : "false"
-        case let i as Int: return "\(i)"
-        case let u as UInt64: return "\(u)"
-        case let d as Double: return number(d)
-        case let s as String: return PythonJSON.string(s)
-        case let list as [Any]: return "[" + list.map(json).joined(separator: ", ") + "]"
-        case Optional<Any>.none: return "null"
-        default: return PythonJSON.string("\(value)")
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PythonCompatible
 import SwiftTorch
 import NanoWMConfiguration
 import NanoWMCore
@@ -55,25 +56,9 @@ public struct PlanningResults {
         }
     }
 
-    /// Writes JSON atomically (sorted keys, indented).
+    /// Writes JSON atomically (sorted keys, indented as Python's `json.dump(…, indent=2)`).
     public static func write(_ object: Any, to url: URL) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-        try AtomicFile.write(to: url.path) { data }
-    }
-}
-
-extension ConfigNode {
-    /// The node as JSONSerialization takes it (non-finite numbers as null).
-    var jsonObject: Any {
-        switch self {
-        case .null: return NSNull()
-        case .bool(let b): return b
-        case .int(let i): return i
-        case .double(let d): return PlanningResults.finite(d)
-        case .string(let s): return s
-        case .sequence(let items): return items.map(\.jsonObject)
-        case .mapping(let mapping):
-            return Dictionary(uniqueKeysWithValues: mapping.keys.map { ($0, mapping[$0]!.jsonObject) })
-        }
+        let text = PythonJSON.dumps(JSONValue(sortingKeysOf: object), indent: 2) + "\n"
+        try AtomicFile.write(to: url.path) { Data(text.utf8) }
     }
 }

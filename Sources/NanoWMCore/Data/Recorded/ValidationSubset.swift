@@ -101,34 +101,14 @@ public struct ValidationSubset {
 
     /// Python's `json.dump(payload, f, indent=2)` text.
     public var json: String {
-        let header = dataset.map { "    \(PythonJSON.string($0.key)): \(Self.text($0.value))" }.joined(separator: ",\n")
-        let items = slices.map {
-            "    {\n      \"traj_idx\": \($0.trajectory),\n      \"start_frame\": \($0.start),\n      \"end_frame\": \($0.end)\n    }"
+        let slices = slices.map { slice -> JSONValue in
+            .object([("traj_idx", .int(slice.trajectory)), ("start_frame", .int(slice.start)), ("end_frame", .int(slice.end))])
         }
-        let list = items.isEmpty ? "[]" : "[\n" + items.joined(separator: ",\n") + "\n  ]"
-        let block = dataset.isEmpty ? "{}" : "{\n" + header + "\n  }"
-        return "{\n  \"dataset\": \(block),\n  \"slices\": \(list)\n}"
+        return PythonJSON.dumps(.object([("dataset", .object(dataset.map { ($0.key, $0.value.jsonValue) })), ("slices", .array(slices))]), indent: 2)
     }
 
     public func write(to url: URL) throws {
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try AtomicFile.write(to: url.path) { Data(json.utf8) }
-    }
-
-    static func text(_ value: ConfigNode) -> String {
-        switch value {
-        case .null: return "null"
-        case .bool(let bool): return bool ? "true" : "false"
-        case .int(let int): return String(int)
-        case .double(let double): return pythonFloat(double)
-        case .string(let string): return PythonJSON.string(string)
-        default: return ConfigYAML.flowText(value)
-        }
-    }
-
-    /// Python's `repr(float)`.
-    static func pythonFloat(_ x: Double) -> String {
-        if x == x.rounded(), abs(x) < 1e16 { return String(format: "%.1f", x) }
-        return "\(x)"
     }
 }
