@@ -32,7 +32,8 @@ public enum PlanningJob {
         }
         let model = try trained.model(device: device)
         let codec = try training.codec(device: device)
-        let (process, options) = try samplingSetup(task, training, settings).make(device: device)
+        let (process, options) = try samplingSetup(training, settings, mode: try task.schedulingMode.map(SchedulingMode.init(name:)),
+                                                  historyStabilization: task.historyStabilization).make(device: device)
         let world = try PlanningWorldModel(model: model, codec: codec, process: process, options: options,
                                            contextFrames: training.settings.contextFrames)
         let frameInterval = training.dataset.frameInterval
@@ -64,16 +65,16 @@ public enum PlanningJob {
     }
 
     /// The training run's process (all training steps, as upstream's planner builds it) sampled
-    /// with the planning run's steps, scheduling mode and history stabilisation.
-    static func samplingSetup(_ planning: PlanningTaskSettings, _ training: RunConfiguration, _ settings: PlanningSettings) throws -> SamplingSetup {
+    /// with the planning run's steps and, when given, its scheduling mode and history
+    /// stabilisation (else the training run's).
+    static func samplingSetup(_ training: RunConfiguration, _ settings: PlanningSettings, mode: SchedulingMode?,
+                              historyStabilization: Double?) throws -> SamplingSetup {
         var setup = training.settings.respacedSamplingSetup()
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         setup.options.eta = 0
-        if let mode = planning.schedulingMode { setup.options.mode = try SchedulingMode(name: mode) }
-        if let level = planning.historyStabilization {
-            setup.options.historyStabilization = level
-        }
+        if let mode { setup.options.mode = mode }
+        if let historyStabilization { setup.options.historyStabilization = historyStabilization }
         setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta",
                             historyStabilization: "experiment.diffusion.history_stabilization_level")
         try setup.validate()
@@ -98,8 +99,11 @@ public enum PlanningJob {
         return nil
     }
 
+    /// Goals from the environment's own draw, or replayed from the training run's validation
+    /// trajectories (`builtinValidation`: the built-in dataset's validation split when the
+    /// caller holds it already).
     static func goals(_ settings: PlanningSettings, environment: any PlanningEnvironment, training: RunConfiguration,
-                      frameInterval: Int) throws -> [PlanningGoal] {
+                      frameInterval: Int, builtinValidation: TrajectoryDataset? = nil) throws -> [PlanningGoal] {
         switch settings.goalSource {
         case .randomState:
             return PlanningGoals.random(environment, episodes: settings.episodes, seed: settings.seed)
@@ -115,11 +119,12 @@ public enum PlanningJob {
             guard settings.environment == "builtin_wall" else {
                 throw ConfigError(.unsupported, "planning.goal_source=dset: the built-in wall's trajectories replay in env_name=builtin_wall only (got \(settings.environment))")
             }
-            let store = try TrajectoryStore(directory: URL(fileURLWithPath: try training.builtinSettings().directory))
-            let fraction = 1 - (training.dataset.loader.splitRatio ?? 0.9)
-            let split = try TrajectoryDataset.split(store, clipLength: training.model.numFrames, frameSkip: frameInterval,
-                                                    validationFraction: fraction)
-            let data = BuiltinWallTrajectories(store: store, episodes: split.validation.episodes)
+            let validation = try builtinValidation ?? {
+                let store = try TrajectoryStore(directory: URL(fileURLWithPath: try training.builtinSettings().directory))
+                return try TrajectoryDataset.split(store, clipLength: training.model.numFrames, frameSkip: frameInterval,
+                                                   validationFraction: 1 - (training.dataset.loader.splitRatio ?? 0.9)).validation
+            }()
+            let data = BuiltinWallTrajectories(store: validation.store, episodes: validation.episodes)
             return try PlanningGoals.replayed(environment, from: data, episodes: settings.episodes, seed: settings.seed,
                                              goalH: settings.goalHorizon, frameInterval: frameInterval)
         }

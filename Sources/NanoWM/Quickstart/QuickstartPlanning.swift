@@ -59,15 +59,11 @@ public enum QuickstartPlanning {
         let frameInterval = run.configuration.dataset.frameInterval
         let resolution = try run.configuration.builtinSettings().resolution
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
-        let goals = try self.goals(run.validation, settings: settings, environment: environment, frameInterval: frameInterval)
-
-        var setup = run.configuration.settings.respacedSamplingSetup()
-        setup.respaced = false
-        setup.options.steps = settings.samplingSteps
+        let goals = try PlanningJob.goals(settings, environment: environment, training: run.configuration, frameInterval: frameInterval,
+                                          builtinValidation: run.validation)
         // Upstream's planning scripts sample every window with model.scheduling_mode=full_sequence:
         // all new frames denoised together, a third of the sequential mode's model calls.
-        setup.options.mode = .fullSequence
-        setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta", historyStabilization: "experiment.diffusion.history_stabilization_level")
+        let setup = try PlanningJob.samplingSetup(run.configuration, settings, mode: .fullSequence, historyStabilization: nil)
         let (process, options) = try setup.make(device: run.device)
         let world = try PlanningWorldModel(model: model, codec: run.codec, process: process, options: options,
                                            contextFrames: run.configuration.settings.contextFrames)
@@ -103,19 +99,6 @@ public enum QuickstartPlanning {
         log(String(format: "  random actions          %2d/%d", report.randomActionSuccesses, report.goals))
         log(String(format: "  CEM on the simulator    %2d/%d  (a perfect model: the upper bound)", report.simulatorSuccesses, report.goals))
         return Result(report: report, video: outcome.videos.first?.path)
-    }
-
-    /// Dataset goals from the validation episodes of the quickstart's own data.
-    static func goals(_ validation: TrajectoryDataset, settings: PlanningSettings, environment: any PlanningEnvironment,
-                      frameInterval: Int) throws -> [PlanningGoal] {
-        switch settings.goalSource {
-        case .randomState:
-            return PlanningGoals.random(environment, episodes: settings.episodes, seed: settings.seed)
-        case .dataset:
-            return try PlanningGoals.replayed(environment, from: BuiltinWallTrajectories(store: validation.store, episodes: validation.episodes),
-                                              episodes: settings.episodes, seed: settings.seed, goalH: settings.goalHorizon,
-                                              frameInterval: frameInterval)
-        }
     }
 
     /// Uniform random actions in [−1, 1] for the same number of steps, judged at the same
