@@ -19,7 +19,7 @@ public struct SettingsReader {
 
     func key(_ name: String) -> String {
         let key = prefix + name
-        Self.recorder.withLock { $0?.insert(key) }
+        Self.recorder.withLock { _ = $0?.insert(key) }
         return key
     }
 
