@@ -139,6 +139,32 @@ final class RecordedDatasetTests: XCTestCase {
         try assertExactlyEqual(again.train.statistics!.mean, datasets.train.statistics!.mean, "recomputed mean")
     }
 
+    /// A run checks the dataset before writing anything and then completes the splits it
+    /// opened (statistics, a fresh random sampler): the same datasets as building them at once.
+    func testCompletingCheckedSplitsGivesTheSameDatasets() throws {
+        for (name, extra) in [("point_maze", ["dataset.loader.train_slice_mode=random"]), ("pusht", [])] {
+            let settings = try config(name, extra)
+            let direct = try RecordedDatasets(settings)
+            let completed = try RecordedDatasets(settings, checked: try RecordedDatasets.preflight(settings))
+            for (a, b, split) in [(direct.train, completed.train, "train"), (direct.validation, completed.validation, "validation")] {
+                XCTAssertEqual(a.trajectories, b.trajectories, "\(name) \(split)")
+                XCTAssertEqual(a.count, b.count, "\(name) \(split)")
+                XCTAssertEqual(a.slices, b.slices, "\(name) \(split)")
+                XCTAssertEqual(a.statistics == nil, b.statistics == nil, "\(name) \(split)")
+                if let x = a.statistics, let y = b.statistics {
+                    try assertExactlyEqual(x.mean, y.mean, "\(name) \(split) mean")
+                    try assertExactlyEqual(x.std, y.std, "\(name) \(split) std")
+                }
+                for index in [0, a.count - 1] {
+                    let (p, q) = (try a.clip(at: index), try b.clip(at: index))
+                    try assertExactlyEqual(p.frames, q.frames, "\(name) \(split) item \(index) frames")
+                    try assertExactlyEqual(p.actions, q.actions, "\(name) \(split) item \(index) actions")
+                }
+            }
+            XCTAssertEqual(completed.validation.source === completed.train.source, direct.validation.source === direct.train.source)
+        }
+    }
+
     func testBadInputGivesOneLineErrors() throws {
         let maze = dataRoot.appendingPathComponent("point_maze")
         assertOneLineError({ try RecordedDatasets(try self.config("point_maze", ["dataset.spec.action_dim=3"])) },

@@ -301,7 +301,7 @@ extension EvaluationJob {
                 if let ignored = plan.ignoredLine { log(ignored) }
             }
             var generated: ProgressBar?
-            let validation = try plan.configuration.datasets { done, total in
+            let validation = try plan.configuration.datasets(checked: plan.recordedSplits) { done, total in
                 guard writer else { return }
                 if generated == nil { generated = ProgressBar("data", total: total) }
                 generated?.update(done)

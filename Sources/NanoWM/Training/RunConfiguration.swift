@@ -163,10 +163,13 @@ public struct RunConfiguration {
     /// environment's data on first use. The validation clips are already the fixed subset
     /// (`validation_fixed_subset_*`, its file in `runDirectory` by default) or the first
     /// `validation_size` clips, as upstream validates on them (`ValidationSubset.choice`).
-    public func datasets(runDirectory: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
+    /// `checked`: a recorded dataset's splits as `checkParts` opened them, completed instead of
+    /// opened again.
+    public func datasets(runDirectory: URL? = nil, checked: RecordedDatasets.CheckedSplits? = nil,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> (train: ClipDataset, validation: ClipDataset) {
         try requireDatasetReader()
         if try isRecorded() {
-            let recorded = try RecordedDatasets(dataset, runDirectory: runDirectory, progress: progress)
+            let recorded = try RecordedDatasets(dataset, checked: checked, runDirectory: runDirectory, progress: progress)
             return (recorded.train, recorded.validation)
         }
         let builtin = try builtinSettings()
@@ -207,22 +210,24 @@ public struct RunConfiguration {
         guard let path = try latentCachePath() else {
             throw ConfigError(.missingConfig, "set dataset.latent_cache=PATH: the folder the encoded dataset goes to")
         }
-        let codec = try checkParts()
-        guard let train = try datasets().train as? TrajectoryDataset else {
+        let checked = try checkParts()
+        guard let train = try datasets(checked: checked.recordedSplits).train as? TrajectoryDataset else {
             throw ConfigError(.unsupported, "dataset.latent_cache: this dataset cannot be cached")
         }
-        return try LatentCache.build(from: train.store, codec: codec, into: path, progress: progress)
+        return try LatentCache.build(from: train.store, codec: checked.codec, into: path, progress: progress)
     }
 
     /// Checks, before anything is written, that the dataset, codec and model fit together:
     /// a reader and a codec exist, the codec turns the dataset's frames into the latents the
     /// model takes (probed on a random frame, as upstream probes it), clips fit in an episode
-    /// and the actions have the model's width. Returns the loaded codec.
+    /// and the actions have the model's width. Returns the loaded codec and a recorded
+    /// dataset's checked splits, for the run to complete rather than open again.
     @discardableResult
-    public func checkParts() throws -> LatentCodec {
+    public func checkParts() throws -> (codec: LatentCodec, recordedSplits: RecordedDatasets.CheckedSplits?) {
         try requireDatasetReader()
         let recorded = try isRecorded()
-        if recorded { try RecordedDatasets.preflight(dataset) } else { try requireBuiltinLoaderDefaults() }
+        var splits: RecordedDatasets.CheckedSplits?
+        if recorded { splits = try RecordedDatasets.preflight(dataset) } else { try requireBuiltinLoaderDefaults() }
         let codec = try self.codec()
         let resolution = recorded ? try RecordedDatasets.imageSize(dataset).height : try builtinSettings().resolution
         let frame = [3, resolution, resolution]
@@ -246,7 +251,7 @@ public struct RunConfiguration {
         guard settings.contextFrames < model.numFrames else {
             throw ConfigError(.invalidValue, "model.n_context_frames=\(settings.contextFrames) leaves nothing to predict in model.num_frames=\(model.numFrames) frames")
         }
-        guard !recorded else { return codec } // the recorded datasets' own checks ran above
+        guard !recorded else { return (codec, splits) } // the recorded datasets' own checks ran above
         let span = model.numFrames * dataset.frameInterval, length = try builtinSettings().trajectoryLength
         guard span <= length else {
             throw ConfigError(.invalidValue, "clips of model.num_frames=\(model.numFrames) frames every dataset.frame_interval=\(dataset.frameInterval) need \(span) steps, but dataset.trajectory_length is \(length)")
@@ -254,7 +259,7 @@ public struct RunConfiguration {
         if model.useAction, let declared = dataset.actionDimension, declared != WallEnvironment.actionDimension {
             throw ConfigError(.invalidValue, "dataset.spec.action_dim is \(declared) but the built-in wall environment has \(WallEnvironment.actionDimension)-D actions; set dataset.spec.action_dim=\(WallEnvironment.actionDimension)")
         }
-        return codec
+        return (codec, splits)
     }
 
     /// Loader settings the built-in dataset cannot honour (its clips start at every frame,

@@ -19,6 +19,8 @@ public struct RunPlan {
     public let tasksNotRun: [ExperimentTasks.Task]
     /// The latent codec, loaded and probed (on the CPU).
     public let codec: LatentCodec
+    /// A recorded dataset's splits as the checks opened them, for the tasks to complete.
+    public let recordedSplits: RecordedDatasets.CheckedSplits?
 
     /// - Parameters:
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
@@ -40,7 +42,7 @@ public struct RunPlan {
                 throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
             }
         }
-        codec = try configuration.checkParts()
+        (codec, recordedSplits) = try configuration.checkParts()
         ignoredKeys = try KeyPolicy.review(resolved)
         try configuration.settings.validate()
     }

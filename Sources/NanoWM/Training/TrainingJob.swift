@@ -70,7 +70,7 @@ public final class TrainingJob {
         // Rank 0 generates missing data while the others wait, so no two write the same files.
         if !writer { try group?.barrier() }
         var generated: ProgressBar?
-        let (train, validation) = try configuration.datasets(runDirectory: folder) { done, total in
+        let (train, validation) = try configuration.datasets(runDirectory: folder, checked: plan.recordedSplits) { done, total in
             if generated == nil { generated = ProgressBar("data", total: total) }
             generated?.update(done)
         }

@@ -23,9 +23,11 @@ public struct RecordedDatasets {
     ///   - runDirectory: where `validation_subset.json` goes when no path is configured (no
     ///     file is written without one).
     ///   - progress: called while action statistics are computed for the first time.
-    public init(_ settings: DatasetSettings, runDirectory: URL? = nil, progress: ((Int, Int) -> Void)? = nil) throws {
+    ///   - checked: the splits `preflight` opened and checked, completed here instead of opened again.
+    public init(_ settings: DatasetSettings, checked: CheckedSplits? = nil, runDirectory: URL? = nil,
+                progress: ((Int, Int) -> Void)? = nil) throws {
         self.settings = settings
-        let splits = try Self.splits(settings, progress: progress)
+        let splits = try checked.map { try Self.completing($0, settings, progress: progress) } ?? Self.splits(settings, progress: progress)
         train = splits.train
         (validation, subsetFile) = try Self.validationSubset(splits.validation, settings, runDirectory: runDirectory)
     }
@@ -186,11 +188,42 @@ public struct RecordedDatasets {
         }
     }
 
+    /// Both splits opened and checked, without action statistics: what `preflight` leaves for
+    /// the run to complete, so that the run does not open the dataset again.
+    public struct CheckedSplits {
+        let train: WorldModelDataset
+        let validation: WorldModelDataset
+    }
+
     /// The checks a run makes before it writes anything: the folders and files open, actions
     /// have `spec.action_dim` dimensions, both splits hold clips (statistics are left for later).
-    public static func preflight(_ settings: DatasetSettings) throws {
-        _ = try splits(settings, progress: nil, statistics: false)
+    public static func preflight(_ settings: DatasetSettings) throws -> CheckedSplits {
+        let splits = try splits(settings, progress: nil, statistics: false)
         _ = try imageSize(settings)
+        return CheckedSplits(train: splits.train, validation: splits.validation)
+    }
+
+    /// Checked splits made whole, as `splits` builds them: action statistics (the validation
+    /// split takes the training split's when they share a source) and, for random slicing, a
+    /// sampler of its own that has drawn nothing yet.
+    static func completing(_ checked: CheckedSplits, _ settings: DatasetSettings, progress: ((Int, Int) -> Void)?) throws
+        -> (train: WorldModelDataset, validation: WorldModelDataset) {
+        func complete(_ dataset: WorldModelDataset, inherited: ActionStatistics?) throws -> WorldModelDataset {
+            let statistics = try (settings.loader.normalizeAction ?? true)
+                ? try inherited ?? ActionStatistics.of(dataset.source, split: dataset.split, trajectories: dataset.trajectories, progress: progress)
+                : nil
+            var slicing = dataset.slicing
+            if case .random = slicing {
+                slicing = .random(try RandomClipSampler(dataset.trajectories, length: { try dataset.source.trajectory($0).length },
+                                                        required: dataset.requiredSteps, seed: settings.loader.randomSeed ?? 42))
+            }
+            return WorldModelDataset(source: dataset.source, split: dataset.split, trajectories: dataset.trajectories, slicing: slicing,
+                                     clipLength: dataset.clipLength, frameInterval: dataset.frameInterval, imageSize: dataset.imageSize,
+                                     resize: dataset.resize, statistics: statistics, limit: dataset.limit)
+        }
+        let train = try complete(checked.train, inherited: nil)
+        let shared = checked.validation.source === checked.train.source
+        return (train, try complete(checked.validation, inherited: shared ? train.statistics : nil))
     }
 
     /// A fresh subset of the validation split, for `nanowm data subset`.
