@@ -9,7 +9,7 @@ import NanoWMCore
 /// loop). The model, codec, diffusion and frame interval come from the checkpoint's training
 /// `config.yaml`; the planning block, the scheduling mode and history stabilisation from the
 /// planning run's configuration, as upstream reads them.
-public enum PlanningJob {
+extension PlanningExperiment {
     public static func prepare(composition: ConfigComposition, runDirectory: URL? = nil, device: Device = .cpu,
                                log: @escaping (String) -> Void = { print($0) }) throws -> PlanningExperiment {
         let folder = try runDirectory?.standardizedFileURL ?? composition.runDirectory()

@@ -59,11 +59,11 @@ public enum QuickstartPlanning {
         let frameInterval = run.configuration.dataset.frameInterval
         let resolution = try run.configuration.builtinSettings().resolution
         let environment = try PlanningEnvironments.make(settings.environment, imageSize: resolution)
-        let goals = try PlanningJob.goals(settings, environment: environment, training: run.configuration, frameInterval: frameInterval,
+        let goals = try PlanningExperiment.goals(settings, environment: environment, training: run.configuration, frameInterval: frameInterval,
                                           builtinValidation: run.validation)
         // Upstream's planning scripts sample every window with model.scheduling_mode=full_sequence:
         // all new frames denoised together, a third of the sequential mode's model calls.
-        let setup = try PlanningJob.samplingSetup(run.configuration, settings, mode: .fullSequence, historyStabilization: nil)
+        let setup = try PlanningExperiment.samplingSetup(run.configuration, settings, mode: .fullSequence, historyStabilization: nil)
         let (process, options) = try setup.make(device: run.device)
         let world = try PlanningWorldModel(model: model, codec: run.codec, process: process, options: options,
                                            contextFrames: run.configuration.settings.contextFrames)

@@ -3,7 +3,7 @@ import SwiftTorch
 import NanoWMConfiguration
 
 /// The counterpart of the reference's `main.py`: a composed configuration in, its experiment
-/// run. The whole plan is checked before anything is written (`RunPlan`, `PlanningJob.prepare`);
+/// run. The whole plan is checked before anything is written (`RunPlan`, `PlanningExperiment.prepare`);
 /// then the planning experiment plans, or the training experiment trains (across worker
 /// processes when asked) and evaluates what it trained. The command line only parses options
 /// into a runner and prints what it reports.
@@ -38,7 +38,7 @@ public struct ExperimentRunner {
             throw ConfigError(.unsupported, "planning runs in one process: --nproc-per-node and --dist-timeout apply to training and evaluation only; drop them")
         }
         try device.ensureAvailable()
-        let experiment = try PlanningJob.prepare(composition: composition, runDirectory: runDirectory, device: device, log: log)
+        let experiment = try PlanningExperiment.prepare(composition: composition, runDirectory: runDirectory, device: device, log: log)
         let outcome = try experiment.run()
         log("results: \(outcome.resultsFile.path)")
         log("targets: \(outcome.targetsFile.path)")
