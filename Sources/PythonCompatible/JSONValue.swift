@@ -129,6 +129,14 @@ extension PythonJSON {
         }
     }
 
+    /// A Codable value as `dumps` writes it, keys sorted (Swift-only files read back with
+    /// `JSONDecoder`: manifests, the quickstart's metrics).
+    public static func dumps(encoding value: some Encodable, indent: Int? = 2) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return dumps(try loads(try encoder.encode(value)), indent: indent)
+    }
+
     /// Reads a JSON document, keeping its objects' key order (`json.loads`). Throws a one-line
     /// error naming the offset for text that is not JSON or nests deeper than 512 levels.
     public static func loads(_ data: Data) throws -> JSONValue {

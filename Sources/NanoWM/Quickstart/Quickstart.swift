@@ -1,4 +1,5 @@
 import Foundation
+import PythonCompatible
 import SwiftTorch
 import NanoWMConfiguration
 import NanoWMFormats
@@ -124,9 +125,8 @@ public enum Quickstart {
                               finalTrainingLoss: lastLoss, seconds: Date().timeIntervalSince(started))
         metrics.planning = planning.report
         metrics.phaseSeconds = Dictionary(uniqueKeysWithValues: phases)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(to: artifacts.metrics) { try encoder.encode(metrics) }
+        let text = try PythonJSON.dumps(encoding: metrics) + "\n"
+        try AtomicFile.write(to: artifacts.metrics) { Data(text.utf8) }
         try logger?.scalar("eval/psnr", report.model.psnr, step: job.trainer.step)
         try logger?.scalar("eval/ssim", report.model.ssim, step: job.trainer.step)
         try logger?.scalar("eval/psnr_copy_last", report.copyLastFrame.psnr, step: job.trainer.step)

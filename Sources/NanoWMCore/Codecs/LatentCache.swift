@@ -1,4 +1,5 @@
 import Foundation
+import PythonCompatible
 import SwiftTorch
 import NanoWMFormats
 
@@ -104,9 +105,8 @@ public struct LatentCache {
             progress?(index + 1, store.manifest.episodes)
         }
         let manifest = Manifest(codecKind: kind, codecFingerprint: fingerprint, dataset: store.manifest, latentShape: shape)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(to: directory.appendingPathComponent(manifestName).path) { try encoder.encode(manifest) }
+        let text = try PythonJSON.dumps(encoding: manifest) + "\n"
+        try AtomicFile.write(to: directory.appendingPathComponent(manifestName).path) { Data(text.utf8) }
         return try LatentCache(directory: directory, codec: codec, store: store)
     }
 }

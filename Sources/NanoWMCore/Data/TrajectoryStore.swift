@@ -1,4 +1,5 @@
 import Foundation
+import PythonCompatible
 import SwiftTorch
 import NanoWMFormats
 
@@ -61,9 +62,8 @@ public struct TrajectoryStore {
             try SafeTensors.write(["frames": frames, "actions": actions], to: path)
             progress?(index + 1, manifest.episodes)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(to: directory.appendingPathComponent(manifestName).path) { try encoder.encode(manifest) }
+        let text = try PythonJSON.dumps(encoding: manifest) + "\n"
+        try AtomicFile.write(to: directory.appendingPathComponent(manifestName).path) { Data(text.utf8) }
         return try TrajectoryStore(directory: directory)
     }
 }
