@@ -33,7 +33,7 @@ public struct DatasetSettings: Sendable {
         clipFrames = try r.required("model.num_frames")
         imageSize = try r.node("model.image_size").flatMap(Self.decodeImageSize)
         latentCache = try r.get("dataset.latent_cache")
-        loader = try LoaderSettings(reading: SettingsReader(config, prefix: "dataset.loader."))
+        loader = try LoaderSettings(config)
         builtin = name == Self.builtinName ? try BuiltinDatasetSettings(r) : nil
         func raw(_ key: String) -> ConfigNode { r.node(key) ?? .null }
         subsetHeader = [("name", raw("dataset.name")), ("num_frames", raw("model.num_frames")),

@@ -124,19 +124,33 @@ public struct RecordedDatasets {
                 ?? ClipSlicing.exhaustive(trajectories, length: length, required: required, stride: loader.stride ?? 1)
             slicing = .slices(slices)
         case "random":
-            slicing = .random(try RandomClipSampler(trajectories, length: length, required: required, seed: seed))
+            slicing = .random(try randomSampler(source, trajectories, required: required, settings))
         case let other:
             throw DataError("dataset.loader.\(modeKey)=\(other) is unknown (use exhaustive or random)")
         }
         try requireClips(slicing, source, split, trajectories, required: required, frames: frames, interval: interval)
-        let statistics = try (loader.normalizeAction ?? true) && wanted
-            ? try inherited ?? ActionStatistics.of(source, split: split, trajectories: trajectories, progress: progress) : nil
+        let statistics = wanted ? try actionStatistics(settings, source, split, trajectories, inherited: inherited, progress: progress) : nil
         let resizeName = loader.resizeMode ?? "stretch"
         guard let resize = WorldModelDataset.ResizeMode(rawValue: resizeName) else {
             throw DataError("dataset.loader.resize_mode=\(resizeName) is unknown (use stretch or pad)")
         }
         return WorldModelDataset(source: source, split: split, trajectories: trajectories, slicing: slicing, clipLength: frames,
                                  frameInterval: interval, imageSize: try imageSize(settings), resize: resize, statistics: statistics)
+    }
+
+    /// The raw action statistics when `normalize_action` (default true) asks for them: the
+    /// training split's when given (`inherited`), else computed (or read from upstream's cache).
+    static func actionStatistics(_ settings: DatasetSettings, _ source: TrajectorySource, _ split: TrajectorySplit, _ trajectories: [Int],
+                                 inherited: ActionStatistics?, progress: ((Int, Int) -> Void)?) throws -> ActionStatistics? {
+        guard settings.loader.normalizeAction ?? true else { return nil }
+        return try inherited ?? ActionStatistics.of(source, split: split, trajectories: trajectories, progress: progress)
+    }
+
+    /// Random slicing's sampler, seeded with `random_seed` (default 42), that has drawn nothing yet.
+    static func randomSampler(_ source: TrajectorySource, _ trajectories: [Int], required: Int, _ settings: DatasetSettings) throws
+        -> RandomClipSampler {
+        try RandomClipSampler(trajectories, length: { try source.trajectory($0).length }, required: required,
+                              seed: settings.loader.randomSeed ?? 42)
     }
 
     /// `model.image_size`: one number for square frames, or `[H, W]`.
@@ -209,13 +223,11 @@ public struct RecordedDatasets {
     static func completing(_ checked: CheckedSplits, _ settings: DatasetSettings, progress: ((Int, Int) -> Void)?) throws
         -> (train: WorldModelDataset, validation: WorldModelDataset) {
         func complete(_ dataset: WorldModelDataset, inherited: ActionStatistics?) throws -> WorldModelDataset {
-            let statistics = try (settings.loader.normalizeAction ?? true)
-                ? try inherited ?? ActionStatistics.of(dataset.source, split: dataset.split, trajectories: dataset.trajectories, progress: progress)
-                : nil
+            let statistics = try actionStatistics(settings, dataset.source, dataset.split, dataset.trajectories,
+                                                  inherited: inherited, progress: progress)
             var slicing = dataset.slicing
             if case .random = slicing {
-                slicing = .random(try RandomClipSampler(dataset.trajectories, length: { try dataset.source.trajectory($0).length },
-                                                        required: dataset.requiredSteps, seed: settings.loader.randomSeed ?? 42))
+                slicing = .random(try randomSampler(dataset.source, dataset.trajectories, required: dataset.requiredSteps, settings))
             }
             return WorldModelDataset(source: dataset.source, split: dataset.split, trajectories: dataset.trajectories, slicing: slicing,
                                      clipLength: dataset.clipLength, frameInterval: dataset.frameInterval, imageSize: dataset.imageSize,
