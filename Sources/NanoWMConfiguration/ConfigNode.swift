@@ -80,8 +80,6 @@ public enum ConfigNode: Equatable, Sendable {
         }
     }
 
-    /// A scalar as text, the way an interpolation inside a longer string renders it
-    /// (Python's `str`: `True`, `None`, `0.0001`, `1e-05`).
     /// The node as JSON (mappings keep their order).
     public var jsonValue: JSONValue {
         switch self {
@@ -95,18 +93,18 @@ public enum ConfigNode: Equatable, Sendable {
         }
     }
 
+    /// A scalar as text, the way an interpolation inside a longer string renders it
+    /// (Python's `str`: `True`, `None`, `0.0001`, `1e-05`).
     public var interpolationText: String {
         switch self {
         case .null: return "None"
         case .bool(let b): return b ? "True" : "False"
         case .int(let i): return String(i)
-        case .double(let d): return ConfigNode.pythonFloatText(d)
+        case .double(let d): return PythonJSON.float(d)
         case .string(let s): return s
         case .sequence, .mapping: return ConfigYAML.flowText(self)
         }
     }
-
-    static func pythonFloatText(_ d: Double) -> String { PythonJSON.float(d) }
 
     // MARK: Paths
 

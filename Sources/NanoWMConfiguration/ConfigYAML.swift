@@ -1,4 +1,5 @@
 import Foundation
+import PythonCompatible
 import SwiftTorch
 import Yams
 
@@ -184,7 +185,7 @@ public enum ConfigYAML {
     static func floatText(_ d: Double) -> String {
         if d.isNaN { return ".nan" }
         if d.isInfinite { return d > 0 ? ".inf" : "-.inf" }
-        return ConfigNode.pythonFloatText(d)
+        return PythonJSON.float(d)
     }
 
     /// One-line flow form (`[1, 2]`, `{a: 1}`), used in messages.

@@ -52,7 +52,6 @@ extension JSONValue {
         }
         switch any {
         case nil, is NSNull: self = .null
-        case let value as JSONValue: self = value
         case let b as Bool: self = .bool(b)
         case let i as Int: self = .int(i)
         case let u as UInt64: self = u <= UInt64(Int.max) ? .int(Int(u)) : .double(Double(u))

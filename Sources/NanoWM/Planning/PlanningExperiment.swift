@@ -47,7 +47,7 @@ public struct PlanningExperiment {
                 videos.append(url)
             }
         }
-        let results = PlanningResults(episodes: episodes, configuration: control.settings.block.jsonValue)
+        let results = PlanningResults(episodes: episodes, configuration: control.settings.block.anyValue)
         let resultsFile = output.appendingPathComponent("planning_results.json")
         try PlanningResults.write(results.json, to: resultsFile)
         let seconds = Date().timeIntervalSince(started)

@@ -4,9 +4,9 @@ import Foundation
 /// its keys through a reader when it is decoded, so every key's default and meaning is written
 /// once, in the struct's decoder; the rest of the code takes the typed settings.
 ///
-/// Two readings, as the reference has them: `required` (OmegaConf's attribute access, a missing
-/// key is an error naming the closest ones) and `get` (its `.get`, where an absent key reads as
-/// null). Either way a present key of the wrong type is an error naming the key.
+/// Three readings: `required` (OmegaConf's attribute access, a missing key is an error naming
+/// the closest ones), `nullable` (the same, with null allowed) and `get` (its `.get`, where an
+/// absent key reads as null). In each, a present key of the wrong type is an error naming it.
 public struct SettingsReader {
     public let config: ConfigNode
     /// Prefixed to every key (`dataset.loader.`), so messages name keys in full.
