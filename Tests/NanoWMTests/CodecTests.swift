@@ -78,9 +78,10 @@ final class CodecTests: XCTestCase {
         try assertClose(mean, torch["mean"], atol: 1e-6, "posterior mean")
         try assertClose(decoded, torch["x"], atol: 1e-6, "decode")
         print("SD-VAE vs diffusers: sample max|Δ| \(try maxAbsDifference(sampled, XCTUnwrap(torch["z"]))), decode \(try maxAbsDifference(decoded, XCTUnwrap(torch["x"])))")
-        // Frames in [0, 1], as the datasets give them: x·2 − 1 first, as upstream's dataset.
+        // A dataset's clip of frames in [0, 1]: x·2 − 1 first, as upstream's dataset.
         try manualSeed(11)
-        try assertClose(try codec.encode(try (frames + 1.0) * 0.5), torch["z"], atol: 1e-5, "encode of [0, 1] frames")
+        let clip = try ClipCodec(codec).latents(ofDatasetClips: try ((frames + 1.0) * 0.5).unsqueeze(0))
+        try assertClose(try clip.squeeze(0), torch["z"], atol: 1e-5, "encode of a [0, 1] clip")
     }
 
     /// A batch split into blocks (data-parallel ranks) encodes to the whole batch's latents:
@@ -156,7 +157,7 @@ final class CodecTests: XCTestCase {
             let latents = try codec.encode(signed: frames)
             try assertClose(latents, torch[kind], atol: 1e-5, kind)
             print("\(kind) vs transformers: max|Δ| \(try maxAbsDifference(latents, XCTUnwrap(torch[kind])))")
-            XCTAssertThrowsError(try codec.decode(latents)) { XCTAssertTrue("\($0)".contains("encoder-only"), "\($0)") }
+            XCTAssertThrowsError(try ClipCodec(codec).decode(try latents.unsqueeze(0))) { XCTAssertTrue("\($0)".contains("encoder-only"), "\($0)") }
         }
     }
 

@@ -123,6 +123,7 @@ public final class EvaluationJob {
         let setup = try samplingSetup()
         let (process, options) = try setup.make(device: device)
         let sampler = DiffusionForcingSampler(process: process, options: options)
+        let clips = ClipCodec(codec)
         let contextFrames = settings.contextFrames
         let saveVideos = configuration.experiment.evaluation.saveVideos
         let videos = folder.appendingPathComponent("eval_videos/step_0000000")
@@ -145,12 +146,8 @@ public final class EvaluationJob {
         let bar = progress && isWriter ? ProgressBar("evaluate", total: mine.count) : nil
         for (done, indices) in batches[mine].enumerated() {
             let (video, actions) = try ClipBatcher(dataset: validation, batchSize: batchSize, seed: 0).stack(indices)
-            let truth = try (video.to(device) * 2.0 - 1.0)
-            let frames = try truth.flatten(start: 0, end: 1)
-            func encoded() throws -> Tensor {
-                let z = try withNoGrad { try codec.encode(signed: frames) }
-                return try z.reshape([indices.count, video.shape[1]] + Array(z.shape[1...]))
-            }
+            let truth = try ClipCodec.signed(try video.to(device))
+            func encoded() throws -> Tensor { try withNoGrad { try clips.encode(truth) } }
             let action = model.config.useAction ? try actions.to(device) : nil
             let denoiser: Denoiser = { x, t in try model(x, t: t, action: action) }
             // validation_step: the loss of the batch, on its own encoding.
@@ -167,8 +164,7 @@ public final class EvaluationJob {
             if latentOnly {
                 try latents.add(prediction: sample, truth: zShaped, contextFrames: contextFrames)
             } else {
-                let decoded = try codec.decodeToSigned(try sample.flatten(start: 0, end: 1)).clamp(min: -1, max: 1)
-                let prediction = try decoded.reshape(truth.shape)
+                let prediction = try clips.decode(sample)
                 if saveVideos { try Self.saveClips(prediction: prediction, truth: truth, names: names, into: videos) }
                 try pixels.add(prediction: prediction, truth: truth, names: names)
             }

@@ -43,18 +43,15 @@ public struct WorldModelEvaluation {
 
     /// Frames `[B, F, 3, H, W]` in [0, 1] predicted from the context and `actions`.
     public func predict(_ video: Tensor, actions: Tensor?) throws -> Tensor {
-        let (batch, frames) = (video.shape[0], video.shape[1])
-        let flat = try video.flatten(start: 0, end: 1)
-        let latents = try codec.encode(flat)
-        let shaped = try latents.reshape([batch, frames] + Array(latents.shape[1...]))
+        let clips = ClipCodec(codec)
+        let shaped = try clips.latents(ofDatasetClips: video)
         let sampler = DiffusionForcingSampler(process: process, options: options)
         try manualSeed(seed)
         let samples = try withNoGrad {
             try sampler.sample({ x, t in try self.model(x, t: t, action: actions) }, shape: shaped.shape,
                                context: shaped, contextFrames: contextFrames)
         }
-        let decoded = try codec.decode(try samples.flatten(start: 0, end: 1))
-        return try decoded.reshape(video.shape)
+        return try ClipCodec.unit(try clips.decode(samples))
     }
 
     /// Mean PSNR and SSIM over the generated frames.

@@ -32,9 +32,7 @@ public struct PlanningWorldModel {
     /// before flattening).
     public func encode(_ frames: Tensor) throws -> Tensor {
         guard let codec else { return frames }
-        let (b, t) = (frames.shape[0], frames.shape[1])
-        let latents = try codec.encode(signed: try frames.flatten(start: 0, end: 1))
-        return try latents.reshape([b, t] + Array(latents.shape[1...]))
+        return try ClipCodec(codec).encode(frames)
     }
 
     /// Rolls `actions` `[N, H, A]` (normalised model actions) out from `start` `[N, 1, C, h, w]`;

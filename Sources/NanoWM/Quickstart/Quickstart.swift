@@ -166,9 +166,8 @@ public enum Quickstart {
         let clips = try TrajectoryDataset(store: store, episodes: Array(episodes.prefix(4)), clipLength: length)
         let starts = clips.count / clips.episodes.count
         let (video, actions) = try ClipBatcher(dataset: clips, batchSize: 1, seed: 0).stack((0..<clips.episodes.count).map { $0 * starts })
-        let (b, f) = (video.shape[0], video.shape[1])
-        let latents = try codec.encode(try video.flatten(start: 0, end: 1))
-        let context = try latents.reshape([b, f] + Array(latents.shape[1...])).narrow(dim: 1, start: 0, length: history)
+        let clipCodec = ClipCodec(codec)
+        let context = try clipCodec.latents(ofDatasetClips: video).narrow(dim: 1, start: 0, length: history)
         let rollout = try SlidingWindowRollout(process: process, options: options, window: window, history: history)
         try manualSeed(0)
         let bar = ProgressBar("rollout", total: length - history)
@@ -177,7 +176,7 @@ public enum Quickstart {
                                  actions: model.config.useAction ? actions : nil, length: length,
                                  progress: { done, _ in bar.update(done) })
         }
-        let prediction = try codec.decode(try generated.flatten(start: 0, end: 1)).reshape(video.shape)
+        let prediction = try ClipCodec.unit(try clipCodec.decode(generated))
         var ours: [Double] = [], baseline: [Double] = []
         let last = try video.select(dim: 1, index: history - 1)
         for frame in history..<length {

@@ -192,16 +192,16 @@ public struct RunConfiguration {
     /// `dataset.latent_cache`: the folder of the codec's cached encoder output, or nil.
     public func latentCachePath() throws -> URL? { dataset.latentCache.map { URL(fileURLWithPath: $0) } }
 
-    /// The datasets' clips through the latent cache (when `dataset.latent_cache` is set), with
-    /// the codec training then uses; nil without a cache.
+    /// The datasets' clips through the latent cache (when `dataset.latent_cache` is set), whose
+    /// clips hold the codec's encoder output; nil without a cache.
     public func cachedTraining(_ train: ClipDataset, _ validation: ClipDataset, codec: LatentCodec) throws
-        -> (train: ClipDataset, validation: ClipDataset, codec: LatentCodec, cache: LatentCache)? {
+        -> (train: ClipDataset, validation: ClipDataset, clips: ClipCodec, cache: LatentCache)? {
         guard let path = try latentCachePath() else { return nil }
         guard let train = train as? TrajectoryDataset, let validation = validation as? TrajectoryDataset else {
             throw ConfigError(.unsupported, "dataset.latent_cache: this dataset cannot read a latent cache")
         }
         let cache = try LatentCache(directory: path, codec: codec, store: train.store)
-        return (try train.reading(cache), try validation.reading(cache), CachedLatentCodec(codec), cache)
+        return (try train.reading(cache), try validation.reading(cache), ClipCodec(codec, datasetClips: .cachedEncoderOutput), cache)
     }
 
     /// `nanowm encode-dataset`: encodes every episode of the configured dataset with the
@@ -303,12 +303,12 @@ public struct RunConfiguration {
         let state = try Generator.defaultCPU.state()
         defer { try? Generator.defaultCPU.setState(state) }
         let name = codecKind
-        let encoded = try withNoGrad { try codec.encode(try Tensor.rand([1] + frame)) }
+        let encoded = try withNoGrad { try codec.encode(signed: try ClipCodec.signed(try Tensor.rand([1] + frame))) }
         guard encoded.shape == [1] + latent, try encoded.isfinite().all().item(Bool.self) else {
             throw ConfigError(.invalidValue, "latent_codec=\(name) probe: a \(Self.shapeText(frame)) frame gave latents \(encoded.shape) (finite: \(try encoded.isfinite().all().item(Bool.self))), expected \(Self.shapeText(latent))")
         }
         guard codec.hasDecoder else { return }
-        let decoded = try withNoGrad { try codec.decode(encoded) }
+        let decoded = try withNoGrad { try codec.decodeToSigned(encoded) }
         guard decoded.shape == [1] + frame, try decoded.isfinite().all().item(Bool.self) else {
             throw ConfigError(.invalidValue, "latent_codec=\(name) probe: decoding gave \(decoded.shape), expected \(Self.shapeText(frame))")
         }

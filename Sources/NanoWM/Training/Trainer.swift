@@ -23,7 +23,8 @@ public final class Trainer {
     public let process: DiffusionProcess
     public let batches: ClipBatcher
     public let validation: ClipDataset?
-    public let codec: LatentCodec
+    /// Frames ↔ latents for the training data (pixels, or a latent cache's encoder output).
+    public let clips: ClipCodec
     public let run: RunDirectory
     public let device: Device
     /// The data-parallel group this trainer is one rank of (nil: a single process).
@@ -54,7 +55,7 @@ public final class Trainer {
     }
 
     public init(model: NanoWMModel, settings: TrainingSettings, train: ClipDataset, validation: ClipDataset?,
-                codec: LatentCodec, run: RunDirectory, device: Device = .cpu, group: ProcessGroup? = nil) throws {
+                clips: ClipCodec, run: RunDirectory, device: Device = .cpu, group: ProcessGroup? = nil) throws {
         try settings.validate()
         guard train.clipLength == model.config.numFrames else {
             throw ConfigError(.invalidValue, "the dataset gives \(train.clipLength)-frame clips but the model takes \(model.config.numFrames) frames (model.num_frames)")
@@ -65,7 +66,7 @@ public final class Trainer {
         self.model = model
         self.settings = settings
         self.validation = validation
-        self.codec = codec
+        self.clips = clips
         self.run = run
         self.device = device
         self.group = group
@@ -87,9 +88,7 @@ public final class Trainer {
     /// made for the global batch, as one process makes them, so every rank stays in step for
     /// the timestep and noise draws and the latents do not depend on the world size.
     func encode(_ video: Tensor, share: Int, of shares: Int) throws -> Tensor {
-        let (b, f) = (video.shape[0], video.shape[1])
-        let latents = try withNoGrad { try codec.encode(try video.flatten(start: 0, end: 1).to(device), share: share, of: shares) }
-        return try latents.reshape([b, f] + Array(latents.shape[1...]))
+        try withNoGrad { try clips.latents(ofDatasetClips: try video.to(device), share: share, of: shares) }
     }
 
     /// The loss of a batch. In training (no `generator`), the batch is this rank's block of the

@@ -12,8 +12,8 @@ public final class TrainingJob {
     public let configuration: RunConfiguration
     public let trainer: Trainer
     public let validation: ClipDataset
-    /// The run's codec on pixel frames (training may read it through a latent cache).
-    public var codec: LatentCodec { (trainer.codec as? CachedLatentCodec)?.codec ?? trainer.codec }
+    /// The run's codec (training may read its encoder output from a latent cache).
+    public var codec: LatentCodec { trainer.clips.codec }
 
     /// - Parameters:
     ///   - composition: the composed (unresolved) configuration; saved into the run folder.
@@ -83,13 +83,13 @@ public final class TrainingJob {
         if device != .cpu { try model.to(device) }
         let codec = plan.codec
         try codec.to(device)
-        var training: (train: ClipDataset, validation: ClipDataset, codec: LatentCodec) = (train, validation, codec)
+        var training = (train: train, validation: validation, clips: ClipCodec(codec))
         if let cached = try configuration.cachedTraining(train, validation, codec: codec) {
-            training = (cached.train, cached.validation, cached.codec)
+            training = (cached.train, cached.validation, cached.clips)
             log("latent cache: \(cached.cache.directory.path) (the encoder is skipped; posterior samples are drawn every step)")
         }
         let trainer = try Trainer(model: model, settings: configuration.settings, train: training.train,
-                                  validation: training.validation, codec: training.codec, run: run, device: device,
+                                  validation: training.validation, clips: training.clips, run: run, device: device,
                                   group: group)
         if writer {
             let logger = try TensorBoardWriter(runDirectory: folder)

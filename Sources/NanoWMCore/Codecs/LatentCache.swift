@@ -110,34 +110,3 @@ public struct LatentCache {
         return try LatentCache(directory: directory, codec: codec, store: store)
     }
 }
-
-/// Training through a latent cache: the "frames" of a cached clip are the encoder's output, so
-/// encoding only draws the SD-VAE's posterior sample (from the global generator, in the same
-/// order and shape as the full codec draws it) and scales it. Decoding is the codec's own.
-public struct CachedLatentCodec: LatentCodec {
-    public let codec: LatentCodec
-
-    public init(_ codec: LatentCodec) { self.codec = codec }
-
-    public var hasDecoder: Bool { codec.hasDecoder }
-    public var encodingDraws: Bool { codec.encodingDraws }
-    public func latentShape(forFrame frame: [Int]) -> [Int] { codec.latentShape(forFrame: frame) }
-    public func to(_ device: Device) throws { try codec.to(device) }
-    public func discardEncodingDraws(frames count: Int, of frame: [Int], device: Device) throws {
-        try codec.discardEncodingDraws(frames: count, of: frame, device: device)
-    }
-    /// Cached clips hold the encoder's output, not pixels: nothing to map.
-    public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: frames) }
-    public func encode(_ frames: Tensor, share: Int, of shares: Int) throws -> Tensor { try encode(signed: frames, share: share, of: shares) }
-    public func encode(signed cached: Tensor) throws -> Tensor { try encode(signed: cached, share: 0, of: 1) }
-
-    public func encode(signed cached: Tensor, share: Int, of shares: Int) throws -> Tensor {
-        guard let vae = codec as? SDVAECodec else { return cached }
-        let channels = cached.shape[1] / 2
-        return try vae.scaledSample(mean: try cached.narrow(dim: 1, start: 0, length: channels),
-                                    logVariance: try cached.narrow(dim: 1, start: channels, length: channels),
-                                    share: share, of: shares)
-    }
-
-    public func decodeToSigned(_ latents: Tensor) throws -> Tensor { try codec.decodeToSigned(latents) }
-}

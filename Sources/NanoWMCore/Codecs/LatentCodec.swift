@@ -5,20 +5,15 @@ import SwiftTorch
 public protocol LatentCodec {
     /// Latent `[C, H, W]` for frames of `[3, H, W]`.
     func latentShape(forFrame frame: [Int]) -> [Int]
-    /// Frames `[N, 3, H, W]` in [0, 1] to latents `[N, C, h, w]`.
-    func encode(_ frames: Tensor) throws -> Tensor
-    /// Latents back to frames in [0, 1]; throws when the codec has no decoder.
-    func decode(_ latents: Tensor) throws -> Tensor
-    /// Frames `[N, 3, H, W]` in [−1, 1], as upstream's codecs take them, to latents.
+    /// Frames `[N, 3, H, W]` in [−1, 1], as upstream's codecs take them, to latents `[N, C, h, w]`.
     func encode(signed frames: Tensor) throws -> Tensor
     /// `encode(signed:)` of block `share` of a batch split into `shares` equal consecutive
     /// blocks whose others are encoded elsewhere (by the other ranks of a data-parallel run):
     /// a random draw is made for the whole batch, exactly as encoding it at once makes it, and
     /// this block's part used, so the latents do not depend on how the batch was split.
     func encode(signed frames: Tensor, share: Int, of shares: Int) throws -> Tensor
-    /// The same for frames in [0, 1], as `encode(_:)` takes them.
-    func encode(_ frames: Tensor, share: Int, of shares: Int) throws -> Tensor
-    /// Latents to the decoder's raw output (nominally [−1, 1], unclamped), as upstream returns it.
+    /// Latents to the decoder's raw output (nominally [−1, 1], unclamped), as upstream returns
+    /// it; throws when the codec has no decoder.
     func decodeToSigned(_ latents: Tensor) throws -> Tensor
     var hasDecoder: Bool { get }
     /// Moves the codec's network (if any) to `device`.
@@ -34,27 +29,14 @@ public protocol LatentCodec {
 }
 
 /// Stored 8-bit frames as codecs take them, the way upstream's datasets make them: / 255, then · 2 − 1.
-public func signedFrames(_ bytes: Tensor) throws -> Tensor { try bytes.to(.float32) / 255.0 * 2.0 - 1.0 }
+public func signedFrames(_ bytes: Tensor) throws -> Tensor { try ClipCodec.signed(try bytes.to(.float32) / 255.0) }
 
 extension LatentCodec {
     public var encodingDraws: Bool { false }
-
-    /// Frames in [0, 1], as datasets give them: mapped with x·2 − 1 first, as upstream's
-    /// dataset does, then encoded as upstream's codecs encode.
-    public func encode(_ frames: Tensor) throws -> Tensor { try encode(signed: try frames * 2.0 - 1.0) }
-
-    public func encode(_ frames: Tensor, share: Int, of shares: Int) throws -> Tensor {
-        try encode(signed: try frames * 2.0 - 1.0, share: share, of: shares)
-    }
-
-    /// The decoded frames clamped to [−1, 1], as upstream's metrics take them, in [0, 1].
-    public func decode(_ latents: Tensor) throws -> Tensor {
-        try (try decodeToSigned(latents).clamp(min: -1, max: 1) + 1.0) * 0.5
-    }
 }
 
-/// The identity on normalised pixels: [0, 1] ↦ [−1, 1]. Needs no pretrained encoder, so the
-/// quickstart runs anywhere.
+/// The identity: the model works on the frames themselves, in [−1, 1]. Needs no pretrained
+/// encoder, so the quickstart runs anywhere.
 public struct PixelCodec: LatentCodec {
     public init() {}
     public func latentShape(forFrame frame: [Int]) -> [Int] { frame }

@@ -8,13 +8,14 @@ import NanoWMFormats
 /// written as a video when the output is `.mp4` or `.gif` (a safetensors output then also holds
 /// the decoded `frames`).
 public struct PixelSpace {
-    public let codec: LatentCodec
+    public var codec: LatentCodec { clips.codec }
+    private let clips: ClipCodec
     /// Safetensors file with `action` [B, F, A], for a video input (a video carries no actions).
     public var actionFile: String?
     /// Frames per second of a video output.
     public var fps = 8.0
 
-    public init(codec: LatentCodec) { self.codec = codec }
+    public init(codec: LatentCodec) { clips = ClipCodec(codec) }
 
     /// The codec `kind` from its exported `file`; an SD-VAE also takes the `vae.*` weights of the
     /// model's Lightning checkpoint when it has them, as upstream's sampling does.
@@ -24,7 +25,7 @@ public struct PixelSpace {
 
     /// `codec`, an SD-VAE with the `vae.*` weights of the checkpoint when it has them.
     public init(codec: LatentCodec, checkpoint: String?) throws {
-        self.codec = codec
+        clips = ClipCodec(codec)
         if let vae = codec as? SDVAECodec, let checkpoint {
             _ = try UpstreamWeights.loadCodecWeights(try Checkpoint.open(checkpoint), into: vae)
         }
@@ -64,16 +65,17 @@ public struct PixelSpace {
     /// turns into the model's latent size (bilinear, no antialias, as upstream's datasets resize),
     /// then encoded clip by clip.
     public func encode(_ frames: Tensor, for config: NanoWMConfig) throws -> Tensor {
-        let (b, k) = (frames.shape[0], frames.shape[1])
-        var flat = try frames.reshape([b * k] + Array(frames.shape[2...]))
-        if let size = frameSize(for: config), flat.shape[2] != size || flat.shape[3] != size {
-            flat = try flat.interpolate(size: [size, size], mode: .bilinear, alignCorners: false)
+        var frames = frames
+        if let size = frameSize(for: config), frames.shape[3] != size || frames.shape[4] != size {
+            let (b, k) = (frames.shape[0], frames.shape[1])
+            let resized = try frames.flatten(start: 0, end: 1).interpolate(size: [size, size], mode: .bilinear, alignCorners: false)
+            frames = try resized.reshape([b, k] + Array(resized.shape[1...]))
         }
-        let latents = try withNoGrad { try codec.encode(signed: flat) }
-        guard Array(latents.shape[1...]) == [config.inChannels, config.inputSize, config.inputSize] else {
-            throw DataError("the codec turns these frames into \(Array(latents.shape[1...])) latents, but the model takes [\(config.inChannels), \(config.inputSize), \(config.inputSize)]; choose the codec the model was trained with")
+        let latents = try withNoGrad { try clips.encode(frames) }
+        guard Array(latents.shape[2...]) == [config.inChannels, config.inputSize, config.inputSize] else {
+            throw DataError("the codec turns these frames into \(Array(latents.shape[2...])) latents, but the model takes [\(config.inChannels), \(config.inputSize), \(config.inputSize)]; choose the codec the model was trained with")
         }
-        return try latents.reshape([b, k] + Array(latents.shape[1...]))
+        return latents
     }
 
     /// The square frame size whose latents have the model's size; nil when the codec resizes
@@ -84,9 +86,11 @@ public struct PixelSpace {
         return nil
     }
 
-    /// Latents `[F, C, h, w]` decoded into images (the decoder's output clamped to [−1, 1]).
+    /// The latents `[F, C, h, w]` of one clip decoded into images (the decoder's output
+    /// clamped to [−1, 1]).
     public func images(_ latents: Tensor) throws -> [RGBImage] {
-        try RGBImage.frames(from: try withNoGrad { try codec.decode(latents) }.to(.cpu))
+        let frames = try withNoGrad { try ClipCodec.unit(try clips.decode(try latents.unsqueeze(0))) }
+        return try RGBImage.frames(from: try frames.squeeze(0).to(.cpu))
     }
 
     /// Writes generated latents `[B, F, C, h, w]`: as a video of the decoded frames (the batch's
@@ -99,12 +103,11 @@ public struct PixelSpace {
             return try SafeTensors.write(["samples": try samples.to(.cpu)], to: output)
         }
         let (b, f) = (samples.shape[0], samples.shape[1])
-        let decoded = try withNoGrad { try codec.decodeToSigned(try samples.reshape([b * f] + Array(samples.shape[2...]))) }
-        let frames = try decoded.reshape([b, f] + Array(decoded.shape[1...])).to(.cpu)
+        let decoded = try withNoGrad { try clips.decodeUnclamped(samples) }.to(.cpu)
         guard video else {
-            return try SafeTensors.write(["samples": try samples.to(.cpu), "frames": frames], to: output)
+            return try SafeTensors.write(["samples": try samples.to(.cpu), "frames": decoded], to: output)
         }
-        let unit = try (frames.clamp(min: -1, max: 1) + 1.0) * 0.5
+        let unit = try ClipCodec.unit(try decoded.clamp(min: -1, max: 1))
         let images = try (0..<f).map { t in
             try RGBImage.grid(try (0..<b).map { try RGBImage(tensor: try unit.select(dim: 0, index: $0).select(dim: 0, index: t)) },
                               columns: b, padding: b > 1 ? 2 : 0)
