@@ -34,8 +34,6 @@ public final class EvaluationJob {
 
     var isWriter: Bool { (group?.rank ?? 0) == 0 }
 
-
-
     /// The sampling description: upstream's evaluation samples on every training timestep.
     func samplingSetup() throws -> SamplingSetup { configuration.settings.validationSamplingSetup() }
 
@@ -93,17 +91,10 @@ public final class EvaluationJob {
         return String(format: "clip_%04d", index)
     }
 
-    @discardableResult
-    public func run(codec: LatentCodec, validation: ClipDataset, progress: Bool = true) throws -> MetricsSummary {
-        var notes: [String] = []
-        let networks = codec.hasDecoder ? try networks(notes: &notes) : MetricNetworks()
-        return try run(codec: codec, validation: validation, networks: networks, notes: notes, progress: progress)
-    }
-
-    /// The same with the metric networks already loaded (`notes`: metrics left out, and why).
-    /// Every random draw is the reference's, in its order (`EvaluationDraws`): the same
+    /// Scores the checkpoint on `validation` with the metric networks loaded (`notes`: metrics
+    /// left out, and why). Every random draw is the reference's, in its order (`EvaluationDraws`): the same
     /// checkpoint, data and settings give the same predictions and numbers as its evaluate task.
-    func run(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
+    func evaluate(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
              progress: Bool) throws -> MetricsSummary {
         let settings = configuration.settings
         let batchSize = configuration.experiment.evaluation.batchSize ?? settings.batchSize
@@ -303,7 +294,7 @@ extension EvaluationJob {
                 generated?.update(done)
             }.validation
             if writer { try group?.barrier() }
-            let summary = try job.run(codec: plan.codec, validation: validation, networks: networks, notes: notes,
+            let summary = try job.evaluate(codec: plan.codec, validation: validation, networks: networks, notes: notes,
                                       progress: progress && writer)
             guard writer else { return summary }
             for (name, value) in summary.metrics { log("  " + name.padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%.6g", value)) }

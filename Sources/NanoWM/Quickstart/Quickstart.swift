@@ -77,19 +77,21 @@ public enum Quickstart {
         for path in [clip?.input, clip?.actions].compactMap({ $0 }) where !FileManager.default.fileExists(atPath: path) {
             throw DataError("\(path): no such file (--input/--actions of nanowm quickstart)")
         }
-        let composition = try ConfigComposer.locate(configDir: configDir).composition(overrides: baseOverrides + overrides)
-        let job = try TrainingJob(composition: composition, runDirectory: runDirectory, log: log)
+        var runner = ExperimentRunner(composition: try ConfigComposer.locate(configDir: configDir).composition(overrides: baseOverrides + overrides))
+        runner.runDirectory = runDirectory
+        runner.log = log
         var lastLoss: Double?
-        let logger = job.trainer.logger
-        log("training \(job.configuration.settings.maxSteps) steps (batch \(job.configuration.settings.batchSize)) …")
-        job.trainer.callbacks.append(StepCallback(afterStep: { _, metrics in lastLoss = metrics.loss }))
+        runner.trainingCallbacks.append(StepCallback(afterStep: { _, metrics in lastLoss = metrics.loss }))
         var phases: [(String, Double)] = []
         var phaseStart = Date()
         func phaseDone(_ name: String) {
             phases.append((name, Date().timeIntervalSince(phaseStart)))
             phaseStart = Date()
         }
-        try job.trainer.fit()
+        guard let job = try runner.run(.trainingOnly).training else {
+            throw ConfigError(.invalidValue, "experiment.tasks: the quickstart trains; keep training among its tasks")
+        }
+        let logger = job.trainer.logger
         phaseDone("training")
         let model = job.trainer.model
         model.eval()

@@ -143,9 +143,12 @@ public final class TrainingJob {
         }
     }
 
-    /// Trains to `experiment.training.max_steps`.
+    /// Trains to `experiment.training.max_steps`. The log is flushed, and stays open for what
+    /// the caller logs about the trained model; it closes with the job.
     public func train(showProgress: Bool = true) throws {
         try trainer.fit(showProgress: showProgress)
-        try trainer.logger?.close()
+        try trainer.logger?.flush()
     }
+
+    deinit { try? trainer.logger?.close() }
 }
