@@ -160,5 +160,15 @@ final class LeRobotSourceTests: XCTestCase {
         try text.replacingOccurrences(of: "\"shape\": [\n        7\n      ]", with: "\"shape\": [\n        6\n      ]").write(to: info, atomically: false, encoding: .utf8)
         assertOneLineError({ try LeRobotSource(root: root, repoID: "r").trajectory(2) }, mentions: ["episode_000002.parquet", "'action'", "6 numbers"])
         assertOneLineError({ try LeRobotSource(root: root, repoID: "r").frames(2, start: 2, end: 9, step: 1) }, mentions: ["episode_000002.parquet", "episode 2", "4 frames", "shorter than the clip"])
+        // Path templates that lead out of the dataset folder are refused, not opened.
+        let original = try String(contentsOf: info, encoding: .utf8)
+        for hostile in ["../../../../etc/passwd", "/etc/passwd", "data/../../outside/{episode_index}.parquet"] {
+            let escaped = hostile.replacingOccurrences(of: "/", with: "\\/")
+            let text = original.replacingOccurrences(of: "data/chunk-{episode_chunk:03d}/episode_{episode_index:06d}.parquet", with: hostile)
+                .replacingOccurrences(of: "data\\/chunk-{episode_chunk:03d}\\/episode_{episode_index:06d}.parquet", with: escaped)
+            XCTAssertNotEqual(text, original, "the fixture's data_path changed")
+            try text.write(to: info, atomically: false, encoding: .utf8)
+            assertOneLineError({ try LeRobotSource(root: root, repoID: "r") }, mentions: ["data_path", hostile, "outside the dataset folder"])
+        }
     }
 }

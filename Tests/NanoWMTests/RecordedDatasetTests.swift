@@ -165,6 +165,27 @@ final class RecordedDatasetTests: XCTestCase {
         }
     }
 
+    /// A NaN action would train to a NaN loss (or poison the statistics, as `data info`'s
+    /// `std [nan, -nan]` showed): the dataset is refused, naming the file's folder, the
+    /// trajectory and the step; with statistics already cached, reading the clip refuses it.
+    func testNonFiniteActionsAreRefusedNamingWhere() throws {
+        let maze = dataRoot.appendingPathComponent("point_maze")
+        let clean = try RecordedDatasets.splits(try config("point_maze"), progress: nil)
+        let trajectory = try XCTUnwrap(clean.train.slices?.first?.trajectory)
+        _ = try PyTorchBaseline.shared.run("""
+        p = \(pythonString(maze.appendingPathComponent("actions.pth").path))
+        a = torch.load(p)
+        a[\(trajectory), 3, 1] = float('nan')
+        torch.save(a, p)
+        """)
+        let mentions = [maze.path, "trajectory \(trajectory)", "NaN or infinite actions at step 3"]
+        let cached = try RecordedDatasets.splits(try config("point_maze"), progress: nil)
+        let index = try XCTUnwrap(cached.train.slices!.firstIndex { $0.trajectory == trajectory })
+        assertOneLineError({ try cached.train.clip(at: index) }, mentions: mentions)
+        try FileManager.default.removeItem(at: maze.appendingPathComponent("wm_stats_cache"))
+        assertOneLineError({ try RecordedDatasets(try self.config("point_maze")) }, mentions: mentions)
+    }
+
     func testBadInputGivesOneLineErrors() throws {
         let maze = dataRoot.appendingPathComponent("point_maze")
         assertOneLineError({ try RecordedDatasets(try self.config("point_maze", ["dataset.spec.action_dim=3"])) },

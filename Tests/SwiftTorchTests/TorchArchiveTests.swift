@@ -235,6 +235,49 @@ final class TorchArchiveTests: XCTestCase {
         assertRefusedCheckpoint(file, mentions: "legacy")
     }
 
+    /// Repeated strides let a 1.6 KB file declare a 6 GB tensor (uint8 [20, 8000, 8000, 3]
+    /// with strides (0, 0, 0, 1)); it is refused when read, in one line, before anything is
+    /// allocated. A broadcast that stays small is still read as PyTorch saved it.
+    func testHugeViewsOfTinyStoragesAreRefused() throws {
+        let huge = path("huge.pth"), small = path("small.pth")
+        let expected = try PyTorchBaseline.shared.run("""
+        base = torch.arange(3, dtype=torch.uint8)
+        torch.save({'frames': base.as_strided((20, 8000, 8000, 3), (0, 0, 0, 1))}, \(pythonString(huge)))
+        torch.save({'frames': base.as_strided((4, 2, 3), (0, 0, 1))}, \(pythonString(small)))
+        O['small'] = base.as_strided((4, 2, 3), (0, 0, 1)).contiguous()
+        """)
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: huge)[.size] as? Int ?? .max, 4096)
+        assertOneLineError({ try Checkpoint.open(huge).stateDict().map { try $0.1.load() } },
+                           mentions: ["huge.pth", "[20, 8000, 8000, 3]", "refused"])
+        let read = try XCTUnwrap(try Checkpoint.open(small).stateDict().first?.1.load())
+        try assertExactlyEqual(read, expected["small"], "a small broadcast view")
+    }
+
+    /// A `.npy` header declaring 2⁶² elements over 16 bytes: one line, no overflow trap (the
+    /// byte count is checked before any use, the error message included).
+    func testNpyHeaderSizesAreCheckedForOverflow() throws {
+        let file = path("huge.npy")
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(1 << 62),), }"
+        header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
+        let bytes = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
+            + Array(header.utf8) + [UInt8](repeating: 0, count: 16)
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        assertOneLineError({ try NumpyArchive.readArray(file) }, mentions: ["huge.npy", "\(1 << 62)", "the entry has 16"])
+    }
+
+    /// A FIFO given where a file is read would block the reader for ever (opening a FIFO waits
+    /// for a writer); every reader refuses it at once, naming it.
+    func testAFIFOIsRefusedNotWaitedOn() throws {
+        let fifo = path("episode.pth")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let started = Date()
+        assertOneLineError({ try Checkpoint.open(fifo) }, mentions: [fifo, "FIFO"])
+        assertOneLineError({ try NumpyArchive.readArray(fifo) }, mentions: [fifo, "FIFO"])
+        assertOneLineError({ try RegularFile.data(fifo) }, mentions: [fifo, "FIFO"])
+        assertOneLineError({ try RegularFile.check(scratch.url.path) }, mentions: ["folder"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
     func testMissingFile() {
         assertRefusedCheckpoint(path("nowhere.ckpt"), mentions: "cannot open")
     }

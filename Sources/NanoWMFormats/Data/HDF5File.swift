@@ -13,8 +13,8 @@ public final class HDF5File {
 
     public init(url: URL) throws {
         self.url = url
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw DataError("\(url.path): no such HDF5 file; check the dataset folder (csgo_data_dir)")
+        do { try RegularFile.check(url.path) } catch {
+            throw DataError("\(error) (an HDF5 file); check the dataset folder (csgo_data_dir)")
         }
         var error = [CChar](repeating: 0, count: 512)
         guard let handle = chdf5_open(url.path, &error, error.count) else {

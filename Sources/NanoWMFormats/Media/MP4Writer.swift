@@ -32,6 +32,7 @@ public enum MP4Writer {
 
     /// Frame count and size of a video, by decoding it with OpenCV.
     public static func probe(_ url: URL) throws -> (frames: Int, width: Int, height: Int) {
+        try RegularFile.check(url.path)
         var frames: Int32 = 0, width: Int32 = 0, height: Int32 = 0
         var error = [CChar](repeating: 0, count: 512)
         guard cvideo_probe(url.path, &frames, &width, &height, &error, error.count) == 0 else {

@@ -8,6 +8,7 @@ public enum VideoFrameReader {
     /// uint8 `[n, H, W, 3]` RGB, frame `indices[k]` at position k.
     public static func frames(_ url: URL, indices: [Int]) throws -> Tensor {
         guard !indices.isEmpty else { throw MediaError("\(url.path): no frames asked for") }
+        try RegularFile.check(url.path)
         var rgb: UnsafeMutablePointer<UInt8>?
         var width: Int32 = 0, height: Int32 = 0, available: Int64 = 0
         var error = [CChar](repeating: 0, count: 512)

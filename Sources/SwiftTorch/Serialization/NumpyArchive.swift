@@ -8,7 +8,7 @@ import Foundation
 public enum NumpyArchive {
     /// One `.npy` file as `np.save` writes it.
     public static func readArray(_ path: String) throws -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CheckpointError(path, "no such file") }
+        let data = try RegularFile.data(path)
         return try array([UInt8](data), path: path, entry: (path as NSString).lastPathComponent)
     }
 
@@ -72,13 +72,13 @@ public enum NumpyArchive {
             guard let n = Int(text), n >= 0 else { throw fail("bad shape \(shapeText)") }
             return n
         }
-        let (count, overflow) = shape.reduce((1, false)) { acc, n in
-            let (product, o) = acc.0.multipliedReportingOverflow(by: n)
-            return (product, acc.1 || o)
+        // The byte count a header declares, checked for overflow before any use (the message included).
+        let needed = (shape + [dtype.byteSize]).reduce(Optional(1)) { total, n in
+            total.flatMap { let (product, overflow) = $0.multipliedReportingOverflow(by: n); return overflow ? nil : product }
         }
         let start = headerStart + headerLength
-        guard !overflow, count <= (bytes.count - start) / dtype.byteSize, count * dtype.byteSize == bytes.count - start else {
-            throw fail("shape \(shape) of \(descr) needs \(overflow ? "too many" : "\(count * dtype.byteSize)") bytes, the entry has \(bytes.count - start)")
+        guard let needed, needed == bytes.count - start else {
+            throw fail("shape \(shape) of \(descr) needs \(needed.map(String.init) ?? "more than 2⁶³") bytes, the entry has \(bytes.count - start)")
         }
         return try bytes.withUnsafeBytes { raw in
             try Tensor(bytes: UnsafeRawBufferPointer(rebasing: raw[start...]), dtype: dtype, shape: shape)

@@ -10,14 +10,20 @@ final class ReadOnlyFile {
 
     init(_ path: String) throws {
         self.path = path
-        descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer; on a
+        // regular file the flag changes nothing.
+        descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
             throw CheckpointError(path, "cannot open: \(String(cString: strerror(errno)))")
         }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+        guard fstat(descriptor, &info) == 0 else {
             close(descriptor)
-            throw CheckpointError(path, "not a regular file")
+            throw CheckpointError(path, "cannot read: \(String(cString: strerror(errno)))")
+        }
+        do { try RegularFile.requireRegular(info, path) } catch {
+            close(descriptor)
+            throw error
         }
         size = Int(info.st_size)
     }

@@ -37,7 +37,7 @@ public struct ActionStatistics {
         guard !trajectories.isEmpty else { throw DataError("\(source.location): no trajectories in the split to compute action statistics from") }
         var rows: [Tensor] = []
         for (done, index) in trajectories.enumerated() {
-            let record = try source.trajectory(index)
+            let record = try source.finiteTrajectory(index)
             rows.append(try record.actions.narrow(dim: 0, start: 0, length: record.length))
             progress?(done + 1, trajectories.count)
         }

@@ -99,7 +99,7 @@ public final class WorldModelDataset: ClipDataset {
     /// Upstream's item pieces for one slice: frames `[T, 3, H, W]` in [0, 1] (resized),
     /// actions `[T, fi·a]` (normalised when statistics are set) and states `[T, S]`.
     public func load(_ slice: ClipSlice) throws -> (frames: Tensor, actions: Tensor, states: Tensor) {
-        let record = try source.trajectory(slice.trajectory)
+        let record = try source.finiteTrajectory(slice.trajectory)
         guard slice.end <= record.length else {
             throw DataError("\(source.location): trajectory \(slice.trajectory) has \(record.length) steps, fewer than the clip's \(slice.start)..<\(slice.end)")
         }
@@ -109,12 +109,13 @@ public final class WorldModelDataset: ClipDataset {
         let states = try record.states.slice(dim: 0, start: slice.start, end: slice.end, step: frameInterval)
             .narrow(dim: 0, start: 0, length: clipLength)
         let frames = try source.frames(slice.trajectory, start: slice.start, end: slice.end, step: frameInterval)
+        try source.requireFinite(frames: frames, trajectory: slice.trajectory, start: slice.start, step: frameInterval)
         return (try resized(frames.narrow(dim: 0, start: 0, length: clipLength)), actions, states)
     }
 
     public func window(at index: Int, frames count: Int) throws -> (frames: Tensor, actions: Tensor)? {
         let slice = try slice(at: index)
-        let record = try source.trajectory(slice.trajectory)
+        let record = try source.finiteTrajectory(slice.trajectory)
         let end = slice.start + count * frameInterval
         guard end <= record.length else { return nil }
         var actions = try record.actions.narrow(dim: 0, start: slice.start, length: count * frameInterval)

@@ -75,6 +75,9 @@ public final class LeRobotSource: TrajectorySource {
         self.padActionDimension = padActionDimension
         self.fps = fps
         chunkSize = chunks
+        for (key, template) in [("data_path", dataPath), ("video_path", videoPath)] {
+            try Self.requireInside(root, template, key: key)
+        }
         dataTemplate = dataPath
         videoTemplate = videoPath
         episodes = try Self.episodes(root, rollouts: rollouts)
@@ -172,6 +175,17 @@ public final class LeRobotSource: TrajectorySource {
                                                                    "episode_index": episode.number, "video_key": videoKey]))
     }
 
+    /// A path template of info.json must name files inside the dataset (a `..` or an absolute
+    /// path would make the reader open whatever it names).
+    private static func requireInside(_ root: URL, _ template: String, key: String) throws {
+        let sample = PythonFormat.format(template, ["episode_chunk": 0, "episode_index": 0, "video_key": "key"])
+        let base = root.standardizedFileURL.path
+        guard !template.hasPrefix("/"), !sample.split(separator: "/").contains(".."),
+              root.appendingPathComponent(sample).standardizedFileURL.path.hasPrefix(base + "/") else {
+            throw DataError("\(root.path)/meta/info.json: \(key) '\(template)' leads outside the dataset folder; refused (corrupt or hostile metadata)")
+        }
+    }
+
     func dataURL(_ episode: Episode) -> URL { path(dataTemplate, episode) }
     func videoURL(_ episode: Episode) -> URL { path(videoTemplate, episode, videoKey: imageKey) }
 
@@ -191,7 +205,8 @@ public final class LeRobotSource: TrajectorySource {
 
     private static func json(_ root: URL, _ name: String, fix: String) throws -> [String: Any] {
         let url = root.appendingPathComponent(name)
-        guard let data = try? Data(contentsOf: url) else { throw DataError("\(url.path): no such file; \(fix)") }
+        let data: Data
+        do { data = try RegularFile.data(url.path) } catch { throw DataError("\(error); \(fix)") }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw DataError("\(url.path): not a JSON object (truncated or corrupt); \(fix)")
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMFormats
 import SwiftTorch
 
 /// One trajectory's metadata as a data source keeps it in memory (upstream's `TrajectoryData`):
@@ -46,4 +47,27 @@ public protocol TrajectorySource: AnyObject {
 
 extension TrajectorySource {
     public func shippedActionStatistics() throws -> (mean: Tensor, std: Tensor)? { nil }
+
+    /// Trajectory `index` with every action finite: a NaN or infinite action would train to a
+    /// NaN loss (or poison the action statistics), so it is refused, naming where it is.
+    public func finiteTrajectory(_ index: Int) throws -> TrajectoryRecord {
+        let record = try trajectory(index)
+        try requireFinite(record.actions, "actions", trajectory: index)
+        return record
+    }
+
+    /// Frames `[n, 3, H, W]` of trajectory `index` (from `start`, every `step`) refused when any
+    /// value is NaN or infinite.
+    public func requireFinite(frames: Tensor, trajectory index: Int, start: Int, step: Int) throws {
+        try requireFinite(frames, "frames", trajectory: index, start: start, step: step)
+    }
+
+    private func requireFinite(_ values: Tensor, _ what: String, trajectory index: Int, start: Int = 0, step: Int = 1) throws {
+        guard values.dtype.isFloatingPoint, !(try values.isfinite().all().item(Bool.self)) else { return }
+        // The first row holding a non-finite value: argmax of a 0/1 row flag finds it.
+        let flags = try values.isfinite().logicalNot()
+        let bad = try (flags.rank == 1 ? flags.unsqueeze(1) : flags.flatten(start: 1)).any(dims: [1]).to(.int32)
+        let row = try bad.argmax().item(Int.self)
+        throw DataError("\(location): trajectory \(index) has NaN or infinite \(what) at step \(start + row * step); fix or drop that trajectory")
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SwiftTorch
 
 /// A small Apache Parquet reader for the files LeRobot (through Hugging Face `datasets` and
 /// pyarrow) writes: flat columns of BOOLEAN, INT32, INT64, FLOAT, DOUBLE, BYTE_ARRAY and
@@ -31,9 +32,9 @@ public final class ParquetFile {
     public convenience init(url: URL) throws {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
+            data = try RegularFile.data(url.path)
         } catch {
-            throw DataError("\(url.path): cannot read the parquet file (\(FileManager.default.fileExists(atPath: url.path) ? "unreadable" : "no such file")); check the dataset's path")
+            throw DataError("\(error) (a parquet file); check the dataset's path")
         }
         try self.init(bytes: [UInt8](data), url: url)
     }

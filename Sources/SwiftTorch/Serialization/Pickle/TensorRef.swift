@@ -76,6 +76,16 @@ public final class TensorRef {
                 throw PickleError("tensor of size \(shape), stride \(strides), offset \(offset) reaches element \(last) of a \(storage.count)-element storage '\(storage.key)'")
             }
         }
+        // Repeated strides (0, or overlapping) let a tiny storage declare a huge tensor, which
+        // any copy would then materialise: beyond its storage, a view may hold at most
+        // `largestView` bytes.
+        let elements = shape.reduce(Optional(1)) { total, n in
+            total.flatMap { let (product, overflow) = $0.multipliedReportingOverflow(by: n); return overflow ? nil : product }
+        }
+        let itemSize = storage.dtype?.byteSize ?? 1
+        guard let elements, elements <= storage.count || elements <= Self.largestView / itemSize else {
+            throw PickleError("tensor of size \(shape), stride \(strides) declares \(elements.map(String.init) ?? "more than 2⁶³") elements over a \(storage.count)-element storage '\(storage.key)'; refused (more than \(Self.largestView >> 20) MiB beyond what the file stores)")
+        }
         self.storage = storage
         self.storageOffset = offset
         self.shape = shape
@@ -84,7 +94,10 @@ public final class TensorRef {
     }
 
     public var dtype: DType? { value?.dtype ?? storage?.dtype }
+    /// Elements (checked against overflow when read from a file).
     public var count: Int { shape.reduce(1, *) }
+    /// The most bytes a view may declare beyond its storage's own size.
+    static let largestView = 256 << 20
     public var isLoaded: Bool { value != nil }
 
     /// The tensor, read from its storage on first use. Views of one storage share memory,
