@@ -26,6 +26,9 @@
 
 #include <chrono>
 #include <cstring>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "shim.hpp"
 
@@ -69,6 +72,15 @@ void finish(const c10::intrusive_ptr<c10d::Work> &work, int64_t timeout_ms) {
 }  // namespace
 
 extern "C" {
+
+bool ctorch_dist_die_with_parent(int signal_number) {
+#ifdef __linux__
+  return prctl(PR_SET_PDEATHSIG, signal_number) == 0;
+#else
+  (void)signal_number;
+  return false;
+#endif
+}
 
 bool ctorch_dist_backend_available(ctorch_dist_backend backend) {
   switch (backend) {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NanoWM
 import SwiftTorch
 import NanoWMCore
@@ -20,4 +21,18 @@ struct NanoWMCommand: ParsableCommand {
         subcommands: [QuickstartCommand.self, RunCommand.self, TrainCommand.self, PlanCommand.self, SampleCommand.self, RolloutCommand.self, ForwardCommand.self,
                       EvaluateCommand.self, MetricsCommand.self, CompareCommand.self, CheckpointCommands.self, CodecCommands.self,
                       EncodeDatasetCommand.self, ConfigCommand.self, ModelCommands.self, DataCommands.self, DoctorCommand.self, SmokeCommand.self])
+
+    /// ArgumentParser's entry, except that a run a stop signal ended exits with 128 + the
+    /// signal (130 for Ctrl-C, 143 for SIGTERM, 138 for SIGUSR1), as schedulers expect.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let stopped as StoppedBySignal {
+            FileHandle.standardError.write(Data("Error: \(stopped)\n".utf8))
+            Foundation.exit(stopped.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

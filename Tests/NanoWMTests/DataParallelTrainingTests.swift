@@ -261,6 +261,38 @@ final class DataParallelTrainingTests: XCTestCase {
     }
 
     /// The process of this test's run (found by its run folder on the command line) with `RANK`.
+    /// kill -9 of the launcher: its workers are told (SIGTERM, through the parent-death
+    /// signal), agree to stop, rank 0 saves, and no process of the run is left behind.
+    func testKilledLauncherTakesItsWorkersWithIt() throws {
+        let run = directory.appendingPathComponent("orphans")
+        let launcher = Process()
+        launcher.executableURL = NanoWMExecutable.url
+        launcher.arguments = ["train", "--nproc-per-node", "2", "--run-dir", run.path, "--dist-timeout", "30"]
+            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=100000"])
+        launcher.currentDirectoryURL = PyTorchBaseline.repositoryRoot
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = FileHandle.nullDevice
+        let started = Date()
+        try launcher.run()
+        defer { if launcher.isRunning { kill(launcher.processIdentifier, SIGKILL) } }
+        XCTAssertTrue(TrainingTests.waitForCheckpoint(in: run.appendingPathComponent("checkpoints/latest"), newerThan: started,
+                                                      while: launcher, timeout: 300), "no checkpoint appeared")
+        let workers = try [0, 1].map { try XCTUnwrap(Self.worker(rank: $0, arguments: run.path), "rank \($0)'s process") }
+        defer { workers.forEach { kill($0, SIGKILL) } }
+        kill(launcher.processIdentifier, SIGKILL)
+        launcher.waitUntilExit()
+        // Gone, or a zombie waiting for a parent that does not reap (PID 1 in some containers).
+        func alive(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
+            return state != "Z"
+        }
+        let killed = Date()
+        while workers.contains(where: alive) && Date().timeIntervalSince(killed) < 30 { usleep(50_000) }
+        XCTAssertFalse(workers.contains(where: alive), "workers \(workers.filter(alive)) outlived their launcher")
+        XCTAssertNotNil(try RunDirectory(run, create: false).latestCheckpoint)
+    }
+
     static func worker(rank: Int, arguments fragment: String) -> Int32? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {

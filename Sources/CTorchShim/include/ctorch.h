@@ -333,6 +333,9 @@ typedef enum {
   CTORCH_COLLECTIVE_SUM = 0, CTORCH_COLLECTIVE_AVG = 1, CTORCH_COLLECTIVE_MAX = 2, CTORCH_COLLECTIVE_MIN = 3
 } ctorch_collective_op;
 bool ctorch_dist_backend_available(ctorch_dist_backend backend); /* total */
+/* Linux: this process receives `signal_number` when its parent (the launcher) dies
+   (prctl PR_SET_PDEATHSIG); returns false where that is unsupported. Total. */
+bool ctorch_dist_die_with_parent(int signal_number);
 /* A TCPStore client (and the server when is_server) at host:port, its keys under `prefix`. */
 int ctorch_store_tcp(const char *host, int port, int world_size, bool is_server, int64_t timeout_ms,
                      const char *prefix, ctorch_store *out);

@@ -265,8 +265,10 @@ extension EvaluationJob {
     public static func run(plan: RunPlan, checkpoint: String? = nil, device: Device = .cpu, group: ProcessGroup? = nil,
                            progress: Bool = true, log: @escaping (String) -> Void = { print($0) }) throws -> MetricsSummary {
         let key = ExperimentSettings.resumeKey
-        guard let path = checkpoint ?? plan.configuration.experiment.resumeFrom else {
-            throw ConfigError(.missingConfig, "the evaluate task needs the checkpoint to evaluate: pass \(key)=PATH (a .ckpt, .pt or .safetensors)")
+        guard let path = checkpoint ?? plan.requestedCheckpoint else {
+            throw ConfigError(.missingConfig, plan.configuration.experiment.resumeFrom == ExperimentSettings.resumeLatest
+                ? "\(key)=latest: \(plan.folder.path) holds no checkpoint yet; pass \(key)=PATH"
+                : "the evaluate task needs the checkpoint to evaluate: pass \(key)=PATH (a .ckpt, .pt or .safetensors)")
         }
         guard FileManager.default.fileExists(atPath: path) else {
             throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")

@@ -16,6 +16,7 @@ public struct DataParallelWorker {
     public static func join(device requested: Device, timeout: Double,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DataParallelWorker? {
         guard let launch = try DistributedLaunch.fromEnvironment(environment), launch.worldSize > 1 else { return nil }
+        try LocalLauncher.bindWorkerToParent(environment: environment)
         var device = requested
         if case .cuda = requested {
             device = .cuda(launch.localRank)

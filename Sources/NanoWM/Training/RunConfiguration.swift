@@ -76,6 +76,7 @@ public struct RunConfiguration {
         s.gradientClipStartStep = t.gradientClipStartStep
         s.applyWarmup = t.applyWarmup
         s.applyGradientClipping = t.applyGradientClipping
+        s.skipNonFiniteSteps = t.skipNonFiniteSteps
         s.logEvery = t.logEvery
         s.validateEvery = t.validateEvery
         s.latestCheckpointEvery = t.latestCheckpointEvery

@@ -21,6 +21,16 @@ public struct RunPlan {
     public let codec: LatentCodec
     /// A recorded dataset's splits as the checks opened them, for the tasks to complete.
     public let recordedSplits: RecordedDatasets.CheckedSplits?
+    /// `experiment.resume_from_checkpoint` as a path; `latest` names the run folder's newest
+    /// checkpoint (nil while it has none).
+    public let requestedCheckpoint: String?
+    /// The run folder's newest checkpoint when the run starts, if any.
+    public let folderCheckpoint: String?
+
+    /// Where training continues from: the requested checkpoint, else the run folder's newest,
+    /// so that a job started again in its run folder (a preempted, requeued job) continues by
+    /// itself; nil to start from step 0.
+    public var trainingResume: String? { requestedCheckpoint ?? folderCheckpoint }
 
     /// - Parameters:
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
@@ -37,9 +47,11 @@ public struct RunPlan {
         tasksNotRun = allTasks ? [] : tasks.tasks.filter { $0 != .training }
         configuration = try RunConfiguration(resolved)
         let experiment = configuration.experiment
-        for (key, value) in [(ExperimentSettings.pretrainedKey, experiment.pretrained), (ExperimentSettings.resumeKey, experiment.resumeFrom)] {
+        folderCheckpoint = try RunDirectory(folder, create: false).latestCheckpoint?.path
+        requestedCheckpoint = experiment.resumeFrom == ExperimentSettings.resumeLatest ? folderCheckpoint : experiment.resumeFrom
+        for (key, value) in [(ExperimentSettings.pretrainedKey, experiment.pretrained), (ExperimentSettings.resumeKey, requestedCheckpoint)] {
             if let path = value, !FileManager.default.fileExists(atPath: path) {
-                throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint")
+                throw ConfigError(.invalidValue, "\(key): no file at \(path); give the path of a checkpoint (or latest: the run folder's newest)")
             }
         }
         (codec, recordedSplits) = try configuration.checkParts()

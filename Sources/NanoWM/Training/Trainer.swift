@@ -44,8 +44,11 @@ public final class Trainer {
     private let objective: DiffusionForcingLoss
     /// The same batches as `batches`, decoded ahead on a background thread.
     private let prefetched: PrefetchingBatches
-    private var interrupted = false
-    private var signalSource: DispatchSourceSignal?
+    /// Stop signals received while training (`fit`).
+    private var stopSignals: StopSignalWatch?
+    /// Whether a stop signal reached this run; in a data-parallel run, agreed by every rank at
+    /// each step, so all stop after the same step.
+    private var stopRequested = false
     private var synchronized = false
 
     public struct StepMetrics {
@@ -112,18 +115,28 @@ public final class Trainer {
         }, beforeLastBackward: { try gradientExchange?.arm() }, synchronize: { lossSum, norm in
             guard let group else { return (lossSum, norm) }
             return try synchronizeStep(group, lossSum: lossSum, norm: norm)
+        }, apply: { loss, norm in
+            // Every rank holds the same averaged values, so all decide alike.
+            guard !loss.isFinite || !norm.isFinite else { return true }
+            let what = "step \(step + 1): the loss is \(loss) and the gradient norm \(norm)"
+            guard settings.skipNonFiniteSteps else {
+                throw TrainingError("\(what); stopped before the update, so the weights and the last checkpoint stay finite "
+                                    + "(check the data for NaN or infinite values; experiment.training.skip_nonfinite_steps=true skips such steps)")
+            }
+            if isWriter { FileHandle.standardError.write(Data("\nskipped \(what) (experiment.training.skip_nonfinite_steps)\n".utf8)) }
+            return false
         })
         step += 1
         return StepMetrics(loss: result.loss, gradientNorm: result.gradientNorm, learningRate: result.learningRate)
     }
 
     /// Averages the gradients over the ranks and agrees on the reported loss and norm (their
-    /// means, as Lightning's `sync_dist`) and on stopping (Ctrl-C reaches the ranks at slightly
+    /// means, as Lightning's `sync_dist`) and on stopping (a signal reaches the ranks at slightly
     /// different times; all stop after the same step).
     private func synchronizeStep(_ group: ProcessGroup, lossSum: Double, norm: Double) throws -> (lossSum: Double, norm: Double) {
         try gradientExchange?.finish()
-        let shared = try group.sum([lossSum, norm, interrupted ? 1 : 0])
-        if shared[2] > 0 { interrupted = true }
+        let shared = try group.sum([lossSum, norm, stopSignals?.received != nil ? 1 : 0])
+        if shared[2] > 0 { stopRequested = true }
         return (shared[0] / Double(group.worldSize), shared[1] / Double(group.worldSize))
     }
 
@@ -160,25 +173,30 @@ public final class Trainer {
     // MARK: - The loop
 
     /// Trains until `settings.maxSteps` (or `until`), validating, logging and checkpointing on
-    /// schedule. Ctrl-C stops after the current step and saves a checkpoint.
+    /// schedule. A stop signal (Ctrl-C, SIGTERM, SIGUSR1) ends training after the current step:
+    /// a checkpoint is saved and `StoppedBySignal` thrown, so the process exits non-zero and the
+    /// same command continues the run.
     public func fit(until last: Int? = nil, showProgress: Bool = true) throws {
         let end = Swift.min(last ?? settings.maxSteps, settings.maxSteps)
-        installInterruptHandler()
+        let watch = StopSignalWatch()
+        (stopSignals, stopRequested) = (watch, false)
         defer {
-            // Ctrl-C means "stop the program" again once training is over.
-            signalSource?.cancel()
-            signalSource = nil
-            signal(SIGINT, SIG_DFL)
+            // The signals end the program at once again once training is over.
+            watch.cancel()
+            stopSignals = nil
         }
         try synchronizeWithRankZero()
         let bar = showProgress && isWriter ? ProgressBar("train", total: end, startingAt: step) : nil
         var recent: [Double] = []
-        while step < end && !interrupted {
+        while step < end {
+            // Alone, this process stops when it is signalled; in a group, when the group agreed to.
+            if group == nil && watch.received != nil { stopRequested = true }
+            if stopRequested { break }
             let metrics = try trainStep()
-            recent.append(metrics.loss)
+            if metrics.loss.isFinite { recent.append(metrics.loss) }
             if recent.count > 50 { recent.removeFirst() }
             for callback in callbacks { try callback.stepEnded(step, metrics: metrics) }
-            bar?.update(step, status: String(format: "loss %.4f", recent.reduce(0, +) / Double(recent.count)))
+            bar?.update(step, status: String(format: "loss %.4f", recent.reduce(0, +) / Double(Swift.max(recent.count, 1))))
             if step % settings.logEvery == 0 || step == end {
                 try logger?.scalar("train_loss", metrics.loss, step: step)
                 try logger?.scalar("gradient_norm", metrics.gradientNorm, step: step)
@@ -198,18 +216,18 @@ public final class Trainer {
         }
         bar?.finish()
         prefetched.pause() // nothing reads ahead once training stops
-        guard isWriter else { return }
-        if interrupted { FileHandle.standardError.write(Data("\ninterrupted: saving a checkpoint at step \(step)\n".utf8)) }
-        try saveCheckpoint(.latest)
-        try logger?.flush()
-    }
-
-    private func installInterruptHandler() {
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak self] in self?.interrupted = true }
-        source.resume()
-        signalSource = source
+        // A rank the group's agreement stopped, though the signal did not reach it, reports SIGTERM.
+        let stoppedBy = stopRequested ? watch.received ?? SIGTERM : nil
+        if isWriter {
+            if let stoppedBy { FileHandle.standardError.write(Data("\n\(StopSignalWatch.name(stoppedBy)): saving a checkpoint at step \(step)\n".utf8)) }
+            try saveCheckpoint(.latest)
+            try logger?.flush()
+        }
+        if let stoppedBy {
+            throw StoppedBySignal(signal: stoppedBy, message: "stopped by \(StopSignalWatch.name(stoppedBy)) after step \(step) of \(end)"
+                                  + (isWriter ? ", its checkpoint saved in \(run.url.path)" : "")
+                                  + "; the same command (same run folder) continues the run")
+        }
     }
 
     // MARK: - Checkpoints
@@ -217,6 +235,10 @@ public final class Trainer {
     /// Writes a Lightning-layout checkpoint (model, AdamW state, step, RNG state) atomically.
     @discardableResult
     public func saveCheckpoint(_ kind: RunDirectory.CheckpointKind) throws -> URL {
+        // A checkpoint of broken weights would replace the last good one.
+        for (name, parameter) in model.namedParameters() where !(try parameter.isfinite().all().item(Bool.self)) {
+            throw TrainingError("step \(step): parameter \(name) holds NaN or infinite values; no checkpoint written, the last one in \(run.checkpoints.path) stays")
+        }
         var checkpoint = LightningCheckpoint(model: model.stateDict())
         checkpoint.globalStep = step
         checkpoint.epoch = step / batches.batchesPerEpoch

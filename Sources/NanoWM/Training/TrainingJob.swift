@@ -12,6 +12,8 @@ public final class TrainingJob {
     public let configuration: RunConfiguration
     public let trainer: Trainer
     public let validation: ClipDataset
+    /// Rank 0 holds its run folder for the job's life: no second run writes into it meanwhile.
+    private let lock: RunFolderLock?
     /// The run's codec (training may read its encoder output from a latent cache).
     public var codec: LatentCodec { trainer.clips.codec }
 
@@ -28,7 +30,15 @@ public final class TrainingJob {
     /// With a process group, this is one rank of a data-parallel run: rank 0 alone creates
     /// and writes the run folder (and generates missing data while the others wait).
     public init(plan: RunPlan, device: Device = .cpu, group: ProcessGroup? = nil, log: (String) -> Void = { print($0) }) throws {
-        let created = (group?.rank ?? 0) == 0 ? Self.outermostMissingFolder(plan.folder) : nil
+        let writer = (group?.rank ?? 0) == 0
+        let created = writer ? Self.outermostMissingFolder(plan.folder) : nil
+        if writer {
+            try FileManager.default.createDirectory(at: plan.folder, withIntermediateDirectories: true)
+            // Refused, the folder is another run's, even if this process made it a moment ago.
+            lock = try RunFolderLock(plan.folder)
+        } else {
+            lock = nil
+        }
         do {
             (run, configuration, trainer, validation) = try Self.start(plan, device: device, group: group, log: log)
         } catch {
@@ -114,9 +124,12 @@ public final class TrainingJob {
         if let pretrained = configuration.experiment.pretrained {
             for line in try CheckpointWeights.load(pretrained, into: model, codec: codec) { log("pretrained: \(line)") }
         }
-        if let resume = configuration.experiment.resumeFrom {
+        if let resume = plan.trainingResume {
             try trainer.resume(from: resume)
-            log("resumed: \(resume) at step \(trainer.step)")
+            log("resumed: \(resume) at step \(trainer.step)"
+                + (plan.requestedCheckpoint == nil ? " (the run folder's newest checkpoint; give another run folder to start afresh)" : ""))
+        } else if configuration.experiment.resumeFrom == ExperimentSettings.resumeLatest {
+            log("resume: no checkpoint in \(folder.path) yet, starting at step 0")
         }
         return (run, configuration, trainer, validation)
     }

@@ -16,6 +16,9 @@ public struct TrainingSettings: Sendable {
     public var gradientClipNorm = 0.1              // gradient_clip_norm
     public var gradientClipStartStep = 20_000      // gradient_clip_start_step
     public var applyGradientClipping = false       // apply_gradient_clip (ours; see UpdateRule)
+    /// A step whose loss or gradient norm is not finite: false stops the run (naming the
+    /// step, keeping the last checkpoint), true leaves the weights as they were and goes on.
+    public var skipNonFiniteSteps = false          // skip_nonfinite_steps (ours)
     public var logEvery = 100                      // log_every
     public var validateEvery = 1000                // val_every_n_steps
     public var latestCheckpointEvery = 1000        // checkpointing.latest.every_n_train_steps

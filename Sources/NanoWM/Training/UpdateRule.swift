@@ -64,11 +64,13 @@ public struct UpdateRule: Sendable {
 /// One optimizer step over `microBatches` micro-batches in the order Lightning runs it:
 /// each micro-batch's loss, the update rule's measurement, the backward pass of the loss
 /// divided by the micro-batch count; then `synchronize` (the average across ranks), the rule's
-/// clipping, the learning rate and the optimizer step. Gradients stay on the parameters after
-/// the step, as in the reference, until the next step's first micro-batch clears them.
+/// clipping, the learning rate and the optimizer step, which `apply` (given the mean loss and
+/// the norm) may withhold. Gradients stay on the parameters after the step, as in the
+/// reference, until the next step's first micro-batch clears them.
 public func optimizerStep(_ optimizer: AdamW, rule: UpdateRule, step: Int, microBatches: Int,
                           loss: (Int) throws -> Tensor, beforeLastBackward: () throws -> Void = {},
-                          synchronize: (_ lossSum: Double, _ norm: Double) throws -> (lossSum: Double, norm: Double) = { ($0, $1) })
+                          synchronize: (_ lossSum: Double, _ norm: Double) throws -> (lossSum: Double, norm: Double) = { ($0, $1) },
+                          apply: (_ loss: Double, _ norm: Double) throws -> Bool = { _, _ in true })
     throws -> (loss: Double, gradientNorm: Double, learningRate: Double) {
     var lossSum = 0.0, norm = 0.0
     for micro in 0..<microBatches {
@@ -81,6 +83,6 @@ public func optimizerStep(_ optimizer: AdamW, rule: UpdateRule, step: Int, micro
     (lossSum, norm) = try synchronize(lossSum, norm)
     if let measured = try rule.beforeOptimizerStep(step: step, parameters: optimizer.parameters) { norm = measured }
     optimizer.learningRate = rule.learningRate(atStep: step)
-    try optimizer.step()
+    if try apply(lossSum / Double(microBatches), norm) { try optimizer.step() }
     return (lossSum / Double(microBatches), norm, optimizer.learningRate)
 }

@@ -17,6 +17,8 @@ public struct ExperimentSettings: Sendable {
 
     public static let pretrainedKey = "experiment.pretrained"
     public static let resumeKey = "experiment.resume_from_checkpoint"
+    /// The value of `resumeKey` that names the run folder's newest checkpoint.
+    public static let resumeLatest = "latest"
 
     public init(_ config: ConfigNode) throws {
         let r = SettingsReader(config)

@@ -11,6 +11,7 @@ public struct TrainingLoopSettings: Sendable {
     public var gradientClipNorm: Double            // gradient_clip_norm
     public var gradientClipStartStep: Int          // gradient_clip_start_step
     public var applyGradientClipping: Bool         // apply_gradient_clip (ours; absent: false)
+    public var skipNonFiniteSteps: Bool            // skip_nonfinite_steps (ours; absent: false)
     public var logEvery: Int                       // log_every
     public var validateEvery: Int                  // val_every_n_steps
     public var latestCheckpointEvery: Int          // checkpointing.latest.every_n_train_steps
@@ -28,6 +29,7 @@ public struct TrainingLoopSettings: Sendable {
         gradientClipNorm = try r.required("gradient_clip_norm")
         gradientClipStartStep = try r.required("gradient_clip_start_step")
         applyGradientClipping = try r.get("apply_gradient_clip") ?? false
+        skipNonFiniteSteps = try r.get("skip_nonfinite_steps") ?? false
         logEvery = try r.required("log_every")
         validateEvery = try r.required("val_every_n_steps")
         latestCheckpointEvery = try r.required("checkpointing.latest.every_n_train_steps")

@@ -1,3 +1,4 @@
+import CTorchShim
 import Foundation
 
 /// Starts N copies of this program on this machine as one data-parallel job, the way
@@ -37,21 +38,13 @@ public struct LocalLauncher {
             }
             processes.append(process)
         }
-        // The workers run in process groups of their own, so Ctrl-C (and a SIGTERM to the
-        // launcher) reaches them through here: they agree to stop after the same step and
-        // rank 0 saves. The launcher itself outlives them to report.
-        let forwarding = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { for process in processes where process.isRunning { kill(process.processIdentifier, number) } }
-            source.resume()
-            return source
+        // The workers run in process groups of their own, so Ctrl-C (and a SIGTERM or SIGUSR1
+        // to the launcher) reaches them through here: they agree to stop after the same step
+        // and rank 0 saves. The launcher itself outlives them to report.
+        let forwarding = StopSignalWatch { number in
+            for process in processes where process.isRunning { kill(process.processIdentifier, number) }
         }
-        defer {
-            forwarding.forEach { $0.cancel() }
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
-        }
+        defer { forwarding.cancel() }
         var failure: (rank: Int, process: Process)?
         for _ in 0..<workers {
             finished.wait()
@@ -62,6 +55,9 @@ public struct LocalLauncher {
             }
         }
         processes.forEach { $0.waitUntilExit() }
+        if let signal = forwarding.received {
+            throw StoppedBySignal(signal: signal, message: "stopped by \(StopSignalWatch.name(signal)): the workers saved and stopped; the same command (same run folder) continues the run")
+        }
         if let failure {
             throw DistributedError.collective("worker rank \(failure.rank) (pid \(failure.process.processIdentifier)) \(Self.describe(failure.process)); the run stopped")
         }
@@ -91,7 +87,22 @@ public struct LocalLauncher {
         environment["LOCAL_RANK"] = String(rank)
         environment["WORLD_SIZE"] = String(workers)
         environment["LOCAL_WORLD_SIZE"] = String(workers)
+        environment[Self.launcherVariable] = String(getpid())
         return environment
+    }
+
+    /// The launcher's pid, in its workers' environment: a worker whose parent is already
+    /// another process started after its launcher died.
+    public static let launcherVariable = "NANOWM_LAUNCHER_PID"
+
+    /// Called first in a worker: it is sent SIGTERM (a stop request: agree, save, stop) when
+    /// its parent — this launcher, torchrun or SLURM's step daemon — dies, even by SIGKILL, so
+    /// no worker trains on as an orphan; and it stops at once if that already happened.
+    public static func bindWorkerToParent(environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+        _ = ctorch_dist_die_with_parent(SIGTERM)
+        if let launcher = environment[launcherVariable].flatMap(Int32.init), getppid() != launcher {
+            throw DistributedError.badLaunch("the launcher (pid \(launcher)) is gone; this worker stops")
+        }
     }
 
     static func succeeded(_ process: Process) -> Bool {
