@@ -346,6 +346,36 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertEqual((json["metrics"] as! [String: Double])["psnr"] ?? 0, 80, accuracy: 1e-3, "identical clips score piqa's 80 dB")
     }
 
+    /// A metric network is a program of the user's: what it returns is checked before
+    /// anything is scored with it (wrong shape, integers, NaN), in one line naming the file.
+    func testMetricNetworkOutputsAreChecked() throws {
+        let (x, y) = (try Tensor.rand([2, 3, 16, 16]) * 2.0 - 1.0, try Tensor.rand([2, 3, 16, 16]) * 2.0 - 1.0)
+        for (name, body) in [("shape", "torch.zeros(7, 5, 3)"), ("integers", "torch.zeros(a.shape[0], dtype=torch.int64)"),
+                             ("nan", "torch.full([a.shape[0]], float('nan'))")] {
+            let file = scratch.path("bad-\(name).pt")
+            // TorchScript compiles from source, so the module lives in a file of its own.
+            try """
+            import torch
+            class Bad(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.metric_kind = 'lpips_vgg_v0.1'
+                    self.format_version = 1
+                def forward(self, a, b):
+                    return \(body)
+            """.write(toFile: scratch.path("bad_\(name).py"), atomically: true, encoding: .utf8)
+            _ = try PyTorchBaseline.shared.run("""
+            import importlib.util
+            spec = importlib.util.spec_from_file_location('bad_\(name)', \(pythonString(scratch.path("bad_\(name).py"))))
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            torch.jit.script(module.Bad()).save(\(pythonString(file)))
+            """)
+            let network = try XCTUnwrap(try MetricNetworks(lpips: file, inception: nil, i3d: nil).lpips)
+            assertOneLineError({ try network.distances(x, y) }, mentions: [file, name == "nan" ? "NaN or infinite" : "not a floating-point row per item"])
+        }
+    }
+
     func testCompareShowsRunsSideBySide() throws {
         let (a, b) = (scratch.path("baseline.json"), scratch.path("ours.json"))
         try Data(#"{"metrics": {"psnr": 34.05, "ssim": 0.994, "lpips": 0.01, "fid": 2.64}}"#.utf8).write(to: URL(fileURLWithPath: a))

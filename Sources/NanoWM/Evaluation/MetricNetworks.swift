@@ -64,15 +64,25 @@ enum MetricNetworkFile {
         return module
     }
 
-    /// Runs `forward`, turning TorchScript's traceback into its last line.
+    /// Runs `forward`, turning TorchScript's traceback into its last line. The file is a
+    /// program of the user's, so its output is checked before anything scores with it: one
+    /// floating-point row per input item (the input's first dimension), every value finite.
     static func run(_ module: ScriptModule, _ arguments: [ScriptValue], keywords: [(String, ScriptValue)] = [],
                     input: [Int]) throws -> Tensor {
+        let output: Tensor
         do {
-            return try module.run("forward", arguments, keywords: keywords).tensor()
+            output = try module.run("forward", arguments, keywords: keywords).tensor()
         } catch let error as TorchError {
             let lines = error.message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             throw EvaluationError("\(module.path): forward failed on input \(input): \(lines.last ?? "")")
         }
+        guard output.dtype.isFloatingPoint, output.rank >= 1, output.shape[0] == input[0] else {
+            throw EvaluationError("\(module.path): forward on input \(input) returned \(output.dtype) \(output.shape), not a floating-point row per item; a wrong or foreign file")
+        }
+        guard try output.isfinite().all().item(Bool.self) else {
+            throw EvaluationError("\(module.path): forward on input \(input) returned NaN or infinite values; a wrong or broken file")
+        }
+        return output
     }
 }
 
@@ -86,8 +96,9 @@ public struct LPIPSNetwork {
         try withNoGrad {
             try Tensor.cat(try stride(from: 0, to: x.shape[0], by: chunk).map { start in
                 let n = Swift.min(chunk, x.shape[0] - start)
-                return try MetricNetworkFile.run(module, [.tensor(try x.narrow(dim: 0, start: start, length: n)),
-                                                          .tensor(try y.narrow(dim: 0, start: start, length: n))], input: x.shape)
+                let part = try x.narrow(dim: 0, start: start, length: n)
+                return try MetricNetworkFile.run(module, [.tensor(part), .tensor(try y.narrow(dim: 0, start: start, length: n))],
+                                                 input: part.shape)
             }, dim: 0)
         }
     }
