@@ -264,7 +264,7 @@ extension ConfigNode {
 
     /// Writes the tree as YAML, creating the parent folder if needed.
     public func save(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Folder.create(url.deletingLastPathComponent())
         // Not String.write(atomically:): Foundation leaves an empty /tmp/TemporaryDirectory.* per call.
         try AtomicFile.write(to: url.path) { Data(yaml.utf8) }
     }

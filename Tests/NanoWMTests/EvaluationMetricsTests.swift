@@ -346,6 +346,23 @@ final class EvaluationMetricsTests: XCTestCase {
         XCTAssertEqual((json["metrics"] as! [String: Double])["psnr"] ?? 0, 80, accuracy: 1e-3, "identical clips score piqa's 80 dB")
     }
 
+    /// upstream's raw_data.npz holds float frames in [0, 1]: NaN, 8-bit frames and frames in
+    /// [−1, 1] are refused, naming the file, where they were scored as if in range.
+    func testRawDataOutsideItsRangeIsRefused() throws {
+        for (name, frames, mention) in [("nan", "np.full((3, 4, 12, 12), np.nan, np.float32)", "NaN"),
+                                        ("bytes", "np.full((3, 4, 12, 12), 200, np.uint8)", "uint8"),
+                                        ("signed", "np.full((3, 4, 12, 12), -0.5, np.float32)", "spans [-0.5")] {
+            let folder = scratch.url.appendingPathComponent("raw-\(name)/eval_videos/step_0/traj_0000_start_0000")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            _ = try PyTorchBaseline.shared.run("""
+            import numpy as np
+            np.savez(\(pythonString(folder.appendingPathComponent("raw_data.npz").path)), pred=\(frames), gt=np.zeros((3, 4, 12, 12), np.float32))
+            """)
+            try assertCommandFails(["metrics", "--pred", scratch.path("raw-\(name)"), "--output", scratch.path("raw-\(name).json")],
+                                   mentions: ["raw_data.npz", "'pred'", mention])
+        }
+    }
+
     /// A metric network is a program of the user's: what it returns is checked before
     /// anything is scored with it (wrong shape, integers, NaN), in one line naming the file.
     func testMetricNetworkOutputsAreChecked() throws {

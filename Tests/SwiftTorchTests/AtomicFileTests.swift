@@ -30,4 +30,17 @@ final class AtomicFileTests: XCTestCase {
     func testMissingFolderHasNothingToRemove() {
         XCTAssertEqual(AtomicFile.removeStaleTemporaries(in: scratch.path("nowhere")), [])
     }
+
+    /// A folder that cannot be made is one line naming it and why, not Foundation's
+    /// NSCocoaErrorDomain dump; writing a file under it says the same.
+    func testAFolderThatCannotBeMadeIsOneLine() throws {
+        let file = scratch.url.appendingPathComponent("plain.txt")
+        try Data("x".utf8).write(to: file)
+        let folder = file.appendingPathComponent("run/checkpoints")
+        assertOneLineError({ try Folder.create(folder) }, mentions: [folder.path, "\(file.path) is a file, not a folder"])
+        assertOneLineError({ try AtomicFile.write(to: folder.appendingPathComponent("m.json").path) { Data() } },
+                           mentions: ["\(file.path) is a file, not a folder"])
+        try Folder.create(scratch.url.appendingPathComponent("a/b"))
+        try Folder.create(scratch.url.appendingPathComponent("a/b"))  // existing: fine
+    }
 }

@@ -118,6 +118,27 @@ final class ProcessGroupTests: XCTestCase {
         }
     }
 
+    /// Two ranks started with different WORLD_SIZE (2 and 3) cannot form a group; each says
+    /// so by name when the group fails to form within the timeout, not only that it did not.
+    func testWorldSizeMismatchIsNamed() throws {
+        let port = try LocalLauncher.freePort()
+        let lock = NSLock()
+        var second: Error?
+        let thread = Thread {
+            let launch = DistributedLaunch(masterAddress: "127.0.0.1", masterPort: port, rank: 1, worldSize: 3, localRank: 1)
+            let outcome = Result { try ProcessGroup(launch, timeout: 3) }
+            lock.lock(); if case .failure(let error) = outcome { second = error }; lock.unlock()
+        }
+        thread.start()
+        let start = Date()
+        assertOneLineError({ try ProcessGroup(launch(port, rank: 0), timeout: 3) },
+                           mentions: ["rank 0 of 2", "disagree on WORLD_SIZE", "rank 1 (pid \(getpid())) has WORLD_SIZE=3"])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3 + 20)
+        while !thread.isFinished { usleep(10_000) }
+        lock.lock(); defer { lock.unlock() }
+        XCTAssertTrue("\(second.map { "\($0)" } ?? "formed")".contains("WORLD_SIZE=2"), "\(String(describing: second))")
+    }
+
     func testUnreachableStoreIsOneLine() throws {
         let port = try LocalLauncher.freePort()  // nothing listens there
         assertOneLineError({ try ProcessGroup(launch(port, rank: 1), timeout: 1) },

@@ -92,6 +92,20 @@ public struct ClipPairs {
         guard p.shape.count == 4, p.shape[0] == 3, p.shape == g.shape else {
             throw EvaluationError("\(url.path): 'pred' \(p.shape) and 'gt' \(g.shape) must both be [3, T, H, W]")
         }
+        // Upstream writes float frames in [0, 1]; anything else (8-bit frames, [−1, 1] frames,
+        // NaN) would be scored as if it were, so it is refused.
+        for (key, x) in [("pred", p), ("gt", g)] {
+            guard x.dtype.isFloatingPoint else {
+                throw EvaluationError("\(url.path): '\(key)' holds \(x.dtype) values; raw_data.npz holds float frames in [0, 1], as upstream writes it")
+            }
+            guard try x.isfinite().all().item(Bool.self) else {
+                throw EvaluationError("\(url.path): '\(key)' holds NaN or infinite values; nothing to score")
+            }
+            let (low, high) = (try x.min().item(Double.self), try x.max().item(Double.self))
+            guard low >= -0.01, high <= 1.01 else {
+                throw EvaluationError("\(url.path): '\(key)' spans [\(low), \(high)]; raw_data.npz holds frames in [0, 1], as upstream writes it")
+            }
+        }
         func signed(_ x: Tensor) throws -> Tensor { try x.to(.float32).permute(1, 0, 2, 3).contiguous() * 2.0 - 1.0 }
         return (try signed(p), try signed(g))
     }

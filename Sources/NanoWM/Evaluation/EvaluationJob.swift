@@ -204,7 +204,7 @@ public final class EvaluationJob {
     static func saveClips(prediction: Tensor, truth: Tensor, names: [String], into folder: URL) throws {
         for (i, name) in names.enumerated() {
             let clipFolder = folder.appendingPathComponent(name)
-            try FileManager.default.createDirectory(at: clipFolder, withIntermediateDirectories: true)
+            try Folder.create(clipFolder)
             let p = try ((prediction.select(dim: 0, index: i) + 1.0) / 2.0).to(.cpu)
             let g = try ((truth.select(dim: 0, index: i) + 1.0) / 2.0).to(.cpu)
             try MP4Writer.write(try RGBImage.frames(from: p), fps: 3, to: clipFolder.appendingPathComponent("pred_video.mp4"))

@@ -31,7 +31,7 @@ public struct PlanningExperiment {
 
     public func run() throws -> Outcome {
         let started = Date()
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try Folder.create(output)
         let targets = output.appendingPathComponent("planning_targets.json")
         try PlanningResults.write(PlanningResults.targets(goals), to: targets)
         var environment = self.environment

@@ -43,7 +43,7 @@ public struct DatasetRollout {
             throw DataError("no validation clip's trajectory holds \(length) frames × frame_interval \(frameInterval) from its start; lower --frames")
         }
         if chosen.count < samples { log("warning: only \(chosen.count) validation clips have room for \(length) frames (asked for \(samples))") }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try Folder.create(folder)
         let rollout = try SlidingWindowRollout(process: try setup.make(device: device).process, options: setup.options,
                                                window: window, history: history)
         try manualSeed(seed)

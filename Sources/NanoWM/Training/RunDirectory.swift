@@ -12,7 +12,7 @@ public struct RunDirectory {
     /// - Parameter create: make the folder now (a data-parallel rank other than 0 only names it).
     public init(_ url: URL, create: Bool = true) throws {
         self.url = url
-        if create { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+        if create { try Folder.create(url) }
     }
 
     public var checkpoints: URL { url.appendingPathComponent("checkpoints") }
@@ -26,7 +26,7 @@ public struct RunDirectory {
             ? ("latest", "latest-epoch=\(epoch)-step=\(step).ckpt")
             : ("across_timesteps", "epoch=\(epoch)-step=\(step).ckpt")
         let directory = checkpoints.appendingPathComponent(folder)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         return directory.appendingPathComponent(name)
     }
 

@@ -33,7 +33,7 @@ public final class TrainingJob {
         let writer = (group?.rank ?? 0) == 0
         let created = writer ? Self.outermostMissingFolder(plan.folder) : nil
         if writer {
-            try FileManager.default.createDirectory(at: plan.folder, withIntermediateDirectories: true)
+            try Folder.create(plan.folder)
             // Refused, the folder is another run's, even if this process made it a moment ago.
             lock = try RunFolderLock(plan.folder)
         } else {

@@ -81,7 +81,7 @@ public struct LatentCache {
     public static func build(from store: TrajectoryStore, codec: LatentCodec, into directory: URL, batch: Int = 32,
                              progress: ((Int, Int) -> Void)? = nil) throws -> LatentCache {
         let (kind, fingerprint) = try fingerprint(of: codec)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         try? FileManager.default.removeItem(at: directory.appendingPathComponent(manifestName))
         var shape: [Int] = []
         for index in 0..<store.manifest.episodes {

@@ -54,7 +54,7 @@ public struct TrajectoryStore {
     public static func write(_ manifest: Manifest, to directory: URL,
                              episode: (Int) throws -> (frames: Tensor, actions: Tensor),
                              progress: ((Int, Int) -> Void)? = nil) throws -> TrajectoryStore {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         try? FileManager.default.removeItem(at: directory.appendingPathComponent(manifestName))
         for index in 0..<manifest.episodes {
             let (frames, actions) = try episode(index)

@@ -34,7 +34,7 @@ public final class TensorBoardWriter: MetricsLogger, @unchecked Sendable {
     /// A writer whose event file goes directly in `directory` (created when missing).
     public init(directory: URL, hostname: String = ProcessInfo.processInfo.hostName) throws {
         self.directory = directory
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Folder.create(directory)
         let now = Date()
         let base = "events.out.tfevents.\(Int(now.timeIntervalSince1970)).\(hostname.isEmpty ? "localhost" : hostname)"
         // Two writers in one folder within a second would share a name: number the later ones.

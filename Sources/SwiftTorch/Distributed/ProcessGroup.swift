@@ -63,14 +63,37 @@ public final class ProcessGroup {
         }
         self.store = store
         announcer = Announcer(store: store, key: "at/\(launch.rank)")
-        let me = "\(ProcessInfo.processInfo.hostName) \(getpid())"
+        // "host pid WORLD_SIZE": lets the others name this process, and a launch whose ranks
+        // disagree on the world size be named as such when the group cannot form.
+        let me = "\(ProcessInfo.processInfo.hostName) \(getpid()) \(launch.worldSize)"
         var group: OpaquePointer?
-        guard ctorch_store_set(store, "peer/\(launch.rank)", me) == 0,
-              ctorch_process_group_new(store, Int32(launch.rank), Int32(launch.worldSize), backend.code,
-                                       Self.milliseconds(timeout), &group) == 0, let group else {
+        guard ctorch_store_set(store, "peer/\(launch.rank)", me) == 0 else {
             let line = Self.lastShimLine()
             ctorch_store_free(store)
-            throw DistributedError.rendezvous("\(where_): the \(backend.rawValue) process group did not form within \(Self.format(timeout)): \(line)")
+            throw DistributedError.rendezvous("\(where_): cannot publish to the rendezvous store: \(line)")
+        }
+        // Rank 0 publishes first (it hosts the store): the others compare WORLD_SIZE with its
+        // before waiting for a group that could never form.
+        if launch.rank != 0, let text = Self.value(in: store, "peer/0", waiting: true) {
+            let parts = text.split(separator: " ")
+            if parts.count == 3, let size = Int(parts[2]), size != launch.worldSize {
+                ctorch_store_free(store)
+                throw DistributedError.rendezvous("\(where_): the ranks disagree on WORLD_SIZE: this one has \(launch.worldSize), rank 0 (pid \(parts[1])) has WORLD_SIZE=\(size); start every rank with the same WORLD_SIZE")
+            }
+        }
+        guard ctorch_process_group_new(store, Int32(launch.rank), Int32(launch.worldSize), backend.code,
+                                       Self.milliseconds(timeout), &group) == 0, let group else {
+            let line = Self.lastShimLine()
+            let mismatch = Self.worldSizeMismatch(store, launch, where_)
+            ctorch_store_free(store)
+            throw mismatch ?? DistributedError.rendezvous("\(where_): the \(backend.rawValue) process group did not form within \(Self.format(timeout)): \(line)")
+        }
+        // A peer started with a larger WORLD_SIZE can still complete this rank's smaller
+        // group (and then waits for ranks that never come): the sizes are compared here too.
+        if let mismatch = Self.worldSizeMismatch(store, launch, where_) {
+            ctorch_process_group_free(group)
+            ctorch_store_free(store)
+            throw mismatch
         }
         self.group = group
         // Ranks of this program published themselves before the group formed (a peer of
@@ -78,7 +101,7 @@ public final class ProcessGroup {
         for peer in 0..<launch.worldSize where peer != launch.rank {
             if let text = storeValueIfPresent("peer/\(peer)") {
                 let parts = text.split(separator: " ")
-                if parts.count == 2, let pid = Int32(parts[1]) { peers[peer] = (String(parts[0]), pid) }
+                if parts.count >= 2, let pid = Int32(parts[1]) { peers[peer] = (String(parts[0]), pid) }
             }
         }
     }
@@ -167,9 +190,24 @@ public final class ProcessGroup {
     }
 
     /// The value of `key`, or nil when it is not in the store (never waits).
-    private func storeValueIfPresent(_ key: String) -> String? {
+    private func storeValueIfPresent(_ key: String) -> String? { Self.value(in: store, key) }
+
+    /// The ranks that published another WORLD_SIZE than this one's (any rank number they could
+    /// have), as one error; nil when none did.
+    private static func worldSizeMismatch(_ store: OpaquePointer, _ launch: DistributedLaunch, _ where_: String) -> DistributedError? {
+        let disagreeing = (0..<(launch.worldSize + 16)).compactMap { peer -> String? in
+            guard peer != launch.rank, let parts = value(in: store, "peer/\(peer)")?.split(separator: " "),
+                  parts.count == 3, let size = Int(parts[2]), size != launch.worldSize else { return nil }
+            return "rank \(peer) (pid \(parts[1])) has WORLD_SIZE=\(size)"
+        }
+        guard !disagreeing.isEmpty else { return nil }
+        return .rendezvous("\(where_): the ranks disagree on WORLD_SIZE: this one has \(launch.worldSize), \(disagreeing.joined(separator: ", ")); start every rank with the same WORLD_SIZE")
+    }
+
+    /// The value of `key`, or nil when it is absent (`waiting`: once the store's timeout passed).
+    private static func value(in store: OpaquePointer, _ key: String, waiting: Bool = false) -> String? {
         var present = false
-        guard ctorch_store_check(store, key, &present) == 0, present else { return nil }
+        guard waiting || (ctorch_store_check(store, key, &present) == 0 && present) else { return nil }
         var buffer = [CChar](repeating: 0, count: 256)
         var length = 0
         guard ctorch_store_get(store, key, &buffer, buffer.count, &length) == 0 else { return nil }

@@ -47,11 +47,7 @@ public enum AtomicFile {
     static func stream(to path: String, _ body: (FileOutput) throws -> Void) throws {
         let url = URL(fileURLWithPath: path)
         let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw CheckpointError(directory.path, "cannot create directory: \(error.localizedDescription)")
-        }
+        try Folder.create(directory)
         let temporary = directory.appendingPathComponent(temporaryName(for: url.lastPathComponent, pid: getpid())).path
         do {
             let output = try FileOutput(creating: temporary)

@@ -14,7 +14,7 @@ final class ReadOnlyFile {
         // regular file the flag changes nothing.
         descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard descriptor >= 0 else {
-            throw CheckpointError(path, "cannot open: \(String(cString: strerror(errno)))")
+            throw CheckpointError(path, "cannot open: " + (errno == ENOENT ? "no such file" : String(cString: strerror(errno))))
         }
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {

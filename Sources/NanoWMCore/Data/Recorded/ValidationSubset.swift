@@ -108,7 +108,7 @@ public struct ValidationSubset {
     }
 
     public func write(to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Folder.create(url.deletingLastPathComponent())
         try AtomicFile.write(to: url.path) { Data(json.utf8) }
     }
 }

@@ -102,7 +102,7 @@ public final class CSGOSource: TrajectorySource {
         let hdf5 = try HDF5File(url: url)
         let frames = try steps.map { i -> Tensor in
             let frame = try hdf5.read("frame_\(i)_x", as: .uint8)
-            guard frame.shape.count == 3, frame.shape[2] == 3 else {
+            guard frame.shape.count == 3, frame.shape[2] == 3, frame.shape[0] > 0, frame.shape[1] > 0 else {
                 throw DataError("\(url.path): 'frame_\(i)_x' has shape \(frame.shape), expected [H, W, 3] BGR")
             }
             return frame

@@ -63,7 +63,11 @@ public struct DinoWMFiles {
     /// `seq_lengths.pth` or `.pkl` (a tensor or list); nil when neither exists.
     public func sequenceLengths() throws -> [Int]? {
         for name in ["seq_lengths.pth", "seq_lengths.pkl"] where exists(name) {
-            return try tensor(name).to(.int64).reshape([-1]).toArray(Int64.self).map(Int.init)
+            let lengths = try tensor(name)
+            guard !lengths.dtype.isFloatingPoint, lengths.dtype != .bool else {
+                throw DataError("\(url(name).path): holds \(lengths.dtype) values; trajectory lengths are integers (save them as int64)")
+            }
+            return try lengths.to(.int64).reshape([-1]).toArray(Int64.self).map(Int.init)
         }
         return nil
     }
@@ -86,6 +90,11 @@ public struct DinoWMFiles {
         }
         guard video.shape[0] >= length else {
             throw DataError("\(url(name).path): holds \(video.shape[0]) frames but its trajectory is \(length) steps long (seq_lengths); the file is truncated or belongs to another dataset")
+        }
+        // The reader divides by 255, as upstream's does: float frames already in [0, 1] would
+        // come out black, so they are refused instead of trained on.
+        if video.dtype != .uint8, video.dtype.isFloatingPoint, video.count > 0, try video.max().item(Double.self) <= 1 {
+            throw DataError("\(url(name).path): frames are \(video.dtype) in [0, 1], but DINO-WM files hold 0…255 (uint8) and are divided by 255 as the reference does, which would black these out; save them as uint8 (frames × 255)")
         }
         return video
     }

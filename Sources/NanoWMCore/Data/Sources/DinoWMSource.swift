@@ -1,4 +1,5 @@
 import Foundation
+import NanoWMFormats
 import SwiftTorch
 
 /// DINO-WM's point_maze and wall datasets (upstream's `DinoWorldModelDataSource`, frames as
@@ -9,7 +10,11 @@ public final class DinoWMSource: DinoWMTableSource, TrajectorySource {
     public init(path: String, actionScale: Double = 1, limit: Int? = nil, useRelativeActions: Bool = true,
                 setting: String = "dataset.loader.data_path") throws {
         let files = DinoWMFiles(path: path, setting: setting)
-        let actionFile = files.exists("actions.pth") ? "actions.pth" : useRelativeActions ? "rel_actions.pth" : "abs_actions.pth"
+        let fallback = useRelativeActions ? "rel_actions.pth" : "abs_actions.pth"
+        guard files.exists("actions.pth") || files.exists(fallback) else {
+            throw DataError("\(files.url("actions.pth").path): missing (nor is there \(fallback), which upstream reads instead); point \(setting) at the dataset folder")
+        }
+        let actionFile = files.exists("actions.pth") ? "actions.pth" : fallback
         let table = try TrajectoryTable(states: try files.tensor("states.pth"), actions: try files.tensor(actionFile),
                                         lengths: try files.sequenceLengths(), meta: TrajectoryTable.shapeMeta(try files.shapes()),
                                     actionScale: actionScale, limit: limit, files: files, actionFile: actionFile)
