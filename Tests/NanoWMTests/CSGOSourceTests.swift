@@ -185,6 +185,15 @@ final class CSGOSourceTests: XCTestCase {
         """)
         assertOneLineError({ try CSGOSource(root: scratch, fileList: list).trajectory(0) }, mentions: ["frame_0_y", "[50]", "51"])
         assertOneLineError({ try CSGOSource(root: scratch, fileList: list).frames(0, start: 995, end: 1005, step: 1) }, mentions: ["1000-step"])
+        // An empty frame names its file and dataset, not libtorch's resize.
+        _ = try PyTorchBaseline.shared.run("""
+        import h5py, numpy as np
+        with h5py.File(\(pythonString(truncated.path)), 'r+') as f:
+            del f['frame_3_x']
+            f['frame_3_x'] = np.zeros((0, 4, 3), np.uint8)
+        """)
+        assertOneLineError({ try CSGOSource(root: scratch, fileList: list).frames(0, start: 2, end: 5, step: 1) },
+                           mentions: ["hdf5_dm_july2021_7.hdf5", "'frame_3_x' has shape [0, 4, 3]"])
     }
 
     /// Files the HDF5 fuzz target crashed on before the fixes (an overflowing shape, a stored

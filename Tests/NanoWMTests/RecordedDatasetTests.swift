@@ -186,6 +186,30 @@ final class RecordedDatasetTests: XCTestCase {
         assertOneLineError({ try RecordedDatasets(try self.config("point_maze")) }, mentions: mentions)
     }
 
+    /// Files the reader would misread are refused: float frames already in [0, 1] (the
+    /// reference's /255 makes them black), float trajectory lengths, and a dataset with none of
+    /// actions.pth, rel_actions.pth or abs_actions.pth names actions.pth.
+    func testFilesTheReaderWouldMisreadAreRefused() throws {
+        let maze = dataRoot.appendingPathComponent("point_maze")
+        let episode = maze.appendingPathComponent("obses/episode_000.pth")
+        _ = try PyTorchBaseline.shared.run("""
+        p = \(pythonString(episode.path))
+        torch.save(torch.load(p).double() / 255.0, p)
+        import pickle
+        lengths = pickle.load(open(\(pythonString(maze.appendingPathComponent("seq_lengths.pkl").path)), 'rb'))
+        torch.save(torch.tensor(lengths, dtype=torch.float32), \(pythonString(maze.appendingPathComponent("seq_lengths.pth").path)))
+        """)
+        assertOneLineError({ try RecordedDatasets(try self.config("point_maze")) }, mentions: ["seq_lengths.pth", "float32", "integers"])
+        try FileManager.default.removeItem(at: maze.appendingPathComponent("seq_lengths.pth"))
+        let splits = try RecordedDatasets.splits(try config("point_maze"), progress: nil)
+        let index = try XCTUnwrap(splits.train.slices!.firstIndex { $0.trajectory == 0 } ?? splits.validation.slices!.firstIndex { $0.trajectory == 0 })
+        let dataset = splits.train.slices!.contains { $0.trajectory == 0 } ? splits.train : splits.validation
+        assertOneLineError({ try dataset.clip(at: index) }, mentions: [episode.path, "float64 in [0, 1]", "uint8"])
+        try FileManager.default.removeItem(at: maze.appendingPathComponent("actions.pth"))
+        assertOneLineError({ try RecordedDatasets(try self.config("point_maze")) },
+                           mentions: [maze.appendingPathComponent("actions.pth").path, "missing", "rel_actions.pth"])
+    }
+
     func testBadInputGivesOneLineErrors() throws {
         let maze = dataRoot.appendingPathComponent("point_maze")
         assertOneLineError({ try RecordedDatasets(try self.config("point_maze", ["dataset.spec.action_dim=3"])) },
