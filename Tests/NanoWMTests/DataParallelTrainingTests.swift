@@ -261,6 +261,32 @@ final class DataParallelTrainingTests: XCTestCase {
     }
 
     /// The process of this test's run (found by its run folder on the command line) with `RANK`.
+    /// SIGTERM to the launcher of two workers: it passes the signal on, the workers agree on a
+    /// step, rank 0 saves there, and the launcher exits 143 once they are done.
+    func testSIGTERMToTheLauncherSavesAndExits143() throws {
+        let run = directory.appendingPathComponent("preempted")
+        let launcher = Process()
+        launcher.executableURL = NanoWMExecutable.url
+        launcher.arguments = ["train", "--nproc-per-node", "2", "--run-dir", run.path, "--dist-timeout", "30"]
+            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=100000"])
+        launcher.currentDirectoryURL = PyTorchBaseline.repositoryRoot
+        launcher.standardOutput = FileHandle.nullDevice
+        launcher.standardError = FileHandle.nullDevice
+        let started = Date()
+        try launcher.run()
+        defer { if launcher.isRunning { kill(launcher.processIdentifier, SIGKILL) } }
+        let latest = run.appendingPathComponent("checkpoints/latest")
+        XCTAssertTrue(TrainingTests.waitForCheckpoint(in: latest, newerThan: started, while: launcher, timeout: 300), "no checkpoint appeared")
+        let signalled = Date()
+        kill(launcher.processIdentifier, SIGTERM)
+        launcher.waitUntilExit()
+        XCTAssertEqual(launcher.terminationReason, .exit)
+        XCTAssertEqual(launcher.terminationStatus, 143)
+        let newest = try XCTUnwrap(try RunDirectory(run, create: false).latestCheckpoint)
+        let modified = try FileManager.default.attributesOfItem(atPath: newest.path)[.modificationDate] as? Date
+        XCTAssertGreaterThanOrEqual(modified ?? .distantPast, signalled, "rank 0 saved when it stopped")
+    }
+
     /// kill -9 of the launcher: its workers are told (SIGTERM, through the parent-death
     /// signal), agree to stop, rank 0 saves, and no process of the run is left behind.
     func testKilledLauncherTakesItsWorkersWithIt() throws {

@@ -48,7 +48,10 @@ public struct LocalLauncher {
         var failure: (rank: Int, process: Process)?
         for _ in 0..<workers {
             finished.wait()
-            if failure == nil, let index = processes.firstIndex(where: { !$0.isRunning && !Self.succeeded($0) }) {
+            // After a stop signal the workers end non-zero by design, rank 0 last (it saves):
+            // they are left to finish, never hurried.
+            if failure == nil, forwarding.received == nil,
+               let index = processes.firstIndex(where: { !$0.isRunning && !Self.succeeded($0) }) {
                 failure = (index, processes[index])
                 stopOthers(processes)
                 break

@@ -10,12 +10,13 @@ public final class DinoWMSource: DinoWMTableSource, TrajectorySource {
     public init(path: String, actionScale: Double = 1, limit: Int? = nil, useRelativeActions: Bool = true,
                 setting: String = "dataset.loader.data_path") throws {
         let files = DinoWMFiles(path: path, setting: setting)
+        let states = try files.tensor("states.pth")
         let fallback = useRelativeActions ? "rel_actions.pth" : "abs_actions.pth"
         guard files.exists("actions.pth") || files.exists(fallback) else {
             throw DataError("\(files.url("actions.pth").path): missing (nor is there \(fallback), which upstream reads instead); point \(setting) at the dataset folder")
         }
         let actionFile = files.exists("actions.pth") ? "actions.pth" : fallback
-        let table = try TrajectoryTable(states: try files.tensor("states.pth"), actions: try files.tensor(actionFile),
+        let table = try TrajectoryTable(states: states, actions: try files.tensor(actionFile),
                                         lengths: try files.sequenceLengths(), meta: TrajectoryTable.shapeMeta(try files.shapes()),
                                     actionScale: actionScale, limit: limit, files: files, actionFile: actionFile)
         super.init(files: files, table: table)
