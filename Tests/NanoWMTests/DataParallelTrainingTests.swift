@@ -260,11 +260,10 @@ final class DataParallelTrainingTests: XCTestCase {
         }
     }
 
-    /// The process of this test's run (found by its run folder on the command line) with `RANK`.
-    /// SIGTERM to the launcher of two workers: it passes the signal on, the workers agree on a
-    /// step, rank 0 saves there, and the launcher exits 143 once they are done.
-    func testSIGTERMToTheLauncherSavesAndExits143() throws {
-        let run = directory.appendingPathComponent("preempted")
+    /// `train --nproc-per-node 2` into run folder `name`, returned once it wrote a checkpoint
+    /// (with the time it started); the caller kills it if it outlives the test.
+    private func twoWorkersUnderWay(_ name: String) throws -> (launcher: Process, run: URL, started: Date) {
+        let run = directory.appendingPathComponent(name)
         let launcher = Process()
         launcher.executableURL = NanoWMExecutable.url
         launcher.arguments = ["train", "--nproc-per-node", "2", "--run-dir", run.path, "--dist-timeout", "30"]
@@ -274,9 +273,16 @@ final class DataParallelTrainingTests: XCTestCase {
         launcher.standardError = FileHandle.nullDevice
         let started = Date()
         try launcher.run()
+        XCTAssertTrue(TrainingTests.waitForCheckpoint(in: run.appendingPathComponent("checkpoints/latest"), newerThan: started,
+                                                      while: launcher, timeout: 300), "no checkpoint appeared")
+        return (launcher, run, started)
+    }
+
+    /// SIGTERM to the launcher of two workers: it passes the signal on, the workers agree on a
+    /// step, rank 0 saves there, and the launcher exits 143 once they are done.
+    func testSIGTERMToTheLauncherSavesAndExits143() throws {
+        let (launcher, run, _) = try twoWorkersUnderWay("preempted")
         defer { if launcher.isRunning { kill(launcher.processIdentifier, SIGKILL) } }
-        let latest = run.appendingPathComponent("checkpoints/latest")
-        XCTAssertTrue(TrainingTests.waitForCheckpoint(in: latest, newerThan: started, while: launcher, timeout: 300), "no checkpoint appeared")
         let signalled = Date()
         kill(launcher.processIdentifier, SIGTERM)
         launcher.waitUntilExit()
@@ -290,19 +296,8 @@ final class DataParallelTrainingTests: XCTestCase {
     /// kill -9 of the launcher: its workers are told (SIGTERM, through the parent-death
     /// signal), agree to stop, rank 0 saves, and no process of the run is left behind.
     func testKilledLauncherTakesItsWorkersWithIt() throws {
-        let run = directory.appendingPathComponent("orphans")
-        let launcher = Process()
-        launcher.executableURL = NanoWMExecutable.url
-        launcher.arguments = ["train", "--nproc-per-node", "2", "--run-dir", run.path, "--dist-timeout", "30"]
-            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=100000"])
-        launcher.currentDirectoryURL = PyTorchBaseline.repositoryRoot
-        launcher.standardOutput = FileHandle.nullDevice
-        launcher.standardError = FileHandle.nullDevice
-        let started = Date()
-        try launcher.run()
+        let (launcher, run, _) = try twoWorkersUnderWay("orphans")
         defer { if launcher.isRunning { kill(launcher.processIdentifier, SIGKILL) } }
-        XCTAssertTrue(TrainingTests.waitForCheckpoint(in: run.appendingPathComponent("checkpoints/latest"), newerThan: started,
-                                                      while: launcher, timeout: 300), "no checkpoint appeared")
         let workers = try [0, 1].map { try XCTUnwrap(Self.worker(rank: $0, arguments: run.path), "rank \($0)'s process") }
         defer { workers.forEach { kill($0, SIGKILL) } }
         kill(launcher.processIdentifier, SIGKILL)
@@ -319,6 +314,7 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertNotNil(try RunDirectory(run, create: false).latestCheckpoint)
     }
 
+    /// The process of this test's run (found by its run folder on the command line) with `RANK`.
     static func worker(rank: Int, arguments fragment: String) -> Int32? {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         for entry in entries {
