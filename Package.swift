@@ -112,5 +112,9 @@ if Context.environment["NANOWM_FUZZ"] == "1" {
         .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfiguration"], path: "Fuzz/ConfigFuzz"),
         .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWMFormats"], path: "Fuzz/ParquetFuzz"),
         .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWMCore", "NanoWMFormats"], path: "Fuzz/HDF5Fuzz"),
+        // Valid zip containers around fuzzed entries, and the scratch file, for the targets below.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "PickleFuzz", dependencies: ["SwiftTorch", "FuzzSupport"], path: "Fuzz/PickleFuzz"),
+        .executableTarget(name: "NumpyFuzz", dependencies: ["SwiftTorch", "FuzzSupport"], path: "Fuzz/NumpyFuzz"),
     ]
 }
