@@ -196,6 +196,30 @@ final class CSGOSourceTests: XCTestCase {
                            mentions: ["hdf5_dm_july2021_7.hdf5", "'frame_3_x' has shape [0, 4, 3]"])
     }
 
+    /// Inputs on which libhdf5 asks malloc for 4–8 GB (a hostile local heap size): each read
+    /// ends in one line or succeeds, and the process's peak memory grows by less than 2 GB
+    /// (the allocation is reserved, not touched).
+    func testHDF5HugeHeapFindingsStaySmall() throws {
+        let findings = Self.fixtures.appendingPathComponent("formats/hdf5_fuzz_oom")
+        let names = try FileManager.default.contentsOfDirectory(atPath: findings.path).filter { $0.hasSuffix(".hdf5") }.sorted()
+        XCTAssertEqual(names.count, 6)
+        func peakKilobytes() -> Int { var usage = rusage(); getrusage(RUSAGE_SELF.rawValue, &usage); return usage.ru_maxrss }
+        let before = peakKilobytes()
+        for name in names {
+            do {
+                let file = try HDF5File(url: findings.appendingPathComponent(name))
+                for step in 0..<3 {
+                    _ = try file.read("frame_\(step)_x", as: .uint8)
+                    _ = try file.read("frame_\(step)_y", as: .float32)
+                }
+            } catch {
+                XCTAssertFalse("\(error)".contains("\n"), "\(error)")
+                XCTAssertTrue("\(error)".contains(name), "\(error)")
+            }
+        }
+        XCTAssertLessThan(peakKilobytes() - before, 2 << 20, "peak memory grew by more than 2 GB")
+    }
+
     /// Files the HDF5 fuzz target crashed on before the fixes (an overflowing shape, a stored
     /// size libhdf5 1.10 then read through a NULL pointer, huge allocations), and 300 single-byte
     /// corruptions of a small episode: each read ends in one line or succeeds, never a crash.
