@@ -108,13 +108,15 @@ let package = Package(
 // `--sanitize fuzzer`: a normal build or test run never compiles them.
 if Context.environment["NANOWM_FUZZ"] == "1" {
     package.targets += [
-        .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch"], path: "Fuzz/CheckpointFuzz"),
-        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfiguration"], path: "Fuzz/ConfigFuzz"),
-        .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWMFormats"], path: "Fuzz/ParquetFuzz"),
-        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWMCore", "NanoWMFormats"], path: "Fuzz/HDF5Fuzz"),
-        // Valid zip containers around fuzzed entries, and the scratch file, for the targets below.
+        // Valid zip containers around fuzzed entries, and the scratch file the targets write.
         .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "CheckpointFuzz", dependencies: ["SwiftTorch", "FuzzSupport"], path: "Fuzz/CheckpointFuzz"),
+        .executableTarget(name: "ConfigFuzz", dependencies: ["NanoWMConfiguration"], path: "Fuzz/ConfigFuzz"),
+        .executableTarget(name: "ParquetFuzz", dependencies: ["NanoWMFormats", "FuzzSupport"], path: "Fuzz/ParquetFuzz"),
+        .executableTarget(name: "HDF5Fuzz", dependencies: ["NanoWMCore", "NanoWMFormats", "FuzzSupport"], path: "Fuzz/HDF5Fuzz"),
         .executableTarget(name: "PickleFuzz", dependencies: ["SwiftTorch", "FuzzSupport"], path: "Fuzz/PickleFuzz"),
         .executableTarget(name: "NumpyFuzz", dependencies: ["SwiftTorch", "FuzzSupport"], path: "Fuzz/NumpyFuzz"),
+        .executableTarget(name: "MP4Fuzz", dependencies: ["NanoWMFormats", "FuzzSupport"], path: "Fuzz/MP4Fuzz"),
+        .executableTarget(name: "TorchScriptFuzz", dependencies: ["SwiftTorch", "FuzzSupport"], path: "Fuzz/TorchScriptFuzz"),
     ]
 }

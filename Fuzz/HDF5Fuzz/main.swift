@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import NanoWMCore
 import NanoWMFormats
 
@@ -7,26 +8,20 @@ import NanoWMFormats
 // when the script finds one), opened and read the way CSGOSource reads an episode's first
 // steps. Errors are the expected outcome; a crash or a hang is a finding (inside libhdf5 too).
 
-private let scratch: String = {
-    let dir = ProcessInfo.processInfo.environment["NANOWM_FUZZ_SCRATCH"] ?? NSTemporaryDirectory()
-    return (dir as NSString).appendingPathComponent("episode-\(getpid()).hdf5")
-}()
-
-private let verbose = ProcessInfo.processInfo.environment["NANOWM_FUZZ_VERBOSE"] != nil
+private let scratch = ScratchFile("episode", suffix: "hdf5")
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func hdf5FuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    let bytes = size == 0 ? Data() : Data(bytes: data!, count: size)
-    guard FileManager.default.createFile(atPath: scratch, contents: bytes) else { fatalError("cannot write \(scratch)") }
+    scratch.write(size == 0 ? [] : Array(UnsafeBufferPointer(start: data!, count: size)))
     do {
-        let file = try HDF5File(url: URL(fileURLWithPath: scratch))
+        let file = try HDF5File(url: URL(fileURLWithPath: scratch.path))
         for step in 0..<3 {
             if try file.shape("frame_\(step)_x") != nil { _ = try file.read("frame_\(step)_x", as: .uint8) }
             if try file.shape("frame_\(step)_y") != nil { _ = try file.read("frame_\(step)_y", as: .float32) }
         }
-        if verbose { print("read") }
+        if ScratchFile.verbose { print("read") }
     } catch {
-        if verbose { print("refused: \(error)") }
+        if ScratchFile.verbose { print("refused: \(error)") }
     }
     return 0
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FuzzSupport
 import NanoWMFormats
 
 // libFuzzer target for the parquet reader (footer, page headers, levels, encodings, Snappy and
@@ -6,8 +7,6 @@ import NanoWMFormats
 // memory; every column is read. Errors are the expected outcome; a crash, a leak of memory
 // past libFuzzer's limit or a hang is a finding.
 
-/// NANOWM_FUZZ_VERBOSE=1 prints each input's outcome (for replaying a corpus or a finding).
-private let verbose = ProcessInfo.processInfo.environment["NANOWM_FUZZ_VERBOSE"] != nil
 private let name = URL(fileURLWithPath: "/fuzz/input.parquet")
 
 @_cdecl("LLVMFuzzerTestOneInput")
@@ -16,9 +15,9 @@ public func parquetFuzzInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt
     do {
         let file = try ParquetFile(bytes: bytes, url: name)
         for column in file.columnNames { _ = try file.read(column: column) }
-        if verbose { print("read \(file.rowCount) rows") }
+        if ScratchFile.verbose { print("read \(file.rowCount) rows") }
     } catch {
-        if verbose { print("refused: \(error)") }
+        if ScratchFile.verbose { print("refused: \(error)") }
     }
     return 0
 }

@@ -321,8 +321,8 @@ final class CodecTests: XCTestCase {
         try Data(repeating: 1, count: 64).write(to: URL(fileURLWithPath: notScript))
         let cases: [(String, String, () throws -> Void)] = [
             ("another codec's file", "holds a 'webdino' codec, not 'sd_vae'", { _ = try SDVAECodec(contentsOf: try self.path("dino.pt")) }),
-            ("not TorchScript", "not a loadable TorchScript file", { _ = try SDVAECodec(contentsOf: notScript) }),
-            ("missing", "no such TorchScript file", { _ = try SemanticCodec(contentsOf: try self.path("none.pt"), kind: "webdino") }),
+            ("not TorchScript", "not a TorchScript file", { _ = try SDVAECodec(contentsOf: notScript) }),
+            ("missing", "none.pt: cannot open: no such file", { _ = try SemanticCodec(contentsOf: try self.path("none.pt"), kind: "webdino") }),
         ]
         for (_, expected, body) in cases { assertOneLineError(body, mentions: [expected]) }
         // A network that raises inside TorchScript: its error, in one line.

@@ -140,7 +140,28 @@ final class TorchScriptTests: XCTestCase {
         }
         let notScript = directory.path("weights.bin")
         try Data(repeating: 7, count: 1000).write(to: URL(fileURLWithPath: notScript))
-        assertOneLineError({ try ScriptModule(contentsOf: notScript) }, mentions: ["\(notScript): not a loadable TorchScript file"])
-        assertOneLineError({ try ScriptModule(contentsOf: directory.path("missing.pt")) }, mentions: ["no such TorchScript file"])
+        assertOneLineError({ try ScriptModule(contentsOf: notScript) }, mentions: ["\(notScript): not a TorchScript file"])
+        assertOneLineError({ try ScriptModule(contentsOf: directory.path("missing.pt")) }, mentions: ["missing.pt: cannot open: no such file"])
+    }
+
+    /// Checked before libtorch reads the file: a checkpoint passed where a module belongs, a
+    /// truncated module, a FIFO and a folder each end in one line, without reaching torch::jit::load.
+    func testFilesThatAreNotTorchScriptModulesAreRefusedBeforeLoading() throws {
+        let x = try Tensor.randn([2, 5, 4])
+        let path = directory.path("whole.pt")
+        _ = try makeModule(path, x, try Tensor.randn([2, 5, 3]), weight: try Tensor.randn([3, 4]))
+        let checkpoint = directory.path("weights.ckpt")
+        try Checkpoint.save([("w", try Tensor.zeros([3]))], to: checkpoint)
+        assertOneLineError({ try ScriptModule(contentsOf: checkpoint) },
+                           mentions: ["\(checkpoint): a torch.save checkpoint", "torch.jit.script"])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let truncated = directory.path("truncated.pt")
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: truncated))
+        assertOneLineError({ try ScriptModule(contentsOf: truncated) }, mentions: ["\(truncated): not a TorchScript file"])
+        let fifo = directory.path("pipe.pt")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        assertOneLineError({ try ScriptModule(contentsOf: fifo) }, mentions: ["\(fifo): is a FIFO"])
+        assertOneLineError({ try ScriptModule(contentsOf: directory.url.path) }, mentions: ["is a folder"])
+        XCTAssertNoThrow(try ScriptModule(contentsOf: path), "the whole module still loads")
     }
 }

@@ -13,9 +13,7 @@ public final class ScriptModule {
 
     /// Loads `path`; with a device, every tensor goes there (else where the file says).
     public init(contentsOf path: String, device: Device? = nil) throws {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw TorchError.invalidArgument("\(path): no such TorchScript file")
-        }
+        try Self.checkArchive(path)
         if let device { try device.ensureAvailable() }
         var out: OpaquePointer?
         let status = ctorch_module_load(path, device.map { $0.typeCode } ?? -1, device?.index ?? 0, &out)
@@ -28,6 +26,30 @@ public final class ScriptModule {
     }
 
     deinit { ctorch_module_free(handle) }
+
+    /// What is checked before libtorch reads the file, whose reader trusts an archive more than
+    /// ours: a regular file (a FIFO would block the load), a zip archive whose directory and
+    /// entry extents our reader accepts (the one the checkpoint fuzzing exercises), holding
+    /// TorchScript's records. A `torch.save` checkpoint has a `data.pkl` but no code, a common
+    /// mix-up that deserves its own line.
+    static func checkArchive(_ path: String) throws {
+        let file = try ReadOnlyFile(path)  // names a missing file, a folder or a FIFO
+        let archive: ZipArchive
+        // torch.jit.save deflates the code records, so compressed entries are indexed (and their
+        // extents checked) rather than refused as in a checkpoint.
+        do { archive = try ZipArchive(file, compressedEntries: true) } catch {
+            throw CheckpointError(path, "not a TorchScript file (\((error as? CheckpointError)?.message ?? "\(error)"))")
+        }
+        for entry in archive.entries { _ = try archive.dataOffset(of: entry) }
+        let names = archive.entries.map(\.name)
+        guard names.contains(where: { $0.hasSuffix("data.pkl") }) else {
+            throw CheckpointError(path, "not a TorchScript file: the archive has no data.pkl record")
+        }
+        guard names.contains(where: { $0.hasSuffix("constants.pkl") }), names.contains(where: { $0.contains("/code/") }) else {
+            throw CheckpointError(path, "a torch.save checkpoint (weights without code), not a TorchScript module; "
+                                  + "export the network with torch.jit.script or torch.jit.trace (scripts/export_codec.py, scripts/export_metric_nets.py)")
+        }
+    }
 
     /// Evaluation mode (dropout off, batch norm uses its running statistics), as `module.eval()`.
     public func eval() throws { try check(ctorch_module_set_training(handle, false)) }

@@ -4,9 +4,12 @@
 final class ZipArchive {
     struct Entry {
         var name: String
+        /// Bytes in the file: the data itself for a stored entry, the compressed form otherwise.
         var size: Int
         var crc32: UInt32
         var localHeaderOffset: Int
+        /// Only archives opened with `compressedEntries: true` have any (TorchScript's code).
+        var isCompressed = false
     }
 
     let file: ReadOnlyFile
@@ -19,10 +22,12 @@ final class ZipArchive {
     static let zip64EndSignature: UInt32 = 0x0606_4b50
     static let zip64LocatorSignature: UInt32 = 0x0706_4b50
 
-    init(_ file: ReadOnlyFile) throws {
+    /// `compressedEntries`: index compressed entries (their extents are still checked) instead
+    /// of refusing the archive; their bytes cannot be read here.
+    init(_ file: ReadOnlyFile, compressedEntries: Bool = false) throws {
         self.file = file
         let directory = try Self.centralDirectory(of: file)
-        entries = try Self.readEntries(file, directory)
+        entries = try Self.readEntries(file, directory, compressedEntries: compressedEntries)
         var index: [String: Int] = [:]
         for (i, entry) in entries.enumerated() { index[entry.name] = i }
         indexByName = index
@@ -62,11 +67,17 @@ final class ZipArchive {
     }
 
     func bytes(of entry: Entry) throws -> [UInt8] {
-        try file.bytes(at: try dataOffset(of: entry), count: entry.size)
+        try requireStored(entry)
+        return try file.bytes(at: try dataOffset(of: entry), count: entry.size)
     }
 
     func read(_ entry: Entry, into destination: UnsafeMutableRawPointer) throws {
+        try requireStored(entry)
         try file.read(into: destination, count: entry.size, at: try dataOffset(of: entry))
+    }
+
+    private func requireStored(_ entry: Entry) throws {
+        guard !entry.isCompressed else { throw fail("zip entry '\(entry.name)' is compressed and cannot be read here") }
     }
 
     // MARK: - Central directory
@@ -125,7 +136,7 @@ final class ZipArchive {
         return Directory(offset: Int(offset), size: Int(size), count: Int(count))
     }
 
-    private static func readEntries(_ file: ReadOnlyFile, _ directory: Directory) throws -> [Entry] {
+    private static func readEntries(_ file: ReadOnlyFile, _ directory: Directory, compressedEntries: Bool) throws -> [Entry] {
         func fail(_ why: String) -> CheckpointError { CheckpointError(file.path, "corrupt zip directory: \(why)") }
         var cursor = ByteCursor(try file.bytes(at: directory.offset, count: directory.size))
         var entries: [Entry] = []
@@ -159,18 +170,19 @@ final class ZipArchive {
             }
             // Checked before the sizes: a compressed entry's plain size may well exceed the
             // file, and "truncated" would send the user looking for the wrong problem.
-            guard method == 0 else {
+            guard method == 0 || compressedEntries else {
                 throw CheckpointError(file.path, "zip entry '\(name)' is compressed (\(methodName(method))), but torch.save writes "
                     + "stored entries and only those are read: re-save the checkpoint with torch.save, or re-zip it uncompressed (zip -0)")
             }
             let limit = UInt64(file.size)
-            guard size <= limit, offset <= limit else {
-                throw fail("entry '\(name)' claims \(size) bytes at \(offset), beyond the \(file.size)-byte file (truncated?)")
+            guard compressedSize <= limit, offset <= limit else {
+                throw fail("entry '\(name)' claims \(compressedSize) bytes at \(offset), beyond the \(file.size)-byte file (truncated?)")
             }
-            guard compressedSize == size else {
+            guard method != 0 || compressedSize == size else {
                 throw fail("stored entry '\(name)' has different compressed and plain sizes")
             }
-            entries.append(Entry(name: name, size: Int(size), crc32: crc, localHeaderOffset: Int(offset)))
+            entries.append(Entry(name: name, size: Int(compressedSize), crc32: crc, localHeaderOffset: Int(offset),
+                                 isCompressed: method != 0))
         }
         return entries
     }
