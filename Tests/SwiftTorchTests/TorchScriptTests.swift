@@ -164,4 +164,18 @@ final class TorchScriptTests: XCTestCase {
         assertOneLineError({ try ScriptModule(contentsOf: directory.url.path) }, mentions: ["is a folder"])
         XCTAssertNoThrow(try ScriptModule(contentsOf: path), "the whole module still loads")
     }
+
+    /// Damaged modules on which libtorch's loader crashed or asked for 1.9 GB under fuzzing
+    /// (Tests/Fixtures/README.md): without the checksum check this test process dies.
+    func testDamagedModulesFromFuzzingAreRefusedBeforeLibtorchParsesThem() throws {
+        let findings = FixtureFile.directory.appendingPathComponent("formats/torchscript_fuzz_findings")
+        let names = try FileManager.default.contentsOfDirectory(atPath: findings.path).filter { $0.hasSuffix(".pt") }.sorted()
+        XCTAssertEqual(names.count, 5)
+        for name in names {
+            let path = findings.appendingPathComponent(name).path
+            let error = assertOneLineError({ try ScriptModule(contentsOf: path) }, mentions: [path])
+            let text = "\(error.map { "\($0)" } ?? "")"
+            XCTAssertTrue(text.contains("does not match its checksum") || text.contains("not a TorchScript file"), text)
+        }
+    }
 }

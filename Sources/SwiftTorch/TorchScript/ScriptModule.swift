@@ -29,8 +29,12 @@ public final class ScriptModule {
 
     /// What is checked before libtorch reads the file, whose reader trusts an archive more than
     /// ours: a regular file (a FIFO would block the load), a zip archive whose directory and
-    /// entry extents our reader accepts (the one the checkpoint fuzzing exercises), holding
-    /// TorchScript's records. A `torch.save` checkpoint has a `data.pkl` but no code, a common
+    /// entry extents our reader accepts, holding TorchScript's records, each of them except the
+    /// tensor storages matching its checksum. libtorch is built without miniz's CRC checks, and
+    /// fuzzing found damaged code, debug and pickle records crashing its parsers or making them
+    /// allocate gigabytes; a damaged storage only changes weights. This guards against damage,
+    /// not design: a TorchScript file is a program, and a crafted one can do anything its
+    /// author wants (README). A `torch.save` checkpoint has a `data.pkl` but no code, a common
     /// mix-up that deserves its own line.
     static func checkArchive(_ path: String) throws {
         let file = try ReadOnlyFile(path)  // names a missing file, a folder or a FIFO
@@ -48,6 +52,29 @@ public final class ScriptModule {
         guard names.contains(where: { $0.hasSuffix("constants.pkl") }), names.contains(where: { $0.contains("/code/") }) else {
             throw CheckpointError(path, "a torch.save checkpoint (weights without code), not a TorchScript module; "
                                   + "export the network with torch.jit.script or torch.jit.trace (scripts/export_codec.py, scripts/export_metric_nets.py)")
+        }
+        // Every record lives in the archive's one folder; libtorch names them without it.
+        let folder = names[0].prefix { $0 != "/" }
+        var records: [(record: String, crc: UInt32)] = []
+        for entry in archive.entries {
+            guard entry.name.hasPrefix(folder + "/") else {
+                throw CheckpointError(path, "not a TorchScript file: record '\(entry.name)' lies outside the archive's folder '\(folder)'")
+            }
+            let record = String(entry.name.dropFirst(folder.count + 1))
+            if !record.hasPrefix("data/") { records.append((record, entry.crc32)) }
+        }
+        var crcs = [UInt32](repeating: 0, count: records.count)
+        let cNames = records.map { strdup($0.record) }
+        defer { cNames.forEach { free($0) } }
+        let status = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { names in
+            ctorch_archive_record_crc32(path, names.baseAddress, Int32(records.count), &crcs)
+        }
+        guard status == 0 else {
+            let reason = TorchError.lastShimError().message.split(separator: "\n").first.map(String.init) ?? ""
+            throw CheckpointError(path, "not a TorchScript file (\(reason))")
+        }
+        for (index, record) in records.enumerated() where crcs[index] != record.crc {
+            throw CheckpointError(path, "record '\(folder)/\(record.record)' does not match its checksum: the file is damaged (re-export or copy it again)")
         }
     }
 

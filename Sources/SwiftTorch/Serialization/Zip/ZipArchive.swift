@@ -10,6 +10,8 @@ final class ZipArchive {
         var localHeaderOffset: Int
         /// Only archives opened with `compressedEntries: true` have any (TorchScript's code).
         var isCompressed = false
+        /// The size once inflated, as the directory declares it (`size` for a stored entry).
+        var plainSize = 0
     }
 
     let file: ReadOnlyFile
@@ -181,8 +183,12 @@ final class ZipArchive {
             guard method != 0 || compressedSize == size else {
                 throw fail("stored entry '\(name)' has different compressed and plain sizes")
             }
+            // Deflate expands at most 1032-fold: a larger claim would only make a reader allocate.
+            guard size <= compressedSize &* 1032 &+ 1024 else {
+                throw fail("compressed entry '\(name)' claims to inflate from \(compressedSize) to \(size) bytes")
+            }
             entries.append(Entry(name: name, size: Int(compressedSize), crc32: crc, localHeaderOffset: Int(offset),
-                                 isCompressed: method != 0))
+                                 isCompressed: method != 0, plainSize: Int(size)))
         }
         return entries
     }
