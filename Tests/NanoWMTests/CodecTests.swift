@@ -316,6 +316,47 @@ final class CodecTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: scratch.path("other")), "a failed start leaves no folder")
     }
 
+    /// A codec file is a program of the user's: what its methods return is checked on every
+    /// call (here an encoder fine on the start-of-run probe's frame but NaN on a dark one, and
+    /// a decoder returning integers), in one line naming the file and method.
+    func testCodecOutputsAreCheckedOnEveryCall() throws {
+        let file = try path("wayward_vae.pt"), source = try path("wayward_vae.py")
+        try """
+        import torch
+        from typing import Tuple
+        class Wayward(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.codec_kind = 'sd_vae'
+                self.format_version = 1
+                self.latent_channels = 4
+                self.scaling_factor = 0.18215
+                self.downsample = 8
+            @torch.jit.export
+            def encode_moments(self, x: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+                mean = torch.nn.functional.avg_pool2d(x, 8)[:, :1].repeat(1, 4, 1, 1)
+                if bool(x.mean() < -0.9):
+                    mean = mean / 0.0 * 0.0
+                return mean, torch.zeros_like(mean)
+            @torch.jit.export
+            def decode(self, z: torch.Tensor) -> torch.Tensor:
+                return torch.nn.functional.interpolate(z[:, :3], scale_factor=8.0).to(torch.int64)
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        _ = try PyTorchBaseline.shared.run("""
+        import importlib.util
+        spec = importlib.util.spec_from_file_location('wayward_vae', \(pythonString(source)))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        torch.jit.script(module.Wayward()).save(\(pythonString(file)))
+        """)
+        let codec = try SDVAECodec(contentsOf: file)
+        XCTAssertNoThrow(try codec.encode(signed: try Tensor.rand([1, 3, 16, 16])), "a bright frame encodes")
+        assertOneLineError({ try codec.encode(signed: try Tensor.full([1, 3, 16, 16], -1.0)) },
+                           mentions: [file, "encode_moments returned NaN or infinite values for input [1, 3, 16, 16]"])
+        assertOneLineError({ try codec.decodeToSigned(try Tensor.zeros([1, 4, 2, 2])) },
+                           mentions: [file, "decode returned torch.int64 values", "not floating point"])
+    }
+
     func testWrongFilesAreRefusedWithOneLine() throws {
         let notScript = try path("weights.bin")
         try Data(repeating: 1, count: 64).write(to: URL(fileURLWithPath: notScript))

@@ -364,9 +364,16 @@ final class EvaluationMetricsTests: XCTestCase {
     }
 
     /// A metric network is a program of the user's: what it returns is checked before
-    /// anything is scored with it (wrong shape, integers, NaN), in one line naming the file.
+    /// anything is scored with it (wrong shape, integers, NaN), in one line naming the file,
+    /// as `nanowm metrics` runs it.
     func testMetricNetworkOutputsAreChecked() throws {
-        let (x, y) = (try Tensor.rand([2, 3, 16, 16]) * 2.0 - 1.0, try Tensor.rand([2, 3, 16, 16]) * 2.0 - 1.0)
+        let (pred, gt) = (scratch.path("p.safetensors"), scratch.path("g.safetensors"))
+        _ = try PyTorchBaseline.shared.run("""
+        from safetensors.torch import save_file
+        g = torch.Generator().manual_seed(3)
+        save_file({'frames': torch.rand(2, 4, 3, 16, 16, generator=g) * 2 - 1}, \(pythonString(pred)))
+        save_file({'frames': torch.rand(2, 4, 3, 16, 16, generator=g) * 2 - 1}, \(pythonString(gt)))
+        """)
         for (name, body) in [("shape", "torch.zeros(7, 5, 3)"), ("integers", "torch.zeros(a.shape[0], dtype=torch.int64)"),
                              ("nan", "torch.full([a.shape[0]], float('nan'))")] {
             let file = scratch.path("bad-\(name).pt")
@@ -388,8 +395,8 @@ final class EvaluationMetricsTests: XCTestCase {
             spec.loader.exec_module(module)
             torch.jit.script(module.Bad()).save(\(pythonString(file)))
             """)
-            let network = try XCTUnwrap(try MetricNetworks(lpips: file, inception: nil, i3d: nil).lpips)
-            assertOneLineError({ try network.distances(x, y) }, mentions: [file, name == "nan" ? "NaN or infinite" : "not a floating-point row per item"])
+            try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", scratch.path("bad-\(name).json"), "--lpips", file],
+                                   mentions: [file, name == "nan" ? "NaN or infinite" : "not a floating-point row per item"])
         }
     }
 

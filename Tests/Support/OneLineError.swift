@@ -22,12 +22,23 @@ public func assertOneLineError<T>(_ body: () throws -> T, mentions fragments: [S
 }
 
 /// Runs `nanowm arguments` and asserts it exits ≠ 0 with one line of error holding every
-/// fragment; ArgumentParser's usage lines and progress-bar lines (starting with one of
-/// `progressLabels` and " [") are not counted.
+/// fragment, within issue #28's bound for bad input: 10 s of CPU time (enforced by the kernel)
+/// and 2 GB of peak memory (an upper bound on it: `NanoWMExecutable.Result.peakMemoryBytes`). ArgumentParser's usage lines and progress-bar lines (starting with
+/// one of `progressLabels` and " [") are not counted.
+@discardableResult
 public func assertCommandFailsWithOneLine(_ arguments: [String], mentions fragments: [String], progressLabels: [String] = [],
-                                          file: StaticString = #filePath, line: UInt = #line) throws {
-    let result = try NanoWMExecutable.run(arguments)
+                                          environment: [String: String] = [:],
+                                          file: StaticString = #filePath, line: UInt = #line) throws -> NanoWMExecutable.Result {
+    let limits = NanoWMExecutable.Limits.hostileInput
+    let result = try NanoWMExecutable.run(arguments, environment: environment, limits: limits)
+    print("bounded run of nanowm \(arguments.prefix(2).joined(separator: " ")): exit \(result.status), "
+          + "peak at most \(result.peakMemoryBytes >> 20) MB, \(String(format: "%.2f", result.cpuSeconds)) s CPU")
+    XCTAssertFalse(result.hung, "\(arguments) blocked for \(limits.hangSeconds) s", file: file, line: line)
+    XCTAssertNotEqual(result.signal, SIGXCPU, "\(arguments) used more than \(limits.cpuSeconds) s of CPU", file: file, line: line)
+    XCTAssertLessThan(result.peakMemoryBytes, NanoWMExecutable.Limits.memoryBytes,
+                      "\(arguments) peaked at \(result.peakMemoryBytes >> 20) MB", file: file, line: line)
     XCTAssertNotEqual(result.status, 0, "\(arguments) should fail", file: file, line: line)
+    XCTAssertNil(result.signal, "\(arguments) was killed by signal \(result.signal ?? 0): \(result.error)", file: file, line: line)
     let lines = result.error.split(separator: "\n").filter { text in
         !text.hasPrefix("Usage") && !text.hasPrefix("  See") && !text.isEmpty && !progressLabels.contains { text.hasPrefix($0 + " [") }
     }
@@ -35,4 +46,5 @@ public func assertCommandFailsWithOneLine(_ arguments: [String], mentions fragme
     for fragment in fragments {
         XCTAssertTrue(result.error.contains(fragment), "'\(fragment)' missing from: \(result.error)", file: file, line: line)
     }
+    return result
 }

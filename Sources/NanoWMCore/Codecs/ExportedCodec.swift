@@ -21,13 +21,36 @@ public struct ExportedCodec {
 
     /// Runs one of the network's methods. TorchScript reports a failure inside the network as
     /// a traceback; the user gets its last line (the error itself), naming the file and method.
-    public func run(_ method: String, _ input: Tensor) throws -> ScriptValue {
+    private func run(_ method: String, _ input: Tensor) throws -> ScriptValue {
         do {
             return try module.run(method, [.tensor(input)])
         } catch let error as TorchError {
             let lines = error.message.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             throw TorchError.invalidArgument("\(module.path): the \(kind) codec's \(method) failed on input \(input.shape): \(lines.last ?? "")")
         }
+    }
+
+    /// A method's one tensor, checked as `checked` says.
+    public func tensor(_ method: String, _ input: Tensor) throws -> Tensor {
+        try checked(try run(method, input).tensor(), method, input)
+    }
+
+    /// A method's tensors, each checked as `checked` says.
+    public func tensors(_ method: String, _ input: Tensor) throws -> [Tensor] {
+        try run(method, input).tensors().map { try checked($0, method, input) }
+    }
+
+    /// The network is a program of the user's (README): what it returns is checked on every
+    /// call, not only at the run's start, before a NaN or an integer tensor reaches a loss, a
+    /// latent cache or a metric: floating point and finite, or one line naming the file.
+    private func checked(_ output: Tensor, _ method: String, _ input: Tensor) throws -> Tensor {
+        guard output.dtype.isFloatingPoint else {
+            throw TorchError.invalidArgument("\(module.path): the \(kind) codec's \(method) returned \(output.dtype) values for input \(input.shape), not floating point; a wrong or broken file")
+        }
+        guard try output.isfinite().all().item(Bool.self) else {
+            throw TorchError.invalidArgument("\(module.path): the \(kind) codec's \(method) returned NaN or infinite values for input \(input.shape); a wrong or broken file, or frames outside [-1, 1]")
+        }
+        return output
     }
 
     /// Loads `path` onto `device` in eval mode and checks it was exported for `kind`.

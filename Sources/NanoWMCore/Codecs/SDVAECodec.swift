@@ -22,7 +22,7 @@ public final class SDVAECodec: LatentCodec {
 
     /// The posterior's mean and (clamped) log-variance for frames `[N, 3, H, W]` in [−1, 1].
     public func moments(signed frames: Tensor) throws -> (mean: Tensor, logVariance: Tensor) {
-        let parts = try file.run("encode_moments", frames).tensors()
+        let parts = try file.tensors("encode_moments", frames)
         return (parts[0], parts[1])
     }
 
@@ -66,7 +66,7 @@ public final class SDVAECodec: LatentCodec {
 
     /// The VAE's raw output (nominally [−1, 1], not clamped) for scaled latents.
     public func decodeToSigned(_ latents: Tensor) throws -> Tensor {
-        try file.run("decode", try latents / file.scalingFactor).tensor()
+        try file.tensor("decode", try latents / file.scalingFactor)
     }
 
     /// Puts a Lightning checkpoint's `vae.*` weights (upstream registers the VAE as `vae`)

@@ -42,7 +42,7 @@ public final class SemanticCodec: LatentCodec {
 
     /// Latents `[N, C, h, w]` of frames `[N, 3, H, W]` in [−1, 1].
     public func encode(signed frames: Tensor) throws -> Tensor {
-        let tokens = try file.run("encode_tokens", try preprocess(signed: frames)).tensor()
+        let tokens = try file.tensor("encode_tokens", try preprocess(signed: frames))
         let (n, count, width) = (tokens.shape[0], tokens.shape[1], tokens.shape[2])
         guard count == grid * grid, width == file.latentChannels else {
             throw TorchError.invalidArgument("\(file.kind) codec produced tokens \(tokens.shape), expected [\(n), \(grid * grid), \(file.latentChannels)]")

@@ -1,0 +1,125 @@
+import Foundation
+import SwiftTorch
+import TestSupport
+import XCTest
+
+/// Issue #28's reproductions, each run as a user runs it (`nanowm data …`, `nanowm metrics …`)
+/// and each required to end in one line and a non-zero exit within its bound: 10 s of CPU
+/// time, enforced by the kernel, and 2 GB of peak memory, measured by `wait4`
+/// (`assertCommandFailsWithOneLine`). Each file is built in the test from the datasets the
+/// other tests read, changed the way the issue found it.
+final class HostileInputTests: XCTestCase {
+    private var scratch: TemporaryDirectory!
+    private var dataRoot: URL { scratch.url.appendingPathComponent("data") }
+    private var maze: URL { dataRoot.appendingPathComponent("point_maze") }
+
+    override func setUpWithError() throws {
+        scratch = try TemporaryDirectory("hostile-input")
+        try DatasetFixtures.copy(to: dataRoot)
+    }
+
+    override func tearDown() { scratch.remove() }
+
+    private func data(_ command: String, _ extra: [String] = []) -> [String] {
+        ["data", command] + DatasetFixtures.overrides("point_maze", dataRoot: dataRoot) + extra
+    }
+
+    private var clip: [String] { data("clip", ["--split", "val", "--index", "0", "--output", scratch.path("clip.safetensors")]) }
+
+    /// Every point-maze episode file replaced by what `python` writes to `path` (so whichever
+    /// trajectory a clip comes from meets it).
+    private func replaceEpisodes(_ python: String) throws -> [URL] {
+        let episodes = try FileManager.default.contentsOfDirectory(at: maze.appendingPathComponent("obses"), includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "pth" }
+        XCTAssertFalse(episodes.isEmpty)
+        _ = try PyTorchBaseline.shared.run("""
+        for path in [\(episodes.map { pythonString($0.path) }.joined(separator: ", "))]:
+        \(python.split(separator: "\n").map { "    " + $0 }.joined(separator: "\n"))
+        """)
+        return episodes
+    }
+
+    /// A 1.6 KB episode file declaring a [20, 8000, 8000, 3] uint8 tensor over 3 bytes of
+    /// storage (strides 0, 0, 0, 1) reached 6.2 GB when a clip was read.
+    func testZeroStrideEpisodeTensorIsRefused() throws {
+        _ = try replaceEpisodes("torch.save(torch.zeros(3, dtype=torch.uint8).expand(20, 8000, 8000, 3), path)")
+        try assertCommandFailsWithOneLine(clip, mentions: ["episode_", "256 MiB"])
+    }
+
+    /// A FIFO given as an episode file hung the reader.
+    func testFIFOEpisodeFileIsRefused() throws {
+        let episodes = try FileManager.default.contentsOfDirectory(at: maze.appendingPathComponent("obses"), includingPropertiesForKeys: nil)
+            .filter { $0.pathExtension == "pth" }
+        for episode in episodes {
+            try FileManager.default.removeItem(at: episode)
+            XCTAssertEqual(mkfifo(episode.path, 0o600), 0)
+        }
+        try assertCommandFailsWithOneLine(clip, mentions: ["episode_", "FIFO"])
+    }
+
+    /// Float frames already in [0, 1] came out black (the reference divides by 255).
+    func testFloatFramesInUnitRangeAreRefused() throws {
+        _ = try replaceEpisodes("torch.save(torch.as_tensor(torch.load(path, weights_only=False)).double() / 255.0, path)")
+        try assertCommandFailsWithOneLine(clip, mentions: ["episode_", "float64 in [0, 1]"])
+    }
+
+    /// NaN actions trained to `loss nan`; `data info` printed `std [nan, -nan]`.
+    func testNaNActionsAreRefusedByDataInfo() throws {
+        _ = try PyTorchBaseline.shared.run("""
+        p = \(pythonString(maze.appendingPathComponent("actions.pth").path))
+        a = torch.load(p)
+        a[1, 2, 0] = float('nan')
+        torch.save(a, p)
+        """)
+        try assertCommandFailsWithOneLine(data("info"), mentions: [maze.path, "trajectory 1", "NaN or infinite actions at step 2"],
+                                          progressLabels: ["statistics"])
+    }
+
+    /// A missing actions.pth was reported as a missing rel_actions.pth; float seq_lengths were
+    /// accepted silently.
+    func testMisleadingDatasetMessagesNameTheRightFile() throws {
+        _ = try PyTorchBaseline.shared.run("""
+        import pickle
+        lengths = pickle.load(open(\(pythonString(maze.appendingPathComponent("seq_lengths.pkl").path)), 'rb'))
+        torch.save(torch.tensor(lengths, dtype=torch.float32), \(pythonString(maze.appendingPathComponent("seq_lengths.pth").path)))
+        """)
+        try assertCommandFailsWithOneLine(data("info"), mentions: ["seq_lengths.pth", "float32", "integers"], progressLabels: ["statistics"])
+        try FileManager.default.removeItem(at: maze.appendingPathComponent("seq_lengths.pth"))
+        try FileManager.default.removeItem(at: maze.appendingPathComponent("actions.pth"))
+        try assertCommandFailsWithOneLine(data("info"), mentions: [maze.appendingPathComponent("actions.pth").path, "missing"],
+                                          progressLabels: ["statistics"])
+    }
+
+    /// A `.npy` header declaring 2⁶² elements over 16 bytes, given as CSGO's
+    /// `val_start_indices`, crashed the binary (SIGILL) while building the error message.
+    func testOverflowingNumpyHeaderIsRefused() throws {
+        let csgo = scratch.url.appendingPathComponent("csgo")
+        let indices = scratch.path("start_indices.npy")
+        _ = try PyTorchBaseline.shared.run("""
+        import sys
+        sys.path.insert(0, \(pythonString(FixtureFile.directory.path)))
+        import format_datasets as fd
+        fd.write_csgo(\(pythonString(csgo.path)), steps=40)
+        header = "{'descr': '<i8', 'fortran_order': False, 'shape': (4611686018427387904,), }"
+        header += ' ' * (118 - len(header)) + '\\n'
+        open(\(pythonString(indices)), 'wb').write(b'\\x93NUMPY\\x01\\x00' + len(header).to_bytes(2, 'little') + header.encode() + bytes(16))
+        """)
+        try assertCommandFailsWithOneLine(["data", "info", "dataset=game/csgo", "csgo_data_dir=\(csgo.path)",
+                                           "dataset.loader.train_file_list=\(csgo.appendingPathComponent("train_split.txt").path)",
+                                           "dataset.loader.val_file_list=\(csgo.appendingPathComponent("val_split.txt").path)",
+                                           "dataset.loader.val_start_indices=\(indices)", "model.num_frames=4"],
+                                          mentions: ["start_indices.npy"])
+    }
+
+    /// The bound has teeth: a training run given 1 s of CPU is ended by SIGXCPU, and its
+    /// memory is measured (libtorch alone is more than 50 MB).
+    func testTheBoundEndsARunThatExceedsIt() throws {
+        let result = try NanoWMExecutable.run(["train", "--run-dir", scratch.path("run")]
+                                              + TinyTraining.overrides(dataDirectory: scratch.url.appendingPathComponent("builtin"),
+                                                                       ["experiment.training.max_steps=100000"]),
+                                              limits: .init(cpuSeconds: 1))
+        XCTAssertEqual(result.signal, SIGXCPU, "status \(result.status): \(result.error)")
+        XCTAssertGreaterThan(result.peakMemoryBytes, 50 << 20)
+        XCTAssertLessThan(result.peakMemoryBytes, NanoWMExecutable.Limits.memoryBytes)
+    }
+}
