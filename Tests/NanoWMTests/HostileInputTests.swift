@@ -99,7 +99,7 @@ final class HostileInputTests: XCTestCase {
         import sys
         sys.path.insert(0, \(pythonString(FixtureFile.directory.path)))
         import format_datasets as fd
-        fd.write_csgo(\(pythonString(csgo.path)), steps=40)
+        fd.write_csgo(\(pythonString(csgo.path)))
         header = "{'descr': '<i8', 'fortran_order': False, 'shape': (4611686018427387904,), }"
         header += ' ' * (118 - len(header)) + '\\n'
         open(\(pythonString(indices)), 'wb').write(b'\\x93NUMPY\\x01\\x00' + len(header).to_bytes(2, 'little') + header.encode() + bytes(16))
@@ -108,7 +108,47 @@ final class HostileInputTests: XCTestCase {
                                            "dataset.loader.train_file_list=\(csgo.appendingPathComponent("train_split.txt").path)",
                                            "dataset.loader.val_file_list=\(csgo.appendingPathComponent("val_split.txt").path)",
                                            "dataset.loader.val_start_indices=\(indices)", "model.num_frames=4"],
-                                          mentions: ["start_indices.npy"])
+                                          mentions: ["start_indices.npy", "needs more than 2⁶³ bytes"], progressLabels: ["statistics"])
+    }
+
+    /// An RT-1 (LeRobot) `info.json` whose `data_path` led to `../../../../etc/passwd` made the
+    /// reader open that file.
+    func testDatasetPathsLeavingTheDatasetFolderAreRefused() throws {
+        let root = scratch.url.appendingPathComponent("rt1")
+        _ = try PyTorchBaseline.shared.run("""
+        import sys, json
+        sys.path.insert(0, \(pythonString(FixtureFile.directory.path)))
+        import format_datasets as fd
+        fd.write_lerobot(\(pythonString(root.path)))
+        path = \(pythonString(root.appendingPathComponent("meta/info.json").path))
+        info = json.load(open(path))
+        info['data_path'] = '../../../../etc/passwd'
+        json.dump(info, open(path, 'w'))
+        """)
+        try assertCommandFailsWithOneLine(["data", "info", "dataset=rt1/rt1", "dataset.loader.root=\(root.path)", "model.num_frames=3"],
+                                          mentions: ["data_path", "../../../../etc/passwd", "outside the dataset folder"],
+                                          progressLabels: ["statistics"])
+    }
+
+    /// An empty CSGO frame gave libtorch's raw resize error without the file's name.
+    func testEmptyCSGOFrameNamesItsFile() throws {
+        let csgo = scratch.url.appendingPathComponent("csgo")
+        _ = try PyTorchBaseline.shared.run("""
+        import sys, glob, h5py, numpy as np
+        sys.path.insert(0, \(pythonString(FixtureFile.directory.path)))
+        import format_datasets as fd
+        fd.write_csgo(\(pythonString(csgo.path)))
+        for path in glob.glob(\(pythonString(csgo.path)) + '/*/*.hdf5'):
+            with h5py.File(path, 'r+') as f:
+                del f['frame_1_x']
+                f['frame_1_x'] = np.zeros((0, 4, 3), np.uint8)
+        """)
+        try assertCommandFailsWithOneLine(["data", "clip", "dataset=game/csgo", "csgo_data_dir=\(csgo.path)",
+                                           "dataset.loader.train_file_list=\(csgo.appendingPathComponent("train_split.txt").path)",
+                                           "dataset.loader.val_file_list=\(csgo.appendingPathComponent("val_split.txt").path)",
+                                           "dataset.loader.val_start_indices=null", "model.num_frames=4",
+                                           "--split", "val", "--index", "0", "--output", scratch.path("clip.safetensors")],
+                                          mentions: ["hdf5_dm_july2021_", "'frame_1_x' has shape [0, 4, 3]"], progressLabels: ["statistics"])
     }
 
     /// The bound has teeth: a training run given 1 s of CPU is ended by SIGXCPU, and its
