@@ -320,8 +320,8 @@ final class CodecTests: XCTestCase {
     /// call (here an encoder fine on the start-of-run probe's frame but NaN on a dark one, and
     /// a decoder returning integers), in one line naming the file and method.
     func testCodecOutputsAreCheckedOnEveryCall() throws {
-        let file = try path("wayward_vae.pt"), source = try path("wayward_vae.py")
-        try """
+        let file = try path("wayward_vae.pt")
+        let definitions = try PyTorchBaseline.importing("""
         import torch
         from typing import Tuple
         class Wayward(torch.nn.Module):
@@ -341,13 +341,10 @@ final class CodecTests: XCTestCase {
             @torch.jit.export
             def decode(self, z: torch.Tensor) -> torch.Tensor:
                 return torch.nn.functional.interpolate(z[:, :3], scale_factor=8.0).to(torch.int64)
-        """.write(toFile: source, atomically: true, encoding: .utf8)
+        """, from: try path("wayward_vae.py"), as: "wayward")
         _ = try PyTorchBaseline.shared.run("""
-        import importlib.util
-        spec = importlib.util.spec_from_file_location('wayward_vae', \(pythonString(source)))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        torch.jit.script(module.Wayward()).save(\(pythonString(file)))
+        \(definitions)
+        torch.jit.script(wayward.Wayward()).save(\(pythonString(file)))
         """)
         let codec = try SDVAECodec(contentsOf: file)
         XCTAssertNoThrow(try codec.encode(signed: try Tensor.rand([1, 3, 16, 16])), "a bright frame encodes")

@@ -377,8 +377,7 @@ final class EvaluationMetricsTests: XCTestCase {
         for (name, body) in [("shape", "torch.zeros(7, 5, 3)"), ("integers", "torch.zeros(a.shape[0], dtype=torch.int64)"),
                              ("nan", "torch.full([a.shape[0]], float('nan'))")] {
             let file = scratch.path("bad-\(name).pt")
-            // TorchScript compiles from source, so the module lives in a file of its own.
-            try """
+            let definitions = try PyTorchBaseline.importing("""
             import torch
             class Bad(torch.nn.Module):
                 def __init__(self):
@@ -387,13 +386,10 @@ final class EvaluationMetricsTests: XCTestCase {
                     self.format_version = 1
                 def forward(self, a, b):
                     return \(body)
-            """.write(toFile: scratch.path("bad_\(name).py"), atomically: true, encoding: .utf8)
+            """, from: scratch.path("bad_\(name).py"), as: "bad")
             _ = try PyTorchBaseline.shared.run("""
-            import importlib.util
-            spec = importlib.util.spec_from_file_location('bad_\(name)', \(pythonString(scratch.path("bad_\(name).py"))))
-            module = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(module)
-            torch.jit.script(module.Bad()).save(\(pythonString(file)))
+            \(definitions)
+            torch.jit.script(bad.Bad()).save(\(pythonString(file)))
             """)
             try assertCommandFails(["metrics", "--pred", pred, "--gt", gt, "--output", scratch.path("bad-\(name).json"), "--lpips", file],
                                    mentions: [file, name == "nan" ? "NaN or infinite" : "not a floating-point row per item"])

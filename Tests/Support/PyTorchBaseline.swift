@@ -87,6 +87,18 @@ public final class PyTorchBaseline {
         }
         return try SafeTensors.read(outPath).tensors
     }
+
+    /// TorchScript compiles a class from its source, so a module a test defines is written to
+    /// `file` first; returns the Python lines that import it as `name`, to begin a snippet with.
+    public static func importing(_ source: String, from file: String, as name: String) throws -> String {
+        try source.write(toFile: file, atomically: true, encoding: .utf8)
+        return """
+        import importlib.util
+        spec = importlib.util.spec_from_file_location(\(pythonString(name)), \(pythonString(file)))
+        \(name) = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(\(name))
+        """
+    }
 }
 
 /// The largest absolute elementwise difference, computed in float64.

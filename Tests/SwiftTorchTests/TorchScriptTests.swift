@@ -49,13 +49,9 @@ final class TorchScriptTests: XCTestCase {
 
     /// Saves the module to `path` and returns what PyTorch computes with it (eval mode).
     private func makeModule(_ path: String, _ x: Tensor, _ y: Tensor, weight: Tensor) throws -> [String: Tensor] {
-        let source = directory.path("scripted_model.py")
-        try Self.moduleSource.write(toFile: source, atomically: false, encoding: .utf8)
+        let definitions = try PyTorchBaseline.importing(Self.moduleSource, from: directory.path("scripted_model.py"), as: "definitions")
         return try PyTorchBaseline.shared.run("""
-        import importlib.util
-        spec = importlib.util.spec_from_file_location('scripted_model', \(pythonString(source)))
-        definitions = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(definitions)
+        \(definitions)
         torch.manual_seed(0)
         module = torch.jit.script(definitions.Model())
         module.save(\(pythonString(path)))
