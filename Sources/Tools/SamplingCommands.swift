@@ -24,6 +24,9 @@ struct DiffusionOptions: ParsableArguments {
             help: "Noise level given to context frames, in [0, 1) (0 = off; default: the run's, else 0.02).")
     var historyStabilization: Double?
     @Option(parsing: .unconditional, help: "DDIM η ≥ 0 (0 = deterministic).") var eta = 0.0
+    @Flag(name: .customLong("no-cache"), help: ArgumentHelp(
+        "Run the whole window at every denoising step, as upstream does, instead of computing a causal model's context frames once per generated frame (sequential scheduling only; same result up to float32 rounding, which this makes bit-identical to upstream)."))
+    var noCache = false
 
     var choices: TrainedCheckpoint.SamplingChoices {
         get throws {
@@ -40,6 +43,7 @@ struct DiffusionOptions: ParsableArguments {
             choices.steps = steps
             choices.eta = eta
             choices.historyStabilization = historyStabilization
+            choices.cachedCausal = !noCache
             return choices
         }
     }

@@ -56,7 +56,8 @@ public struct DatasetRollout {
             let bar = ProgressBar("rollout", total: length - history)
             let generated = try withNoGrad {
                 try rollout.generate({ x, t, a in try model(x, t: t, action: a) }, context: latents, actions: actions,
-                                     frameInterval: frameInterval, length: length) { done, _ in bar.update(done) }
+                                     frameInterval: frameInterval, length: length,
+                                     frameByFrame: { try model.frameByFrame(actions: $0) }) { done, _ in bar.update(done) }
             }
             bar.finish()
             for offset in batch.indices {

@@ -73,6 +73,8 @@ public struct TrainedCheckpoint {
         public var target: PredictionTarget?
         public var schedule: NoiseSchedule?
         public var zeroTerminalSNR: Bool?
+        /// Cached causal sampling where it applies (`SamplingOptions.cachedCausal`).
+        public var cachedCausal = true
         public init() {}
     }
 
@@ -151,6 +153,7 @@ public struct TrainedCheckpoint {
         if let mode = choices.mode { setup.options.mode = mode }
         if let level = choices.historyStabilization { setup.options.historyStabilization = level }
         setup.options.eta = choices.eta
+        setup.options.cachedCausal = choices.cachedCausal
         return setup
     }
 

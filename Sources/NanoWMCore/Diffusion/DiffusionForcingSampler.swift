@@ -10,6 +10,9 @@ public struct SamplingOptions: Sendable {
     public var historyStabilization = 0.02
     /// Stop once this many generated frames are clean (nil = all).
     public var framesToGenerate: Int?
+    /// Sample frame by frame on a causal model's cached context (`FrameByFrame`) where the
+    /// scheduling allows it (sequential); off, every step runs the whole window, as upstream.
+    public var cachedCausal = true
 
     public init() {}
 }
@@ -32,9 +35,11 @@ public struct DiffusionForcingSampler {
     /// - Parameters:
     ///   - shape: `[B, F, C, H, W]` of the whole clip, context included.
     ///   - context: `[B, ≥K, C, H, W]`; its first `contextFrames` frames are kept.
+    ///   - frameByFrame: the same model's cached form (a causal model's), used instead of
+    ///     `model` when `options.cachedCausal` is on and the scheduling is sequential.
     ///   - progress: called after each step with (done, total).
     public func sample(_ model: Denoiser, shape: [Int], context: Tensor?, contextFrames: Int,
-                       progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
+                       frameByFrame: FrameByFrame? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
         try validate(shape: shape, context: context, contextFrames: contextFrames)
         let (batch, frames) = (shape[0], shape[1])
         var matrix = try schedulingMatrix(frames: frames, contextFrames: contextFrames, timesteps: process.numTimesteps,
@@ -56,10 +61,13 @@ public struct DiffusionForcingSampler {
             clip = try Tensor.cat([kept, clip.narrow(dim: 1, start: contextFrames, length: frames - contextFrames)], dim: 1)
         }
         let device = clip.device
+        let cached = options.cachedCausal && options.mode == .sequential ? frameByFrame.map { CachedSteps($0) } : nil
         for step in 0..<(matrix.count - 1) {
             let current = try levels(matrix[step], batch: batch, device: device)
             let next = try levels(matrix[step + 1], batch: batch, device: device)
-            let updated = try process.denoise(model, x: clip, current: current, next: next, eta: options.eta).sample
+            let updated = try cached.map { try process.denoise($0.denoiser(moving: matrix[step], to: matrix[step + 1]), x: clip,
+                                                               current: current, next: next, eta: options.eta) }?.sample
+                ?? process.denoise(model, x: clip, current: current, next: next, eta: options.eta).sample
             clip = contextFrames > 0
                 ? try Tensor.cat([clip.narrow(dim: 1, start: 0, length: contextFrames),
                                   updated.narrow(dim: 1, start: contextFrames, length: frames - contextFrames)], dim: 1)

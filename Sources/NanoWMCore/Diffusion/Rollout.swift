@@ -28,8 +28,12 @@ public struct SlidingWindowRollout {
     ///   - actions: raw actions `[B, N, d]`, `frameInterval` per frame (the model's action is
     ///     `frameInterval·d` wide); the last raw action is repeated past the end.
     ///   - length: frames in the result, context included.
+    ///   - frameByFrame: the model's cached form for a window's actions (see
+    ///     `DiffusionForcingSampler.sample`); each window starts a fresh one, since its
+    ///     context is re-noised and shifted.
     public func generate(_ model: @escaping (Tensor, Tensor, Tensor?) throws -> Tensor, context: Tensor, actions: Tensor?,
-                         frameInterval: Int = 1, length: Int, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
+                         frameInterval: Int = 1, length: Int, frameByFrame: ((Tensor?) throws -> FrameByFrame?)? = nil,
+                         progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
         guard context.shape.count == 5, context.shape[1] >= history else {
             throw DiffusionError("rollout context has shape \(context.shape); it needs at least \(history) frames [B, F, C, H, W]")
         }
@@ -40,7 +44,8 @@ public struct SlidingWindowRollout {
             let windowActions = try actions.map { try self.windowActions($0, start: frame - history, frameInterval: frameInterval) }
             let recent = try generated.narrow(dim: 1, start: generated.shape[1] - history, length: history)
             let denoiser: Denoiser = { x, t in try model(x, t, windowActions) }
-            let sample = try sampler.sample(denoiser, shape: shape, context: recent, contextFrames: history)
+            let sample = try sampler.sample(denoiser, shape: shape, context: recent, contextFrames: history,
+                                            frameByFrame: try frameByFrame?(windowActions))
             generated = try Tensor.cat([generated, sample.narrow(dim: 1, start: history, length: 1)], dim: 1)
             progress?(frame - history + 1, length - history)
         }

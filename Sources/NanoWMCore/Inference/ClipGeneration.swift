@@ -74,7 +74,7 @@ public struct ClipGeneration {
             try DiffusionForcingSampler(process: process, options: options).sample(
                 { x, t in try model(x, t: t, action: actions) },
                 shape: [clip.context.shape[0], total] + Array(clip.context.shape[2...]), context: clip.context,
-                contextFrames: contextFrames,
+                contextFrames: contextFrames, frameByFrame: try model.frameByFrame(actions: actions),
                 progress: { done, steps in
                     // The step count is known after the first step; the rate counts from there.
                     if bar == nil { bar = ProgressBar("sample", total: steps, startingAt: done) }
@@ -104,7 +104,8 @@ public struct ClipGeneration {
         let bar = ProgressBar("rollout", total: frames - kept)
         return try withNoGrad {
             try rollout.generate({ x, t, a in try model(x, t: t, action: a) }, context: clip.context, actions: clip.action,
-                                 length: frames, progress: { done, _ in bar.update(done) })
+                                 length: frames, frameByFrame: { try model.frameByFrame(actions: $0) },
+                                 progress: { done, _ in bar.update(done) })
         }
     }
 

@@ -22,7 +22,11 @@ public final class Attention: Module {
 
     /// x: [..., N, D] → [..., N, D]; attention runs over N, every leading index separately.
     /// Order as in the reference: project → split heads → QK-norm → RoPE → SDPA.
-    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding?, causal: Bool) throws -> Tensor {
+    /// With a `cache`, x holds the one element at `position` of a longer causal sequence
+    /// (N = 1): its query attends to the cached keys and values of the positions before it
+    /// and to its own, which `commit` appends to the cache.
+    func callAsFunction(_ x: Tensor, rope: RotaryEmbedding?, causal: Bool, cache: KeyValueCache? = nil,
+                        position: Int = 0, commit: Bool = false) throws -> Tensor {
         let shape = x.shape
         let (n, dim) = (shape[shape.count - 2], shape[shape.count - 1])
         let headDim = dim / numHeads
@@ -33,11 +37,27 @@ public final class Attention: Module {
         let gains = try Tensor.stack([q_norm.weight, k_norm.weight]).unsqueeze(1)  // [2, 1, headDim]
         let normalized = try RMSNorm.normalize(qkv.narrow(dim: 2, start: 0, length: 2), eps: q_norm.eps)
         var qk = try isGradEnabled ? normalized * gains : normalized.mul_(gains)
-        if let rope { qk = try rope.rotate(qk) }
-        let out = try multiHeadAttention(query: qk.select(dim: 2, index: 0), key: qk.select(dim: 2, index: 1),
-                                         value: qkv.select(dim: 2, index: 2), causal: causal)
+        if let rope { qk = try rope.rotate(qk, start: position) }
+        var key = try qk.select(dim: 2, index: 1), value = try qkv.select(dim: 2, index: 2)
+        if let cache {
+            if let keys = cache.keys, let values = cache.values {
+                key = try Tensor.cat([keys, key], dim: 1)
+                value = try Tensor.cat([values, value], dim: 1)
+            }
+            if commit { (cache.keys, cache.values) = (try key.contiguous(), try value.contiguous()) }
+        }
+        // A cached query is the sequence's last element: it may see every key, so no mask.
+        let out = try multiHeadAttention(query: qk.select(dim: 2, index: 0), key: key, value: value,
+                                         causal: causal && cache == nil)
         return try proj(out).reshape(shape)
     }
+}
+
+/// One attention layer's keys and values `[G, L, heads, headDim]` (normalised and rotated)
+/// for the positions committed so far, in cached causal sampling.
+final class KeyValueCache {
+    var keys: Tensor?
+    var values: Tensor?
 }
 
 /// SDPA on [G, L, heads, headDim] inputs (any strides with a unit last stride), returning

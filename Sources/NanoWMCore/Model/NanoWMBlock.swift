@@ -43,8 +43,9 @@ public final class NanoWMBlock: Module {
     /// 1 along N for per-sequence conditioning, along M for per-token conditioning shared by
     /// every sequence. Computing them at that size, not repeated per token, keeps the
     /// modulation linears small.
+    /// `cache`, `position` and `commit` pass to self-attention (cached causal sampling).
     func callAsFunction(_ x: Tensor, conditioning c: Tensor, action: Tensor?, rope: RotaryEmbedding?,
-                        causal: Bool) throws -> Tensor {
+                        causal: Bool, cache: KeyValueCache? = nil, position: Int = 0, commit: Bool = false) throws -> Tensor {
         // shift/scale/gate for attention, then for the MLP. Without autograd the branches'
         // fresh outputs are modulated and gated in place (same arithmetic, fewer allocations).
         var mod = try adaLN_modulation(c).chunk(6, dim: -1)
@@ -54,7 +55,8 @@ public final class NanoWMBlock: Module {
         }
         var x = x
         if actionInjection == .additive, let action { x = try x + action }
-        x = try gatedResidual(x, gate: mod[2], attn(modulate(norm1(x), shift: mod[0], scale: mod[1]), rope: rope, causal: causal))
+        x = try gatedResidual(x, gate: mod[2], attn(modulate(norm1(x), shift: mod[0], scale: mod[1]), rope: rope, causal: causal,
+                                                    cache: cache, position: position, commit: commit))
         if let action, let film = film_modulation {
             let gammaBeta = try film(action).chunk(2, dim: -1)
             x = try (1.0 + gammaBeta[0]) * x + gammaBeta[1]

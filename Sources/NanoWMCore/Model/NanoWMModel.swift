@@ -169,13 +169,13 @@ public final class NanoWMModel: Module {
     /// Action embeddings shifted one frame later: frame 0 gets zeros, frame k gets
     /// emb(a_{k−1}). The last action's embedding is dropped, but it is still computed: matmul
     /// rounding depends on the row count, and embedding all F rows keeps the reference's bits.
-    private func actionEmbedding(_ action: Tensor?, frames: Int) throws -> Tensor? {
+    func actionEmbedding(_ action: Tensor?, frames: Int) throws -> Tensor? {
         guard let embedder = action_embedder, let action else { return nil }
         return try embedder(action).narrow(dim: 1, start: 0, length: frames - 1).pad([0, 0, 1, 0])
     }
 
     /// [B, F, P, p·p·C] → [B, F, C, S, S]: token (h, w) holds its patch as (p, q, c).
-    private func unpatchify(_ x: Tensor) throws -> Tensor {
+    func unpatchify(_ x: Tensor) throws -> Tensor {
         let (b, f) = (x.size(0), x.size(1))
         let (g, p, c) = (config.gridSize, config.patchSize, config.outChannels)
         return try x.view([b, f, g, g, p, p, c]).permute([0, 1, 6, 2, 4, 3, 5])

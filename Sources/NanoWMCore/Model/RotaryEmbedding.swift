@@ -64,8 +64,14 @@ final class RotaryEmbedding {
     /// Rotates x = [x1 | x2] (halves of the last dim) to [x1·cos − x2·sin | x1·sin + x2·cos],
     /// the reference's half-split convention. `x` is [batch, length, q/k, heads, headDim].
     /// Written as x·cos + [x2 | x1]·[−sin | sin], which gives the same bits with fewer ops.
-    func rotate(_ x: Tensor) throws -> Tensor {
-        let t = try tables(length: x.size(1), device: x.device)
+    /// `start` is the position of x's first element along its length (cached sampling rotates
+    /// one frame at its place in the clip); the tables' rows are the same values either way.
+    func rotate(_ x: Tensor, start: Int = 0) throws -> Tensor {
+        var t = try tables(length: start + x.size(1), device: x.device)
+        if start > 0 {
+            t = Tables(cos: try t.cos.narrow(dim: 0, start: start, length: x.size(1)),
+                       sin: try t.sin.narrow(dim: 0, start: start, length: x.size(1)))
+        }
         let half = x.size(-1) / 2
         let swapped = try Tensor.cat([x.narrow(dim: -1, start: half, length: half),
                                       x.narrow(dim: -1, start: 0, length: half)], dim: -1)

@@ -25,8 +25,11 @@ public final class TimestepEmbedder: Module, Layer {
         return dim % 2 == 0 ? features : try features.pad([0, 1])
     }
 
-    /// t [N] → [N, D].
+    /// t [N] → [N, D]. The features are computed in float32, as the reference computes them,
+    /// and enter a network held in another dtype (a float64 copy, for rounding bounds) in its own.
     public func callAsFunction(_ t: Tensor) throws -> Tensor {
-        try mlp(Self.sinusoidalFeatures(t, dim: frequencyEmbeddingSize))
+        let features = try Self.sinusoidalFeatures(t, dim: frequencyEmbeddingSize)
+        let dtype = mlp.parameters().first?.dtype ?? .float32
+        return try mlp(dtype == features.dtype ? features : try features.to(dtype))
     }
 }
