@@ -6,17 +6,18 @@ import NanoWMCore
 /// Diffusion-forcing sampling time against upstream's `dfot_sample`, set up as upstream's
 /// sampling script does it: v-prediction, cosine schedule with zero terminal SNR respaced to
 /// the step count, sequential scheduling, DDIM eta 0, history stabilisation 0.02. One context
-/// frame and two generated frames; same weights, context and actions on both sides (one
-/// safetensors file), same threads. Before timing, the two samplers' outputs for the same
-/// seed are compared once.
+/// frame and seven generated frames of a causal model, timed uncached (every step runs the
+/// window, as upstream) and cached (each step runs the new frame on its cached context);
+/// same weights, context and actions on both sides (one safetensors file), same threads.
+/// Before timing, each of our samplers' outputs for the same seed is compared with upstream's.
 func benchSampling(threads: Int, reference: String?, steps: Int) throws {
     guard let reference = try checkedReference(reference, suite: "sample") else { return }
     try Torch.setNumThreads(threads)
-    let frames = 3, contextFrames = 1, batch = 2, seed: UInt64 = 4321
+    let frames = 8, contextFrames = 1, batch = 2, seed: UInt64 = 4321
     let models: [(label: String, config: NanoWMConfig, iterations: Int)] = [
-        ("tiny D64x4 8x8", NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 4, hiddenSize: 64, depth: 4, numHeads: 4,
+        ("tiny D64x4 8²", NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 4, hiddenSize: 64, depth: 4, numHeads: 4,
                                         numFrames: frames, useAction: true, actionDim: 10, causal: true), 3),
-        ("small D128x4 16x16", NanoWMConfig(inputSize: 16, patchSize: 2, inChannels: 4, hiddenSize: 128, depth: 4, numHeads: 4,
+        ("small D128x4 16²", NanoWMConfig(inputSize: 16, patchSize: 2, inChannels: 4, hiddenSize: 128, depth: 4, numHeads: 4,
                                             numFrames: frames, useAction: true, actionDim: 10, causal: true), 1),
     ]
     var options = SamplingOptions()
@@ -26,7 +27,11 @@ func benchSampling(threads: Int, reference: String?, steps: Int) throws {
     options.historyStabilization = 0.02
     let process = try GaussianDiffusion(schedule: .squaredcosCapV2, target: .v, zeroTerminalSNR: true, snrGamma: 5,
                                         samplingSteps: steps)
+    var cachedOptions = options
+    options.cachedCausal = false
     let sampler = DiffusionForcingSampler(process: process, options: options)
+    cachedOptions.cachedCausal = true
+    let cachedSampler = DiffusionForcingSampler(process: process, options: cachedOptions)
     var rows: [(String, Double, Double)] = []
     for (index, entry) in models.enumerated() {
         let config = entry.config
@@ -72,20 +77,35 @@ func benchSampling(threads: Int, reference: String?, steps: Int) throws {
             "cases": [["name": benchCase.name, "setup": benchCase.torchSetup, "stmt": benchCase.torchStatement,
                        "iters": benchCase.iterations]],
         ])
+        let cached = {
+            try manualSeed(seed)
+            return try withNoGrad {
+                try cachedSampler.sample({ x, t in try bench.model(x, t: t, action: action) }, shape: shape, context: context,
+                                         contextFrames: contextFrames, frameByFrame: try bench.model.frameByFrame(actions: action))
+            }
+        }
         // The same seed gives the same samples on both sides (checked once, untimed).
         try manualSeed(seed)
         let ours = try withNoGrad {
             try sampler.sample({ x, t in try bench.model(x, t: t, action: action) }, shape: shape, context: context,
                                contextFrames: contextFrames)
         }
-        let diff = try maxAbsDifference(ours, try SafeTensors.read(samplesPath).tensors["samples"]!)
-        print(String(format: "%@: samples max|Swift - PyTorch| = %.3g (same seed; %@ 1e-4)", entry.label, diff,
-                     diff <= 1e-4 ? "within" : "NOT within"))
+        let upstream = try SafeTensors.read(samplesPath).tensors["samples"]!
+        for (label, samples) in [("uncached", ours), ("cached", try cached())] {
+            let diff = try maxAbsDifference(samples, upstream)
+            print(String(format: "%@ %@: samples max|Swift - PyTorch| = %.3g (same seed; %@ 1e-4)", entry.label, label, diff,
+                         diff <= 1e-4 ? "within" : "NOT within"))
+        }
         let oursSeconds = try secondsPerIteration(benchCase.iterations, benchCase.swift)
+        let cachedSeconds = try secondsPerIteration(benchCase.iterations) { _ = try cached() }
         guard let theirs = torch[benchCase.name] as? Double else { throw BenchError("no PyTorch time for \(benchCase.name)") }
-        rows.append((benchCase.name, oursSeconds * 1000, theirs * 1000))
+        rows.append((entry.label + " uncached", oursSeconds * 1000, theirs * 1000))
+        rows.append((entry.label + " cached", cachedSeconds * 1000, theirs * 1000))
+        let generated = Double(batch * (frames - contextFrames))
+        print(String(format: "%@: generated frames/s uncached %.1f, cached %.1f, PyTorch %.1f", entry.label,
+                     generated / oursSeconds, generated / cachedSeconds, generated / theirs))
     }
-    printComparison(title: "Sequential diffusion-forcing sampling, batch \(batch), 1 context + 2 generated frames, "
+    printComparison(title: "Sequential diffusion-forcing sampling, \(steps) steps, batch \(batch), 1 context + 7 generated frames, "
                     + "\(threads) thread(s), best of 5", unit: "ms", rows: rows, goal: 0.8)
 }
 
