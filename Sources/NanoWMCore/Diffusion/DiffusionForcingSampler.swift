@@ -38,7 +38,7 @@ public struct DiffusionForcingSampler {
     ///   - frameByFrame: the same model's cached form (a causal model's), used instead of
     ///     `model` when `options.cachedCausal` is on and the scheduling is sequential.
     ///   - progress: called after each step with (done, total).
-    public func sample(_ model: Denoiser, shape: [Int], context: Tensor?, contextFrames: Int,
+    public func sample(_ model: @escaping Denoiser, shape: [Int], context: Tensor?, contextFrames: Int,
                        frameByFrame: FrameByFrame? = nil, progress: ((Int, Int) -> Void)? = nil) throws -> Tensor {
         try validate(shape: shape, context: context, contextFrames: contextFrames)
         let (batch, frames) = (shape[0], shape[1])
@@ -65,9 +65,8 @@ public struct DiffusionForcingSampler {
         for step in 0..<(matrix.count - 1) {
             let current = try levels(matrix[step], batch: batch, device: device)
             let next = try levels(matrix[step + 1], batch: batch, device: device)
-            let updated = try cached.map { try process.denoise($0.denoiser(moving: matrix[step], to: matrix[step + 1]), x: clip,
-                                                               current: current, next: next, eta: options.eta) }?.sample
-                ?? process.denoise(model, x: clip, current: current, next: next, eta: options.eta).sample
+            let stepModel = try cached?.denoiser(moving: matrix[step], to: matrix[step + 1]) ?? model
+            let updated = try process.denoise(stepModel, x: clip, current: current, next: next, eta: options.eta).sample
             clip = contextFrames > 0
                 ? try Tensor.cat([clip.narrow(dim: 1, start: 0, length: contextFrames),
                                   updated.narrow(dim: 1, start: contextFrames, length: frames - contextFrames)], dim: 1)
