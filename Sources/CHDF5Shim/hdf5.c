@@ -4,8 +4,16 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
-struct chdf5_file { hid_t id; };
+struct chdf5_file {
+    hid_t id;
+    // For checking object headers before libhdf5 decodes them: the file's descriptor, its
+    // base address, and whether it has no shared-message table.
+    int fd;
+    haddr_t base;
+    int unshared;
+};
 
 static pthread_mutex_t chdf5_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -39,6 +47,20 @@ chdf5_file_t chdf5_open(const char *path, char *error, size_t error_size) {
         } else {
             file = malloc(sizeof *file);
             file->id = id;
+            file->fd = -1;
+            file->base = 0;
+            file->unshared = 0;
+            void *handle = NULL;
+            hid_t fcpl = H5Fget_create_plist(id);
+            unsigned indexes = 1;
+            hsize_t userblock = 0;
+            if (fcpl >= 0 && H5Pget_shared_mesg_nindexes(fcpl, &indexes) >= 0 && H5Pget_userblock(fcpl, &userblock) >= 0 &&
+                H5Fget_vfd_handle(id, H5P_DEFAULT, &handle) >= 0 && handle) {
+                file->fd = *(int *)handle;
+                file->base = (haddr_t)userblock;
+                file->unshared = indexes == 0;
+            }
+            if (fcpl >= 0) H5Pclose(fcpl);
         }
     }
     pthread_mutex_unlock(&chdf5_lock);
@@ -61,6 +83,51 @@ static int classify(hid_t datatype) {
     return CHDF5_OTHER;
 }
 
+// Reads `size` bytes at file offset `at` (relative to the base address) into `out`.
+static int read_at(int fd, haddr_t base, uint64_t at, void *out, size_t size) {
+    return pread(fd, out, size, (off_t)(base + at)) == (ssize_t)size ? 0 : -1;
+}
+
+static uint64_t le(const unsigned char *p, int n) {
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+// Whether a version-1 object header's messages, continuation blocks followed, include one
+// that says it lives in the shared-message heap (a shared message of version 2 or 3, type 1).
+// libhdf5 1.10.8 dereferences the file's shared-message table for such a message without
+// checking that the file has one, and crashes when it has none (found by fuzzing); a file
+// without the table is refused by us first. Returns 1 for such a message, 0 for none, -1
+// when the header cannot be walked (libhdf5 then says what is wrong).
+static int has_heap_shared_message(int fd, haddr_t base, uint64_t address) {
+    unsigned char prefix[16];
+    if (read_at(fd, base, address, prefix, sizeof prefix) < 0 || prefix[0] != 1) return -1;  // v2 headers: left to libhdf5
+    uint64_t blocks[16][2] = {{address + 16, le(prefix + 8, 4)}};
+    int count = 1;
+    for (int b = 0; b < count; b++) {
+        uint64_t at = blocks[b][0], end = blocks[b][0] + blocks[b][1];
+        if (blocks[b][1] > (1u << 20)) return -1;
+        while (at + 8 <= end) {
+            unsigned char head[8], body[16] = {0};
+            if (read_at(fd, base, at, head, 8) < 0) return -1;
+            uint64_t type = le(head, 2), size = le(head + 2, 2);
+            unsigned flags = head[4];
+            if (at + 8 + size > end) return -1;
+            size_t wanted = size < sizeof body ? (size_t)size : sizeof body;
+            if (wanted && read_at(fd, base, at + 8, body, wanted) < 0) return -1;
+            if ((flags & 0x02) && size >= 2 && (body[0] == 2 || body[0] == 3) && body[1] == 1) return 1;
+            if (type == 0x10 && size >= 16 && count < 16) {  // continuation: offset, length
+                blocks[count][0] = le(body, 8);
+                blocks[count][1] = le(body + 8, 8);
+                count++;
+            }
+            at += 8 + size;
+        }
+    }
+    return 0;
+}
+
 // Opens dataset `name`, or returns a negative id with the status to give (2: absent, 1: broken).
 static hid_t open_dataset(chdf5_file_t file, const char *name, int *status, char *error, size_t error_size) {
     htri_t exists = H5Lexists(file->id, name, H5P_DEFAULT);
@@ -68,6 +135,15 @@ static hid_t open_dataset(chdf5_file_t file, const char *name, int *status, char
         *status = exists == 0 ? 2 : 1;
         report(exists == 0 ? "no such dataset" : "cannot look up the dataset", error, error_size);
         return -1;
+    }
+    if (file->unshared) {
+        H5L_info_t link;
+        if (H5Lget_info(file->id, name, &link, H5P_DEFAULT) >= 0 && link.type == H5L_TYPE_HARD &&
+            has_heap_shared_message(file->fd, file->base, link.u.address) == 1) {
+            *status = 1;
+            snprintf(error, error_size, "the dataset's header refers to a shared-message table the file does not have (corrupt file)");
+            return -1;
+        }
     }
     hid_t dataset = H5Dopen2(file->id, name, H5P_DEFAULT);
     if (dataset < 0) {

@@ -220,6 +220,26 @@ final class CSGOSourceTests: XCTestCase {
         XCTAssertLessThan(peakKilobytes() - before, 2 << 20, "peak memory grew by more than 2 GB")
     }
 
+    /// Files on which libhdf5 1.10.8 itself crashed (a NULL memcpy under
+    /// H5SM_get_fheap_addr): a dataset header's message claims to live in the shared-message
+    /// heap of a file that has no shared-message table. The shim walks the header first and
+    /// refuses it in one line; without that, this test process dies.
+    func testSharedMessageWithoutATableIsRefusedBeforeLibhdf5() throws {
+        let findings = Self.fixtures.appendingPathComponent("formats/hdf5_fuzz_shared_message")
+        let names = try FileManager.default.contentsOfDirectory(atPath: findings.path).filter { $0.hasSuffix(".hdf5") }.sorted()
+        XCTAssertEqual(names.count, 2)
+        for name in names {
+            let url = findings.appendingPathComponent(name)
+            assertOneLineError({
+                let file = try HDF5File(url: url)
+                for step in 0..<3 {
+                    _ = try file.shape("frame_\(step)_x")
+                    _ = try file.shape("frame_\(step)_y")
+                }
+            }, mentions: [name, "shared-message table"])
+        }
+    }
+
     /// Files the HDF5 fuzz target crashed on before the fixes (an overflowing shape, a stored
     /// size libhdf5 1.10 then read through a NULL pointer, huge allocations), and 300 single-byte
     /// corruptions of a small episode: each read ends in one line or succeeds, never a crash.
