@@ -61,10 +61,13 @@ let package = Package(
         // Python's own algorithms where the reference's results depend on them bit for bit:
         // NumPy's and CPython's Mersenne Twister draws, SHA-1 of Python reprs, json.dumps strings.
         .target(name: "PythonCompatible"),
-        // MP4 and PNG output through OpenCV (libopencv-dev), in its own shim: CTorchShim stays libtorch only.
+        // Videos in through FFmpeg's libraries (libavformat/libavcodec/libswscale), videos and PNGs
+        // out and drawing through OpenCV (libopencv-dev), in their own shim: CTorchShim stays libtorch only.
         .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
                 linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
-                                 .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core")]),
+                                 .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
+                                 .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("avutil"),
+                                 .linkedLibrary("swscale")]),
         // Chipmunk2D (libchipmunk-dev), the physics engine under pymunk, for the PushT environment.
         .target(name: "CChipmunk", linkerSettings: [.linkedLibrary("chipmunk")]),
         // MuJoCo (libmujoco-dev) for the point maze, rendered offscreen through EGL (Mesa, no

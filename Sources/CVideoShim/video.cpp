@@ -1,4 +1,5 @@
-// OpenCV video I/O and PNG encoding behind cvideo.h.
+// OpenCV video writing, PNG encoding, resizing and drawing behind cvideo.h (reading is in
+// decode.cpp).
 #include "cvideo.h"
 
 #include <algorithm>
@@ -56,74 +57,6 @@ extern "C" void cvideo_writer_close(cvideo_writer_t w) {
   if (!w) return;
   try { w->writer.release(); } catch (...) {}
   delete w;
-}
-
-extern "C" int cvideo_probe(const char *path, int *frames, int *width, int *height, char *error, size_t error_size) {
-  try {
-    cv::VideoCapture capture(path, cv::CAP_FFMPEG);
-    if (!capture.isOpened()) { report(error, error_size, "OpenCV cannot open the video"); return 1; }
-    cv::Mat frame;
-    int count = 0;
-    while (capture.read(frame)) {
-      if (count == 0) { *width = frame.cols; *height = frame.rows; }
-      ++count;
-    }
-    *frames = count;
-    if (count == 0) { report(error, error_size, "the video has no decodable frames"); return 1; }
-    return 0;
-  } catch (const std::exception &e) {
-    report(error, error_size, e.what());
-    return 1;
-  }
-}
-
-extern "C" int cvideo_read_frames(const char *path, const int64_t *indices, int count, uint8_t **rgb, int *width,
-                                  int *height, int64_t *available, char *error, size_t error_size) {
-  try {
-    *rgb = nullptr;
-    *available = 0;
-    if (count <= 0) { report(error, error_size, "no frames asked for"); return 1; }
-    int64_t last = 0;
-    for (int i = 0; i < count; ++i) {
-      if (indices[i] < 0) { report(error, error_size, "a frame index is negative"); return 1; }
-      last = std::max(last, indices[i]);
-    }
-    cv::VideoCapture capture(path, cv::CAP_FFMPEG);
-    if (!capture.isOpened()) { report(error, error_size, "OpenCV cannot open the video"); return 1; }
-    cv::Mat frame, converted;
-    size_t frame_bytes = 0;
-    uint8_t *out = nullptr;
-    int64_t decoded = 0;
-    // Decode sequentially: seeking can land on the wrong frame in some streams, counting cannot.
-    for (; decoded <= last && capture.read(frame); ++decoded) {
-      cv::cvtColor(frame, converted, cv::COLOR_BGR2RGB);  // OpenCV decodes to BGR
-      if (!out) {
-        *width = converted.cols;
-        *height = converted.rows;
-        frame_bytes = converted.total() * converted.elemSize();
-        out = static_cast<uint8_t *>(std::malloc(frame_bytes * static_cast<size_t>(count)));
-        if (!out) { report(error, error_size, "out of memory for the frames"); return 1; }
-      } else if (converted.cols != *width || converted.rows != *height) {
-        std::free(out);
-        report(error, error_size, "the frame size changes within the video");
-        return 1;
-      }
-      for (int i = 0; i < count; ++i) {
-        if (indices[i] == decoded) std::memcpy(out + frame_bytes * i, converted.data, frame_bytes);
-      }
-    }
-    if (decoded <= last) {
-      std::free(out);
-      *available = decoded;
-      report(error, error_size, "the video ends before the frames asked for");
-      return 2;
-    }
-    *rgb = out;
-    return 0;
-  } catch (const std::exception &e) {
-    report(error, error_size, e.what());
-    return 1;
-  }
 }
 
 extern "C" int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,

@@ -3,6 +3,7 @@ import NanoWM
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWMFormats
 import NanoWMConfiguration
 import NanoWMCore
 
@@ -105,6 +106,20 @@ final class LeRobotSourceTests: XCTestCase {
             // 0 here, the bound allows other builds' rounding; a wrong frame differs by ≥ 20/255.
             try assertClose(frames, reference, atol: 3.0 / 255.0, "\(codec) frames of episode \(e)")
         }
+    }
+
+    /// A 119-byte MPEG-4 stream from fuzzing whose header declares 24×1132 frames but whose
+    /// frames decode at 18×8: OpenCV 4.6's VideoCapture converted them at the header's size,
+    /// reading past FFmpeg's frame buffer (AddressSanitizer: heap-buffer-overflow) and returning
+    /// whatever memory followed. Our decoder converts each frame at its own size, as FFmpeg's
+    /// command line decodes it (ffprobe: width=18, height=8).
+    func testFramesAreConvertedAtTheirOwnSize() throws {
+        let url = FixtureFile.directory.appendingPathComponent("formats/mp4_fuzz_findings/frames_smaller_than_header.mp4")
+        let info = try MP4Writer.probe(url)
+        XCTAssertEqual([info.width, info.height], [18, 8])
+        let frames = try VideoFrameReader.frames(url, indices: [0, info.frames - 1])
+        XCTAssertEqual(frames.shape, [2, 8, 18, 3])
+        assertOneLineError({ try VideoFrameReader.frames(url, indices: [info.frames]) }, mentions: [url.path, "\(info.frames) frames"])
     }
 
     func testRolloutsAndActionPadding() throws {
