@@ -127,7 +127,7 @@ public struct KeyPolicy: Sendable {
                  "experiment.evaluation.metrics.lpips_model_path", "experiment.evaluation.metrics.inception_model_path",
                  "experiment.diffusion.*", "experiment.infra.mixed_precision", "experiment.infra.seed",
                  "experiment.training.optimizer.apply_lr_warmup", "experiment.training.apply_gradient_clip",
-                 "experiment.training.skip_nonfinite_steps")
+                 "experiment.training.skip_nonfinite_steps", "experiment.evaluation.cached_sampling")
         + asReference("its constant schedule ignores it, so the rate is constant from step 0; "
                       + "experiment.training.optimizer.apply_lr_warmup=true (ours) ramps it up linearly",
                       "experiment.training.optimizer.lr_warmup_steps")

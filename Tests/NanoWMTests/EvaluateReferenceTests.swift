@@ -20,8 +20,15 @@ final class EvaluateReferenceTests: XCTestCase {
     override func setUpWithError() throws { scratch = try TemporaryDirectory("evaluate-reference") }
     override func tearDown() { scratch.remove() }
 
+    /// The fixture's model is causal and samples sequentially, so this runs cached sampling
+    /// (the same draws, the context computed once per frame); the next test runs the
+    /// reference's whole-window steps.
     func testPixelEvaluationReproducesTheReferenceTask() throws {
         try reproduce("pixel", codec: ["latent_codec=pixel"])
+    }
+
+    func testPixelEvaluationWithoutTheCacheReproducesTheReferenceTask() throws {
+        try reproduce("pixel", codec: ["latent_codec=pixel", "experiment.evaluation.cached_sampling=false"])
     }
 
     func testSDVAEEvaluationReproducesTheReferenceTask() throws {
@@ -50,6 +57,9 @@ final class EvaluateReferenceTests: XCTestCase {
         let run = scratch.url.appendingPathComponent("run")
         let result = try NanoWMExecutable.run(["evaluate", "--run-dir", run.path] + (try overrides(name)) + codec)
         XCTAssertEqual(result.status, 0, result.error)
+        let settings = try XCTUnwrap(try jsonObject(atPath: run.appendingPathComponent("metrics.json").path)["settings"] as? [String: Any])
+        XCTAssertEqual(settings["cached_sampling"] as? Bool, !codec.contains("experiment.evaluation.cached_sampling=false"),
+                       "metrics.json says which sampling ran")
         try checkAgainstReference(name, fixture: fixture, run: run)
     }
 

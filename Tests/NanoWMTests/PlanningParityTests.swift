@@ -29,12 +29,15 @@ final class PlanningParityTests: XCTestCase {
         let model = try DiffusionParityTests.tinyModel(fixture)
         let actions = try fixture.tensor("actions")
         let start = try fixture.tensor("start").expand([actions.shape[0], 1, 4, 4, 4])
+        // The fixture's model is causal: sequential windows run cached and, as the reference, uncached.
         for (index, mode) in [SchedulingMode.fullSequence, .sequential].enumerated() {
-            let world = try Self.worldModel(model, mode: mode)
-            try manualSeed(UInt64(1201 + index))
-            let latents = try withNoGrad { try world.rollout(start: start, actions: actions) }
-            let result = try fixture.assertAgrees(latents, "\(mode.rawValue).latents")
-            print("rollout \(mode.rawValue): \(result)")
+            for cached in mode == .sequential ? [true, false] : [true] {
+                let world = try Self.worldModel(model, mode: mode, cached: cached)
+                try manualSeed(UInt64(1201 + index))
+                let latents = try withNoGrad { try world.rollout(start: start, actions: actions) }
+                let result = try fixture.assertAgrees(latents, "\(mode.rawValue).latents")
+                print("rollout \(mode.rawValue)\(cached ? "" : " uncached"): \(result)")
+            }
         }
     }
 
@@ -73,12 +76,15 @@ final class PlanningParityTests: XCTestCase {
         }
     }
 
-    static func worldModel(_ model: NanoWMModel, mode: SchedulingMode) throws -> PlanningWorldModel {
+    /// `cached`: sequential windows of a causal model on its cached context (equal to the
+    /// reference up to float32 rounding) or, off, the reference's whole-window steps.
+    static func worldModel(_ model: NanoWMModel, mode: SchedulingMode, cached: Bool = true) throws -> PlanningWorldModel {
         var setup = SamplingSetup()
         setup.respaced = false // upstream's planning builds the 1000-step process
         setup.options.mode = mode
         setup.options.steps = 4
         setup.options.historyStabilization = 0.02
+        setup.options.cachedCausal = cached
         let (process, options) = try setup.make(device: .cpu)
         return try PlanningWorldModel(model: model, codec: PixelCodec(), process: process, options: options)
     }

@@ -112,7 +112,9 @@ public final class EvaluationJob {
         try codec.to(device)
         let objective = settings.objective(process: try settings.makeProcess(device: device))
         let setup = try samplingSetup()
-        let (process, options) = try setup.make(device: device)
+        let (process, made) = try setup.make(device: device)
+        var options = made
+        options.cachedCausal = configuration.experiment.evaluation.cachedSampling
         let sampler = DiffusionForcingSampler(process: process, options: options)
         let clips = ClipCodec(codec)
         let contextFrames = settings.contextFrames
@@ -149,7 +151,8 @@ public final class EvaluationJob {
             // The sampling callback encodes the batch again (a second posterior sample).
             let zShaped = codec.encodingDraws ? try encoded() : lossLatents
             let sample = try withNoGrad {
-                try sampler.sample(denoiser, shape: zShaped.shape, context: zShaped, contextFrames: contextFrames)
+                try sampler.sample(denoiser, shape: zShaped.shape, context: zShaped, contextFrames: contextFrames,
+                                   frameByFrame: try model.frameByFrame(actions: action))
             }
             let names = indices.map { Self.clipName(validation, $0) }
             if latentOnly {
@@ -232,6 +235,7 @@ public final class EvaluationJob {
             ("timestep_grid", "float32 linspace(-1, \(setup.diffusionSteps - 1), steps+1) truncated, on the full process (upstream's evaluation)"),
             ("scheduling_mode", options.mode.rawValue), ("history_stabilization_level", options.historyStabilization),
             ("eta", options.eta), ("pred_name", settings.target.rawValue), ("seed", Int(settings.seed)), ("batch_size", batchSize),
+            ("cached_sampling", options.cachedCausal && options.mode == .sequential && configuration.model.causal),
             ("aggregation", "mean over predicted frames (upstream's mean of batch means when batches are equal); "
                 + "val_loss: batch-size-weighted mean of the batches' losses (Lightning's epoch value)"),
             ("sampled_clip_metrics", settings.sampledClipMetrics),

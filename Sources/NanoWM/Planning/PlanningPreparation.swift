@@ -73,6 +73,7 @@ extension PlanningExperiment {
         setup.respaced = false
         setup.options.steps = settings.samplingSteps
         setup.options.eta = 0
+        setup.options.cachedCausal = settings.cachedSampling
         if let mode { setup.options.mode = mode }
         if let historyStabilization { setup.options.historyStabilization = historyStabilization }
         setup.names = .init(steps: "planning.num_sampling_steps", eta: "planning.eta",

@@ -18,6 +18,7 @@ public struct PlanningSettings {
     public var replanEvery = 5
     public var maxEpisodeSteps = 50
     public var samplingSteps = 20                  // num_sampling_steps
+    public var cachedSampling = true               // cached_sampling (ours)
     public var cem = CEMPlanner.Settings()
     public var objective = try! PlanningObjective()
     /// The resolved block as written, for `planning_config` in the results.
@@ -47,6 +48,7 @@ public struct PlanningSettings {
         replanEvery = p.replanEvery
         maxEpisodeSteps = p.maxEpisodeSteps
         samplingSteps = p.samplingSteps
+        cachedSampling = p.cachedSampling
         guard p.eta == 0 else {
             throw ConfigError(.unsupported, "planning.eta=\(p.eta) is not supported: upstream's planner never reads it and rolls out with η = 0; leave it at 0.0")
         }

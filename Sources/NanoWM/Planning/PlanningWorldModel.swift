@@ -50,7 +50,8 @@ public struct PlanningWorldModel {
             let windowActions = try Self.paddedWindow(actions, offset: offset, length: window)
             let shape = [count, window] + Array(start.shape[2...])
             let chunk = try sampler.sample({ x, t in try model(x, t: t, action: windowActions) }, shape: shape,
-                                           context: last, contextFrames: contextFrames)
+                                           context: last, contextFrames: contextFrames,
+                                           frameByFrame: try model.frameByFrame(actions: windowActions))
             let fresh = try chunk.narrow(dim: 1, start: contextFrames, length: kept)
             latents.append(fresh)
             last = try fresh.narrow(dim: 1, start: kept - 1, length: 1)

@@ -5,6 +5,7 @@ public struct EvaluationSettings: Sendable {
     public var sampledClipMetrics: Bool            // metrics.evaluate (absent or null: true)
     public var batchSize: Int?                     // batch_size (null: experiment.training.batch_size)
     public var saveVideos: Bool                    // save_videos (null: true)
+    public var cachedSampling: Bool                // cached_sampling (ours; absent: true)
     /// The metric networks' files: metrics.lpips_model_path, inception_model_path, i3d_model_path.
     public var lpipsFile: String?
     public var inceptionFile: String?
@@ -21,6 +22,7 @@ public struct EvaluationSettings: Sendable {
         sampledClipMetrics = r.has("metrics.evaluate") ? try r.nullable("metrics.evaluate") ?? true : true
         batchSize = try r.get("batch_size")
         saveVideos = try r.get("save_videos") ?? true
+        cachedSampling = try r.get("cached_sampling") ?? true
         lpipsFile = try r.get("metrics.lpips_model_path")
         inceptionFile = try r.get("metrics.inception_model_path")
         i3dFile = try r.get("metrics.i3d_model_path")

@@ -28,6 +28,9 @@ public struct PlanningBlock: Sendable {
     public var objectiveMetric = "mse"             // objective.visual_metric (mse | cosine)
     public var objectiveBase = 2.0                 // objective.base
     public var objectiveTokenDimension: Int?       // objective.token_dim
+    /// cached_sampling (ours): a causal model's sequential windows sample each frame on its
+    /// cached context; false runs the reference's whole-window steps.
+    public var cachedSampling = true
     /// The resolved block as written, for `planning_config` in the results.
     public var block: ConfigNode = .null
     /// Keys of the block upstream never reads (`planning.planner.*`), to be named once.
@@ -38,7 +41,7 @@ public struct PlanningBlock: Sendable {
         "env_name", "n_evals", "seed", "n_plot_samples", "output_dir", "goal_source", "goal_H", "horizon",
         "replan_every", "max_episode_steps", "num_sampling_steps", "eta",
         "cem.num_samples", "cem.topk", "cem.opt_steps", "cem.var_scale", "cem.eval_every", "cem.sigma_min",
-        "cem.action_low", "cem.action_high", "cem.rollout_batch_size",
+        "cem.action_low", "cem.action_high", "cem.rollout_batch_size", "cached_sampling",
         "objective.mode", "objective.alpha", "objective.base", "objective.visual_metric", "objective.token_dim",
     ]
 
@@ -82,5 +85,6 @@ public struct PlanningBlock: Sendable {
         objectiveMetric = try r.get("objective.visual_metric") ?? objectiveMetric
         objectiveBase = try r.get("objective.base") ?? objectiveBase
         objectiveTokenDimension = try r.get("objective.token_dim")
+        cachedSampling = try r.get("cached_sampling") ?? cachedSampling
     }
 }
