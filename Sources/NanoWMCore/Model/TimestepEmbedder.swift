@@ -29,7 +29,7 @@ public final class TimestepEmbedder: Module, Layer {
     /// and enter a network held in another dtype (a float64 copy, for rounding bounds) in its own.
     public func callAsFunction(_ t: Tensor) throws -> Tensor {
         let features = try Self.sinusoidalFeatures(t, dim: frequencyEmbeddingSize)
-        let dtype = mlp.parameters().first?.dtype ?? .float32
+        let dtype = (mlp.layers.first as? Linear)?.weight.dtype ?? features.dtype
         return try mlp(dtype == features.dtype ? features : try features.to(dtype))
     }
 }

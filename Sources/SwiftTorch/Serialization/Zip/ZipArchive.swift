@@ -10,8 +10,6 @@ final class ZipArchive {
         var localHeaderOffset: Int
         /// Only archives opened with `compressedEntries: true` have any (TorchScript's code).
         var isCompressed = false
-        /// The size once inflated, as the directory declares it (`size` for a stored entry).
-        var plainSize = 0
     }
 
     let file: ReadOnlyFile
@@ -188,7 +186,7 @@ final class ZipArchive {
                 throw fail("compressed entry '\(name)' claims to inflate from \(compressedSize) to \(size) bytes")
             }
             entries.append(Entry(name: name, size: Int(compressedSize), crc32: crc, localHeaderOffset: Int(offset),
-                                 isCompressed: method != 0, plainSize: Int(size)))
+                                 isCompressed: method != 0))
         }
         return entries
     }
