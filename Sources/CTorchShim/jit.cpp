@@ -3,6 +3,7 @@
 #include <caffe2/serialize/inline_container.h>
 #include <torch/script.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <unordered_map>
 
@@ -96,24 +97,24 @@ int ctorch_module_load(const char *path, int device_type, int device_index, ctor
   })
 }
 
-int ctorch_archive_record_crc32(const char *path, const char *const *records, int count, uint32_t *crcs) {
+int ctorch_archive_records(const char *path, const char *const *records, int count, uint8_t **data, size_t *sizes) {
+  for (int i = 0; i < count; ++i) data[i] = nullptr;
   GUARD({
     // libtorch is built with miniz's CRC checks off, so a damaged record reaches its parsers
-    // (and crashed them under fuzzing); the records are read through its own reader here and
-    // their checksums compared by the caller with the zip directory's.
+    // (and crashed them under fuzzing); the records are read (and inflated) by its own reader
+    // here, for the caller to compare their checksums with the zip directory's.
     caffe2::serialize::PyTorchStreamReader reader(std::string{path});
     for (int i = 0; i < count; ++i) {
-      auto [data, size] = reader.getRecord(records[i]);
-      uint32_t crc = 0xFFFFFFFFu;
-      const auto *bytes = static_cast<const uint8_t *>(data.get());
-      for (size_t k = 0; k < size; ++k) {
-        crc ^= bytes[k];
-        for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-      }
-      crcs[i] = ~crc;
+      auto [record, size] = reader.getRecord(records[i]);
+      data[i] = static_cast<uint8_t *>(std::malloc(size > 0 ? size : 1));
+      if (!data[i]) throw std::bad_alloc();
+      if (size > 0) std::memcpy(data[i], record.get(), size);
+      sizes[i] = size;
     }
   })
 }
+
+void ctorch_bytes_free(void *bytes) { std::free(bytes); }
 
 void ctorch_module_free(ctorch_module m) { delete m; }
 

@@ -284,9 +284,11 @@ typedef enum {
 /* device_type < 0 loads onto the devices recorded in the file */
 int ctorch_module_load(const char *path, int device_type, int device_index, ctorch_module *out);
 void ctorch_module_free(ctorch_module m);
-/* CRC-32 of each named record of a torch archive (names without the archive's folder), read
-   and inflated by libtorch's own reader */
-int ctorch_archive_record_crc32(const char *path, const char *const *records, int count, uint32_t *crcs);
+/* The bytes of each named record of a torch archive (names without the archive's folder), read
+   and inflated by libtorch's own reader, in malloc'd buffers for ctorch_bytes_free (also
+   those filled before a failure) */
+int ctorch_archive_records(const char *path, const char *const *records, int count, uint8_t **data, size_t *sizes);
+void ctorch_bytes_free(void *bytes);
 int ctorch_module_set_training(ctorch_module m, bool training);
 /* dtype < 0 keeps the dtype; device_type < 0 keeps the device */
 int ctorch_module_to(ctorch_module m, int dtype, int device_type, int device_index);

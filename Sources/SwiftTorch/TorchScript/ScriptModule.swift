@@ -63,15 +63,22 @@ public final class ScriptModule {
             let record = String(entry.name.dropFirst(folder.count + 1))
             if !record.hasPrefix("data/") { records.append((record, entry.crc32)) }
         }
-        var crcs = [UInt32](repeating: 0, count: records.count)
+        var data = [UnsafeMutablePointer<UInt8>?](repeating: nil, count: records.count)
+        var sizes = [Int](repeating: 0, count: records.count)
+        defer { data.forEach { ctorch_bytes_free($0) } }
         let cNames = records.map { strdup($0.record) }
         defer { cNames.forEach { free($0) } }
         let status = cNames.map { UnsafePointer($0) }.withUnsafeBufferPointer { names in
-            ctorch_archive_record_crc32(path, names.baseAddress, Int32(records.count), &crcs)
+            ctorch_archive_records(path, names.baseAddress, Int32(records.count), &data, &sizes)
         }
         guard status == 0 else {
             let reason = TorchError.lastShimError().message.split(separator: "\n").first.map(String.init) ?? ""
             throw CheckpointError(path, "not a TorchScript file (\(reason))")
+        }
+        let crcs = records.indices.map { index in
+            var crc = CRC32()
+            crc.update(UnsafeRawBufferPointer(start: data[index], count: sizes[index]))
+            return crc.checksum
         }
         for (index, record) in records.enumerated() where crcs[index] != record.crc {
             throw CheckpointError(path, "record '\(folder)/\(record.record)' does not match its checksum: the file is damaged (re-export or copy it again)")
