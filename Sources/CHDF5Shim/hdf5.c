@@ -1,12 +1,11 @@
-#include "chdf5.h"
+#include "direct.h"
 
 #include <hdf5.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-struct chdf5_file {
+struct chdf5_direct {
     hid_t id;
     // For checking object headers before libhdf5 decodes them: the file's descriptor, its
     // base address, and whether it has no shared-message table.
@@ -14,8 +13,6 @@ struct chdf5_file {
     haddr_t base;
     int unshared;
 };
-
-static pthread_mutex_t chdf5_lock = PTHREAD_MUTEX_INITIALIZER;
 
 // Takes the most specific message of HDF5's error stack (the first one walking upward).
 static herr_t first_message(unsigned n, const H5E_error2_t *entry, void *data) {
@@ -34,10 +31,9 @@ static void report(const char *what, char *error, size_t error_size) {
 
 static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-chdf5_file_t chdf5_open(const char *path, char *error, size_t error_size) {
-    pthread_mutex_lock(&chdf5_lock);
+chdf5_direct_t chdf5_direct_open(const char *path, char *error, size_t error_size) {
     quiet();
-    chdf5_file_t file = NULL;
+    chdf5_direct_t file = NULL;
     if (H5Fis_hdf5(path) <= 0) {
         report("not an HDF5 file, or truncated", error, error_size);
     } else {
@@ -63,15 +59,12 @@ chdf5_file_t chdf5_open(const char *path, char *error, size_t error_size) {
             if (fcpl >= 0) H5Pclose(fcpl);
         }
     }
-    pthread_mutex_unlock(&chdf5_lock);
     return file;
 }
 
-void chdf5_close(chdf5_file_t file) {
+void chdf5_direct_close(chdf5_direct_t file) {
     if (!file) return;
-    pthread_mutex_lock(&chdf5_lock);
     H5Fclose(file->id);
-    pthread_mutex_unlock(&chdf5_lock);
     free(file);
 }
 
@@ -129,7 +122,7 @@ static int has_heap_shared_message(int fd, haddr_t base, uint64_t address) {
 }
 
 // Opens dataset `name`, or returns a negative id with the status to give (2: absent, 1: broken).
-static hid_t open_dataset(chdf5_file_t file, const char *name, int *status, char *error, size_t error_size) {
+static hid_t open_dataset(chdf5_direct_t file, const char *name, int *status, char *error, size_t error_size) {
     htri_t exists = H5Lexists(file->id, name, H5P_DEFAULT);
     if (exists <= 0) {
         *status = exists == 0 ? 2 : 1;
@@ -153,9 +146,8 @@ static hid_t open_dataset(chdf5_file_t file, const char *name, int *status, char
     return dataset;
 }
 
-int chdf5_dataset_info(chdf5_file_t file, const char *name, int *rank, int64_t *dims, int *type,
+int chdf5_direct_dataset_info(chdf5_direct_t file, const char *name, int *rank, int64_t *dims, int *type,
                        char *error, size_t error_size) {
-    pthread_mutex_lock(&chdf5_lock);
     quiet();
     int status = 0;
     hid_t dataset = open_dataset(file, name, &status, error, error_size);
@@ -175,7 +167,6 @@ int chdf5_dataset_info(chdf5_file_t file, const char *name, int *rank, int64_t *
         if (space >= 0) H5Sclose(space);
         H5Dclose(dataset);
     }
-    pthread_mutex_unlock(&chdf5_lock);
     return status;
 }
 
@@ -193,9 +184,8 @@ static int storage_fits(hid_t dataset, hsize_t count) {
     return fits;
 }
 
-int chdf5_read(chdf5_file_t file, const char *name, int type, void *out, size_t capacity,
+int chdf5_direct_read(chdf5_direct_t file, const char *name, int type, void *out, size_t capacity,
                char *error, size_t error_size) {
-    pthread_mutex_lock(&chdf5_lock);
     quiet();
     int status = 0;
     hid_t dataset = open_dataset(file, name, &status, error, error_size);
@@ -219,6 +209,5 @@ int chdf5_read(chdf5_file_t file, const char *name, int type, void *out, size_t 
         if (space >= 0) H5Sclose(space);
         H5Dclose(dataset);
     }
-    pthread_mutex_unlock(&chdf5_lock);
     return status;
 }

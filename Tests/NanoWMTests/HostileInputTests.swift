@@ -151,6 +151,91 @@ final class HostileInputTests: XCTestCase {
                                           mentions: ["hdf5_dm_july2021_", "'frame_1_x' has shape [0, 4, 3]"], progressLabels: ["statistics"])
     }
 
+    /// A CSGO file on which libhdf5 1.10.8 divides by zero (a fuzzing finding) killed the
+    /// binary; libhdf5 now runs in the HDF5 reader process (`nanowm` started again), so the
+    /// crash is one line naming the file and the signal.
+    func testLibhdf5CrashIsOneLine() throws {
+        let csgo = scratch.url.appendingPathComponent("csgo")
+        let crash = FixtureFile.directory.appendingPathComponent("formats/hdf5_fuzz_libhdf5_crashes/crash-188580d3.hdf5")
+        _ = try PyTorchBaseline.shared.run("""
+        import sys, shutil
+        sys.path.insert(0, \(pythonString(FixtureFile.directory.path)))
+        import format_datasets as fd
+        fd.write_csgo(\(pythonString(csgo.path)))
+        shutil.copy(\(pythonString(crash.path)), \(pythonString(csgo.appendingPathComponent("1-200/hdf5_dm_july2021_1.hdf5").path)))
+        """)
+        try assertCommandFailsWithOneLine(["data", "clip", "dataset=game/csgo", "csgo_data_dir=\(csgo.path)",
+                                           "dataset.loader.train_file_list=\(csgo.appendingPathComponent("train_split.txt").path)",
+                                           "dataset.loader.val_file_list=\(csgo.appendingPathComponent("val_split.txt").path)",
+                                           "dataset.loader.val_start_indices=null", "model.num_frames=4",
+                                           "--split", "val", "--index", "0", "--output", scratch.path("clip.safetensors")],
+                                          mentions: ["hdf5_dm_july2021_1.hdf5", "libhdf5 crashed", "SIGFPE"], progressLabels: ["statistics"])
+    }
+
+    /// The HDF5 reader process and its worker never outlive their parent: `nanowm data info`
+    /// on a CSGO folder is stopped as soon as its reader appears, then killed with SIGKILL once
+    /// the reader serves; both must end within 5 s (the worker's socket closes, and each checks
+    /// once a second that its parent lives, for a worker busy inside libhdf5).
+    func testHDF5ReaderEndsWithItsParent() throws {
+        let csgo = scratch.url.appendingPathComponent("csgo")
+        _ = try PyTorchBaseline.shared.run("""
+        import sys
+        sys.path.insert(0, \(pythonString(FixtureFile.directory.path)))
+        import format_datasets as fd
+        fd.write_csgo(\(pythonString(csgo.path)))
+        """)
+        let process = Process()
+        process.executableURL = NanoWMExecutable.url
+        process.arguments = ["data", "info", "dataset=game/csgo", "csgo_data_dir=\(csgo.path)",
+                             "dataset.loader.train_file_list=\(csgo.appendingPathComponent("train_split.txt").path)",
+                             "dataset.loader.val_file_list=\(csgo.appendingPathComponent("val_split.txt").path)",
+                             "dataset.loader.val_start_indices=null", "model.num_frames=4"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let parent = process.processIdentifier
+        var reader: pid_t?
+        while reader == nil, process.isRunning {
+            reader = Self.children(of: parent).first
+            if reader == nil { usleep(2_000) }
+        }
+        let found = try XCTUnwrap(reader, "nanowm data info ended before its HDF5 reader process was seen")
+        kill(parent, SIGSTOP)
+        // Once serving, the reader names itself and forks its worker; killing the parent
+        // earlier would test the reader's start instead.
+        let serving = Date().addingTimeInterval(10)
+        func name(_ pid: pid_t) -> String? { try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) }
+        var worker: pid_t?
+        while worker == nil, Date() < serving {
+            if name(found) == "hdf5-reader\n" { worker = Self.children(of: found).first { name($0) == "hdf5-worker\n" } }
+            if worker == nil { usleep(2_000) }
+        }
+        let busy = try XCTUnwrap(worker, "the HDF5 reader process did not start a worker")
+        kill(parent, SIGKILL)
+        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(5)
+        func alive(_ pid: pid_t) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !stat.contains(") Z ")  // a zombie has ended; whoever adopted it has yet to reap it
+        }
+        while alive(found) || alive(busy), Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(alive(found), "the HDF5 reader process \(found) outlived its killed parent")
+        XCTAssertFalse(alive(busy), "the HDF5 reader's worker \(busy) outlived its killed parent")
+        for pid in [found, busy] where alive(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// The processes whose parent is `pid`, from /proc/*/stat.
+    private static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { entry -> pid_t? in
+            guard let child = pid_t(entry),
+                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid ? child : nil
+        }
+    }
+
     /// The bound has teeth: a training run given 1 s of CPU is ended by SIGXCPU, and its
     /// memory is measured (libtorch alone is more than 50 MB).
     func testTheBoundEndsARunThatExceedsIt() throws {

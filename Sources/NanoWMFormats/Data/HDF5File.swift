@@ -4,7 +4,8 @@ import SwiftTorch
 
 /// An HDF5 file opened read-only through the HDF5 C library, for reading whole uint8 or
 /// float32 datasets by name (CSGO's `frame_<i>_x` and `frame_<i>_y`). Errors are one line that
-/// names the file and the dataset.
+/// names the file and the dataset. libhdf5 runs in a reader process (see chdf5.h), so a file
+/// that crashes it is an error here too.
 public final class HDF5File {
     public enum ElementType { case uint8, float32 }
 
@@ -61,5 +62,20 @@ public final class HDF5File {
         let status = bytes.withUnsafeMutableBytes { chdf5_read(handle, name, code, $0.baseAddress, $0.count, &error, error.count) }
         guard status == 0 else { throw DataError("\(url.path): dataset '\(name)': \(String(cString: error)); copy the file again") }
         return try bytes.withUnsafeBytes { try Tensor(bytes: $0, dtype: dtype, shape: shape) }
+    }
+
+    /// The HDF5 reader's worker that answered the last request: the process running libhdf5.
+    public static var readerProcess: pid_t? {
+        let pid = chdf5_reader_pid()
+        return pid > 0 ? pid : nil
+    }
+
+    /// That worker's peak resident memory (VmHWM), while it runs.
+    public static var readerPeakMemoryBytes: Int? {
+        guard let pid = readerProcess,
+              let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") else { return nil }
+        return kilobytes << 10
     }
 }
