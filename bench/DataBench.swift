@@ -72,5 +72,48 @@ func benchData(threads: Int, reference: String?) throws {
         }
         rows.append(("\(name) clip (4×256²)", best * 1e3, Swift.max(total - building, 0) / Double(clips) * 1e3))
     }
+    rows.append(try benchCSGOFrames(folder: folder, reference: reference, threads: threads))
     printComparison(title: "loader: ms per clip, exhaustive order, fresh dataset (\(threads) thread(s))", unit: "ms", rows: rows, goal: 1.0)
+}
+
+/// CSGO at the data-source level, where HDF5 is read: our CSGOSource (libhdf5 in the HDF5
+/// reader process, one socket round trip per dataset) against upstream's CSGODataSource (h5py
+/// in process), on two real-size episodes (1000 steps of 150×280×3 frames and 51 actions).
+/// Each clip is an episode's actions and 4 frames every 5 steps; the episode's file is opened
+/// anew for each clip on both sides, as both readers do.
+private func benchCSGOFrames(folder: URL, reference: String, threads: Int) throws -> (String, Double, Double) {
+    let root = folder.appendingPathComponent("csgo")
+    try runPython("""
+    import sys
+    sys.path.insert(0, 'Tests/Fixtures')
+    import format_datasets as fd
+    fd.CSGO_FRAME = (150, 280, 3)
+    fd.write_csgo(\(pythonString(root.path)), numbers=[1, 201])
+    """)
+    let list = root.appendingPathComponent("train_split.txt")
+    let starts = (0..<48).map { ($0 % 2, ($0 * 97) % 980) }
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let source = try CSGOSource(root: root, fileList: list)
+        let start = DispatchTime.now().uptimeNanoseconds
+        for (episode, step) in starts {
+            _ = try source.trajectory(episode)
+            _ = try source.frames(episode, start: step, end: step + 20, step: 5)
+        }
+        best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 / Double(starts.count))
+    }
+    let setup = """
+    import sys, io, contextlib
+    sys.path.insert(0, \(pythonString(reference + "/src")))
+    from wm_datasets.data_source.game.csgo_data_source import CSGODataSource
+    starts = \(starts.map { [$0.0, $0.1] })
+    def fresh():
+        with contextlib.redirect_stdout(io.StringIO()):
+            return CSGODataSource(data_path=\(pythonString(root.path)), file_list=\(pythonString(list.path)))
+    """
+    let torch = try runTorchBaseline(["threads": threads, "cases": [
+        ["name": "csgo", "setup": setup, "iters": 1, "repeats": 3,
+         "stmt": "source = fresh()\nfor e, s in starts: source.load_trajectory(e); source.load_visual_frames(e, s, s + 20, 5)"]]])
+    guard let total = torch["csgo"] as? Double else { throw BenchError("the PyTorch baseline gave no timing for csgo") }
+    return ("csgo clip (4×150×280, HDF5)", best * 1e3, total / Double(starts.count) * 1e3)
 }

@@ -9,17 +9,22 @@ import NanoWMCore
 /// frame and seven generated frames of a causal model, timed uncached (every step runs the
 /// window, as upstream) and cached (each step runs the new frame on its cached context);
 /// same weights, context and actions on both sides (one safetensors file), same threads.
-/// Before timing, each of our samplers' outputs for the same seed is compared with upstream's.
+/// Three models (among them the quickstart's: D128×4 on 32² pixels in 8² patches, 2-D
+/// actions, whose long rollout issue #25 measured), each at batch 1 and 4. Before timing,
+/// each of our samplers' outputs for the same seed is compared with upstream's.
 func benchSampling(threads: Int, reference: String?, steps: Int) throws {
     guard let reference = try checkedReference(reference, suite: "sample") else { return }
     try Torch.setNumThreads(threads)
-    let frames = 8, contextFrames = 1, batch = 2, seed: UInt64 = 4321
-    let models: [(label: String, config: NanoWMConfig, iterations: Int)] = [
+    let frames = 8, contextFrames = 1, seed: UInt64 = 4321
+    let architectures: [(label: String, config: NanoWMConfig, iterations: Int)] = [
         ("tiny D64x4 8²", NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 4, hiddenSize: 64, depth: 4, numHeads: 4,
                                         numFrames: frames, useAction: true, actionDim: 10, causal: true), 3),
+        ("quickstart D128x4 32²/8", NanoWMConfig(inputSize: 32, patchSize: 8, inChannels: 3, hiddenSize: 128, depth: 4, numHeads: 4,
+                                                  numFrames: frames, useAction: true, actionDim: 2, causal: true), 2),
         ("small D128x4 16²", NanoWMConfig(inputSize: 16, patchSize: 2, inChannels: 4, hiddenSize: 128, depth: 4, numHeads: 4,
                                             numFrames: frames, useAction: true, actionDim: 10, causal: true), 1),
     ]
+    let models = architectures.flatMap { entry in [1, 4].map { (label: "\(entry.label) b\($0)", config: entry.config, iterations: entry.iterations, batch: $0) } }
     var options = SamplingOptions()
     options.mode = .sequential
     options.steps = steps
@@ -34,7 +39,7 @@ func benchSampling(threads: Int, reference: String?, steps: Int) throws {
     let cachedSampler = DiffusionForcingSampler(process: process, options: cachedOptions)
     var rows: [(String, Double, Double)] = []
     for (index, entry) in models.enumerated() {
-        let config = entry.config
+        let (config, batch) = (entry.config, entry.batch)
         let bench = try BenchModel(config, seed: UInt64(300 + index))
         bench.model.eval()
         try manualSeed(UInt64(400 + index))
@@ -105,7 +110,7 @@ func benchSampling(threads: Int, reference: String?, steps: Int) throws {
         print(String(format: "%@: generated frames/s uncached %.1f, cached %.1f, PyTorch %.1f", entry.label,
                      generated / oursSeconds, generated / cachedSeconds, generated / theirs))
     }
-    printComparison(title: "Sequential diffusion-forcing sampling, \(steps) steps, batch \(batch), 1 context + 7 generated frames, "
+    printComparison(title: "Sequential diffusion-forcing sampling, \(steps) steps, 1 context + 7 generated frames, "
                     + "\(threads) thread(s), best of 5", unit: "ms", rows: rows, goal: 0.8)
 }
 
