@@ -43,7 +43,7 @@ if let libtorch {
 
 let package = Package(
     name: "NanoWM",
-    platforms: [.macOS(.v13)],
+    platforms: [.macOS(.v14)],
     products: [
         .library(name: "SwiftTorch", targets: ["SwiftTorch"]),
         .library(name: "NanoWM", targets: ["NanoWM"]),
@@ -54,6 +54,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.30.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
         .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
@@ -90,9 +92,14 @@ let package = Package(
         .target(name: "NanoWMCore", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfiguration", "NanoWMFormats", "CChipmunk", "CMuJoCo"]),
         // Runs: training, evaluation, planning, rollouts and the quickstart, from a configuration.
         .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfiguration", "NanoWMFormats", "NanoWMCore"]),
+        // Runs served to the browser: `nanowm play`'s web server (Hummingbird and its
+        // WebSocket package) and its page.
+        .target(name: "NanoWMWeb", dependencies: ["NanoWM", "NanoWMFormats",
+                                                  .product(name: "Hummingbird", package: "hummingbird"),
+                                                  .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")]),
         .executableTarget(
             name: "nanowm",
-            dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "SwiftTorch",
+            dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "NanoWMWeb", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
         // Benchmarks against PyTorch measured in the same run (never timed tests).

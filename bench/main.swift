@@ -1,7 +1,7 @@
 import Foundation
 
-// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [data] [plan] [dist] [metrics] [--threads N] [--iterations N] [--megabytes N] [--steps N]
-// [--reference PATH]`: SwiftTorch against PyTorch eager, both measured in this run on this machine. `model` and
+// `nanowm-bench [ops] [ckpt] [model] [sample] [codec] [data] [plan] [dist] [metrics] [play] [--threads N] [--iterations N] [--megabytes N] [--steps N]
+// [--reference PATH] [--run FOLDER]`: SwiftTorch against PyTorch eager, both measured in this run on this machine. `model` and
 // `sample` compare with upstream's PyTorch NanoWM (`data`: its dataset loader), imported from the nano-world-model checkout given with
 // --reference or NANOWM_REFERENCE (skipped without one). Run from the repository root (scripts/bench).
 let arguments = Array(CommandLine.arguments.dropFirst())
@@ -16,8 +16,10 @@ let reference: String? = {
     }
     return arguments[i + 1]
 }()
+/// `play`'s trained run.
+let run: String? = arguments.firstIndex(of: "--run").flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
 let suites = arguments.enumerated().filter { i, argument in
-    !argument.hasPrefix("--") && Int(argument) == nil && (i == 0 || arguments[i - 1] != "--reference")
+    !argument.hasPrefix("--") && Int(argument) == nil && (i == 0 || !["--reference", "--run"].contains(arguments[i - 1]))
 }.map { $0.1 }
 let threads = option("--threads", default: 1)
 do {
@@ -36,11 +38,12 @@ do {
             try distributedChild(Array(arguments.drop { $0 != "dist-child" }.dropFirst()))
             exit(0)
         case "metrics": try benchMetrics(threads: threads)
+        case "play": try benchPlay(threads: threads, run: run)
         case "ckpt-child":
             guard suites.count == 3 else { throw BenchError("usage: ckpt-child MODE PATH") }
             try checkpointChild(mode: suites[1], path: suites[2])
             exit(0)
-        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec, data, plan, dist, metrics")
+        default: throw BenchError("unknown benchmark '\(suite)'; known: ops, ckpt, model, sample, codec, data, plan, dist, metrics, play")
         }
     }
 } catch {

@@ -47,7 +47,7 @@ public struct PixelSpace {
     /// Frames `[B, K, 3, H, W]` in [−1, 1] of a pixel-space input, or nil when the input is a
     /// latent clip (safetensors with `context`). A video is read as upstream's datasets read
     /// frames: uint8 / 255, then · 2 − 1.
-    func frames(of input: String) throws -> Tensor? {
+    public func frames(of input: String) throws -> Tensor? {
         if Self.isVideo(input) {
             let video = try MP4Writer.read(URL(fileURLWithPath: input))
             return try signedFrames(video).unsqueeze(0)
