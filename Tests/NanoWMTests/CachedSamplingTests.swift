@@ -1,4 +1,5 @@
 import Foundation
+import NanoWM
 import NanoWMCore
 import SwiftTorch
 import TestSupport
@@ -132,6 +133,37 @@ final class CachedSamplingTests: XCTestCase {
         }
         try assertWithinRounding(cached: try run(float32, cached: true), uncached: try run(float32, cached: false),
                                  exact: try run(float64, cached: false), "rollout")
+    }
+
+    /// Training's validation samples and the quickstart's evaluation (WorldModelEvaluation)
+    /// sample cached: the prediction differs from the uncached one in its last bits (so the
+    /// cached path ran) and lies within the bound of the float64 answer, which is computed here
+    /// as `predict` computes it (pixel latents, the same seed, decoded to [0, 1]).
+    func testWorldModelEvaluationSamplesCached() throws {
+        let (model, exactModel) = try models(.additive)
+        let process = try GaussianDiffusion(schedule: .squaredcosCapV2, target: .x, zeroTerminalSNR: true, samplingSteps: 5)
+        var options = SamplingOptions()
+        options.steps = 5
+        options.historyStabilization = 0.02
+        try manualSeed(4)
+        let video = try Tensor.rand([2, Self.frames, 3, 8, 8]), actions = try Tensor.randn([2, Self.frames, 2])
+        func predict(cached: Bool) throws -> Tensor {
+            options.cachedCausal = cached
+            return try WorldModelEvaluation(model: model, codec: PixelCodec(), process: process, options: options, contextFrames: 2, seed: 9)
+                .predict(video, actions: actions)
+        }
+        options.cachedCausal = false
+        try manualSeed(9)
+        let clips = ClipCodec(PixelCodec())
+        let latents = try clips.latents(ofDatasetClips: video)
+        let exact = try ClipCodec.unit(try clips.decode(try withNoGrad {
+            try DiffusionForcingSampler(process: process, options: options).sample(
+                { x, t in try exactModel(x.to(.float64), t: t, action: actions.to(.float64)).to(.float32) },
+                shape: latents.shape, context: latents, contextFrames: 2)
+        }))
+        let cached = try predict(cached: true), uncached = try predict(cached: false)
+        XCTAssertTrue(try cached.bytes() != uncached.bytes(), "WorldModelEvaluation did not take the cached path")
+        try assertWithinRounding(cached: cached, uncached: uncached, exact: exact, "WorldModelEvaluation")
     }
 
     /// Pyramid and full-sequence schedules move several frames a step: they ignore the cached

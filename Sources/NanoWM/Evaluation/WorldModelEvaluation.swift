@@ -49,7 +49,8 @@ public struct WorldModelEvaluation {
         try manualSeed(seed)
         let samples = try withNoGrad {
             try sampler.sample({ x, t in try self.model(x, t: t, action: actions) }, shape: shaped.shape,
-                               context: shaped, contextFrames: contextFrames)
+                               context: shaped, contextFrames: contextFrames,
+                               frameByFrame: try model.frameByFrame(actions: actions))
         }
         return try ClipCodec.unit(try clips.decode(samples))
     }

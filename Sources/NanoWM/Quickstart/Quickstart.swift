@@ -176,6 +176,7 @@ public enum Quickstart {
         let generated = try withNoGrad {
             try rollout.generate({ x, t, a in try model(x, t: t, action: a) }, context: context,
                                  actions: model.config.useAction ? actions : nil, length: length,
+                                 frameByFrame: { try model.frameByFrame(actions: $0) },
                                  progress: { done, _ in bar.update(done) })
         }
         let prediction = try ClipCodec.unit(try clipCodec.decode(generated))
