@@ -6,6 +6,7 @@ import SwiftTorch
 
 /// `nanowm play`'s frame rate on a trained run (`--run FOLDER`, e.g. the quickstart's): a game
 /// from the run's start, 40 frames with the keys changing every 5, at 4, 10 and 20 DDIM steps,
+/// cached (as play samples) and uncached (every step on the whole window, as upstream),
 /// split into where a frame's time goes: the model (cached causal sampling), the rest of the
 /// step (decoding, the simulator, bookkeeping) and encoding it for the page (PNG and base64, as
 /// the server sends it). The WebSocket and the browser are not in it; the page shows the frame
@@ -21,9 +22,11 @@ func benchPlay(threads: Int, run: String?) throws {
     model.eval()
     let keys: [Set<String>] = [["ArrowRight"], ["ArrowDown"], ["ArrowLeft", "ArrowUp"], [], ["KeyD", "KeyS"]]
     print("\nplay: \(checkpoint.lastPathComponent), \(threads) thread(s), 40 frames after 5 untimed")
-    print("  steps   frames/s   model ms   rest of step ms   page encoding ms")
+    print("  steps   sampling    frames/s   model ms   rest of step ms   page encoding ms")
     for steps in [4, 10, 20] {
-        let setup = try trained.samplingSetup(.init(), defaults: .init(steps: steps, mode: .sequential))
+      for cached in [true, false] {
+        var setup = try trained.samplingSetup(.init(), defaults: .init(steps: steps, mode: .sequential))
+        setup.options.cachedCausal = cached
         let world = try PlayWorld(checkpoint: trained, model: model, device: .cpu, setup: setup, start: nil, history: nil, actionMap: nil,
                                   recordings: FileManager.default.temporaryDirectory.appendingPathComponent("nanowm-play-bench"))
         let session = try world.session(seed: 0)
@@ -42,7 +45,9 @@ func benchPlay(threads: Int, run: String?) throws {
             encodeSeconds += Double(encoded - stepped) / 1e9
         }
         let frames = 40.0
-        print(String(format: "  %5d   %8.1f   %8.1f   %15.2f   %16.2f", steps, frames / (stepSeconds + encodeSeconds),
-                     modelSeconds / frames * 1e3, (stepSeconds - modelSeconds) / frames * 1e3, encodeSeconds / frames * 1e3))
+        print(String(format: "  %5d   %@   %8.1f   %8.1f   %15.2f   %16.2f", steps, cached ? "cached  " : "uncached",
+                     frames / (stepSeconds + encodeSeconds), modelSeconds / frames * 1e3, (stepSeconds - modelSeconds) / frames * 1e3,
+                     encodeSeconds / frames * 1e3))
+      }
     }
 }
