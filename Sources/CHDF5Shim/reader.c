@@ -153,10 +153,9 @@ static int send_all(int fd, const void *buffer, size_t size) {
 }
 
 // What a worker has done, in a page it shares with the reader: the number of the request it
-// has begun to read, and whether it is part way through sending an answer.
+// has begun to read.
 struct progress {
     volatile uint64_t begun;
-    volatile int answering;
 };
 static struct progress *progress;
 
@@ -201,12 +200,10 @@ static void work(int fd) {
             }
         }
         if (answer.status != 0) answer.error_size = (uint32_t)strnlen(error, sizeof error - 1);
-        progress->answering = 1;
         if (send_all(fd, &answer, sizeof answer) != 0 || send_all(fd, error, answer.error_size) != 0 ||
             (answer.payload && send_all(fd, payload, answer.payload) != 0)) {
             _exit(0);
         }
-        progress->answering = 0;
         free(payload);
     }
 }
@@ -254,7 +251,6 @@ static void run_reader(pid_t parent, int fd) {
     // Seen in top and ps (the kernel would otherwise show "exe"); tests wait for it.
     prctl(PR_SET_NAME, "hdf5-reader");
     for (;;) {
-        progress->answering = 0;
         pid_t worker = fork();
         if (worker < 0) _exit(1);
         if (worker == 0) {
@@ -268,8 +264,11 @@ static void run_reader(pid_t parent, int fd) {
         while (waitpid(worker, &ended, 0) < 0 && errno == EINTR) {}
         current_worker = 0;
         if (WIFEXITED(ended) && WEXITSTATUS(ended) == 0) _exit(0);  // the caller has gone
-        // Part of an answer may be in the socket: nothing more can be said on it.
-        if (progress->answering) _exit(4);
+        // A worker dies inside libhdf5, before it answers, or (killed from outside) between
+        // requests, after its answer has gone out whole: either way the notice follows whole
+        // messages. Only a kill in the middle of sending a large answer would leave part of
+        // one; the caller then waits for bytes that never come, and its 120 s limit ends the
+        // reader and starts a new one.
         struct answer notice = {.magic = answer_magic, .status = WORKER_ENDED, .number = progress->begun,
                                 .worker = worker, .ended = ended};
         if (send_all(fd, &notice, sizeof notice) != 0) _exit(0);

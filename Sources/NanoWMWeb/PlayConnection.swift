@@ -33,7 +33,7 @@ final class PlayConnection: @unchecked Sendable {
         do {
             session = try await offThread { try self.world.session(seed: self.seed) }
             try await send(outbound, hello(session))
-            for frame in try await offThread({ try session.reset() }) { try await send(outbound, Self.json(frame, recording: false)) }
+            for frame in session.contextFrames { try await send(outbound, Self.json(frame, recording: false)) }
         } catch {
             try? await send(outbound, ["type": "error", "message": "\(error)"])
             return

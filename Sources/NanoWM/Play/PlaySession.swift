@@ -33,6 +33,8 @@ public final class PlaySession {
     public let world: PlayWorld
     public private(set) var seed: UInt64
     public private(set) var frameIndex = 0
+    /// The frames of the context the last reset started from.
+    public private(set) var contextFrames: [Frame] = []
     public var isRecording: Bool { recording != nil }
 
     /// Latents `[1, n, C, h, w]`: the last `history` frames, or every frame since a recording began.
@@ -61,9 +63,10 @@ public final class PlaySession {
             generator = try seededState(seed)
             frameIndex = context.images.count
             recentImages = context.images
-            return context.images.enumerated().map {
+            contextFrames = context.images.enumerated().map {
                 Frame(index: $0.offset, model: $0.element.model, simulator: $0.element.simulator, action: nil, stepSeconds: 0)
             }
+            return contextFrames
         }
     }
 
