@@ -66,6 +66,21 @@ final class CachedSamplingTests: XCTestCase {
                 }
                 try assertWithinRounding(cached: try Tensor.cat(frames, dim: 1), uncached: whole, exact: exact,
                                          "injection \(injection?.rawValue ?? "none")")
+                // The first k frames committed in one pass give the later frames the same context.
+                for k in 2..<Self.frames {
+                    let blocked = try XCTUnwrap(try model.frameByFrame(actions: action))
+                    try XCTUnwrap(blocked.commitFirst)(x.narrow(dim: 1, start: 0, length: k), t.narrow(dim: 1, start: 0, length: k))
+                    var later: [Tensor] = []
+                    for j in k..<Self.frames {
+                        let frame = try x.narrow(dim: 1, start: j, length: 1), level = try t.narrow(dim: 1, start: j, length: 1)
+                        later.append(try blocked.predict(frame, j, level))
+                        try blocked.commit(frame, j, level)
+                    }
+                    let rest = Self.frames - k
+                    try assertWithinRounding(cached: try Tensor.cat(later, dim: 1), uncached: whole.narrow(dim: 1, start: k, length: rest),
+                                             exact: exact.narrow(dim: 1, start: k, length: rest),
+                                             "injection \(injection?.rawValue ?? "none"), first \(k) frames committed at once")
+                }
             }
         }
         let plain = try NanoWMModel(NanoWMConfig(inputSize: 8, patchSize: 2, inChannels: 3, hiddenSize: 32, depth: 2,

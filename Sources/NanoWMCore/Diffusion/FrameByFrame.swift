@@ -9,11 +9,16 @@ import SwiftTorch
 public struct FrameByFrame {
     public let predict: (_ frame: Tensor, _ index: Int, _ t: Tensor) throws -> Tensor
     public let commit: (_ frame: Tensor, _ index: Int, _ t: Tensor) throws -> Void
+    /// Commits frames 0..<F (`[B, F, C, H, W]` at `[B, F]`) in one pass, before any other
+    /// commit: a window's context frames at once instead of one forward each.
+    public let commitFirst: ((_ frames: Tensor, _ t: Tensor) throws -> Void)?
 
     public init(predict: @escaping (Tensor, Int, Tensor) throws -> Tensor,
-                commit: @escaping (Tensor, Int, Tensor) throws -> Void) {
+                commit: @escaping (Tensor, Int, Tensor) throws -> Void,
+                commitFirst: ((Tensor, Tensor) throws -> Void)? = nil) {
         self.predict = predict
         self.commit = commit
+        self.commitFirst = commitFirst
     }
 }
 
@@ -36,6 +41,10 @@ final class CachedSteps {
         }
         return { [self] x, t in
             guard let k = moving.first else { return try Tensor.zeros(like: x) }
+            if committed == 0, k > 1, let commitFirst = model.commitFirst {
+                try commitFirst(x.narrow(dim: 1, start: 0, length: k), t.narrow(dim: 1, start: 0, length: k))
+                committed = k
+            }
             while committed < k {
                 try model.commit(x.narrow(dim: 1, start: committed, length: 1), committed,
                                  t.narrow(dim: 1, start: committed, length: 1))

@@ -24,7 +24,8 @@ public final class Attention: Module {
     /// Order as in the reference: project → split heads → QK-norm → RoPE → SDPA.
     /// With a `cache`, x holds the one element at `position` of a longer causal sequence
     /// (N = 1): its query attends to the cached keys and values of the positions before it
-    /// and to its own, which `commit` appends to the cache.
+    /// and to its own, which `commit` appends to the cache. With an empty cache, x may hold the
+    /// sequence's first N elements, which `commit` stores.
     func callAsFunction(_ x: Tensor, rope: RotaryEmbedding?, causal: Bool, cache: KeyValueCache? = nil,
                         position: Int = 0, commit: Bool = false) throws -> Tensor {
         let shape = x.shape
@@ -39,16 +40,19 @@ public final class Attention: Module {
         var qk = try isGradEnabled ? normalized * gains : normalized.mul_(gains)
         if let rope { qk = try rope.rotate(qk, start: position) }
         var key = try qk.select(dim: 2, index: 1), value = try qkv.select(dim: 2, index: 2)
+        var extended = false
         if let cache {
             if let keys = cache.keys, let values = cache.values {
                 key = try Tensor.cat([keys, key], dim: 1)
                 value = try Tensor.cat([values, value], dim: 1)
+                extended = true
             }
             if commit { (cache.keys, cache.values) = (try key.contiguous(), try value.contiguous()) }
         }
-        // A cached query is the sequence's last element: it may see every key, so no mask.
+        // A query after cached keys is the sequence's last element: it may see every key, so
+        // no mask. An empty cache holds a sequence's first elements, masked as without one.
         let out = try multiHeadAttention(query: qk.select(dim: 2, index: 0), key: key, value: value,
-                                         causal: causal && cache == nil)
+                                         causal: causal && !extended)
         return try proj(out).reshape(shape)
     }
 }

@@ -21,7 +21,30 @@ extension NanoWMModel {
             },
             commit: { frame, index, t in
                 _ = try self.forwardFrame(frame, index: index, t: t, actions: embedded, caches: caches, commit: true)
+            },
+            commitFirst: { frames, t in
+                try self.commitFirstFrames(frames, t: t, actions: embedded, caches: caches)
             })
+    }
+
+    /// Frames 0..<F `[B, F, C, S, S]` at timesteps `[B, F]`, committed in one pass: they run
+    /// as in the whole-clip forward (causal), and every temporal layer keeps their keys and
+    /// values. The output head is skipped.
+    private func commitFirstFrames(_ frames: Tensor, t: Tensor, actions: Tensor?, caches: [KeyValueCache]) throws {
+        let s = config.inputSize, d = config.hiddenSize, p = config.numPatches
+        let (b, f) = (frames.size(0), frames.size(1))
+        guard frames.rank == 5, frames.size(2) == config.inChannels, frames.size(3) == s, frames.size(4) == s,
+              (1...config.numFrames).contains(f), t.shape == [b, f], caches.allSatisfy({ $0.keys == nil }) else {
+            throw TorchError.invalidArgument("cached sampling: the first frames \(frames.shape) at \(t.shape) must come before any committed frame")
+        }
+        let tokens = try (pos_embed + x_embedder(frames.reshape([b * f, config.inChannels, s, s]))).view([b, f, p, d])
+        var c = try t_embedder(t.reshape([-1])).view([b, f, d])
+        var blockAction = try actions?.narrow(dim: 1, start: 0, length: f)
+        if config.actionInjection == .adalnFuse, let a = blockAction {
+            c = try c + a
+            blockAction = nil
+        }
+        _ = try runBlocks(tokens, conditioning: c, action: blockAction, caches: caches)
     }
 
     /// Frame `index` `[B, 1, C, S, S]` at timesteps `[B, 1]`, attending in each temporal layer

@@ -113,22 +113,32 @@ public final class NanoWMModel: Module {
             c = try c + a
             blockAction = nil
         }
+        tokens = try runBlocks(tokens, conditioning: c, action: blockAction)
+        // The output head is conditioned on the timestep only, even with adaln_fuse.
+        let patches = try final_layer(tokens, conditioning: timestep.unsqueeze(2))
+        return try unpatchify(patches)
+    }
+
+    /// The blocks on tokens `[B, F, P, D]` of a clip's first F frames with their conditioning
+    /// `[B, F, D]`. With `caches` (empty), every temporal layer also keeps its keys and values:
+    /// cached sampling's commit of those F frames in one pass.
+    func runBlocks(_ tokens: Tensor, conditioning c: Tensor, action blockAction: Tensor?,
+                   caches: [KeyValueCache]? = nil) throws -> Tensor {
         // Spatial blocks see x as [B, F, P, D], temporal ones as [B, P, F, D]; conditioning
         // per frame goes on the F axis and is shared across patches.
         let (spatialC, temporalC) = (try c.unsqueeze(2), try c.unsqueeze(1))
         let spatialAction = try blockAction?.unsqueeze(2), temporalAction = try blockAction?.unsqueeze(1)
-
+        let frames = tokens.size(1)
+        var tokens = tokens
         for i in stride(from: 0, to: blocks.count, by: 2) {
             tokens = try blocks[i](tokens, conditioning: spatialC, action: spatialAction, rope: spatialRoPE, causal: false)
             tokens = try tokens.transpose(1, 2).contiguous()
-            if i == 0 { tokens = try tokens + temp_embed }
+            if i == 0 { tokens = try tokens + (frames == config.numFrames ? temp_embed : temp_embed.narrow(dim: 1, start: 0, length: frames)) }
             tokens = try blocks[i + 1](tokens, conditioning: temporalC, action: temporalAction, rope: temporalRoPE,
-                                       causal: config.causal)
+                                       causal: config.causal, cache: caches?[i / 2], commit: caches != nil)
             tokens = try tokens.transpose(1, 2).contiguous()
         }
-        // The output head is conditioned on the timestep only, even with adaln_fuse.
-        let patches = try final_layer(tokens, conditioning: timestep.unsqueeze(2))
-        return try unpatchify(patches)
+        return tokens
     }
 
     /// Validates shapes the way the reference would fail on them; returns (B, F).
