@@ -35,9 +35,7 @@ func benchPlay(threads: Int, run: String?) throws {
             let began = DispatchTime.now().uptimeNanoseconds
             let made = try session.step(held: keys[(frame / 5) % keys.count])
             let stepped = DispatchTime.now().uptimeNanoseconds
-            for image in [made.model] + (made.simulator.map { [$0] } ?? []) {
-                _ = Data(try PNGEncoder.encode(image)).base64EncodedString()
-            }
+            for image in [made.model] + (made.simulator.map { [$0] } ?? []) { _ = try image.pngDataURL() }
             let encoded = DispatchTime.now().uptimeNanoseconds
             guard frame >= 5 else { continue }
             modelSeconds += made.stepSeconds

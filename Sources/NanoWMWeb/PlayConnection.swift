@@ -114,14 +114,10 @@ final class PlayConnection: @unchecked Sendable {
 
     private static func json(_ frame: PlaySession.Frame, recording: Bool) throws -> [String: Any] {
         var message: [String: Any] = ["type": "frame", "index": frame.index, "stepMs": frame.stepSeconds * 1000, "recording": recording,
-                                      "model": try dataURL(frame.model)]
+                                      "model": try frame.model.pngDataURL()]
         if let action = frame.action { message["action"] = action }
-        if let simulator = frame.simulator { message["simulator"] = try dataURL(simulator) }
+        if let simulator = frame.simulator { message["simulator"] = try simulator.pngDataURL() }
         return message
-    }
-
-    private static func dataURL(_ image: RGBImage) throws -> String {
-        "data:image/png;base64," + Data(try PNGEncoder.encode(image)).base64EncodedString()
     }
 
     private func send(_ outbound: WebSocketOutboundWriter, _ message: [String: Any]) async throws {

@@ -85,8 +85,7 @@ public final class PlaySession {
             let recent = try latents.narrow(dim: 1, start: count - history, length: history)
             // The window's actions from its first frame to the new one; later frames repeat the
             // new one, as rollout pads, and a causal model's new frame does not see them.
-            let rows = Array(actions.suffix((history + 1) * interval))
-            let windowActions = try Tensor(rows.flatMap { $0.map(Float.init) }, shape: [1, rows.count, action.count]).to(world.device)
+            let windowActions = try Self.tensor(Array(actions.suffix((history + 1) * interval))).to(world.device)
             let saved = try Generator.defaultCPU.state()
             defer { try? Generator.defaultCPU.setState(saved) }
             try Generator.defaultCPU.setState(generator)
@@ -142,16 +141,18 @@ public final class PlaySession {
             let video = prefix.appendingPathExtension("mp4"), clip = prefix.appendingPathExtension("safetensors")
             try Folder.create(world.recordings)
             let context = try latents.narrow(dim: 1, start: 0, length: recording.contextFrames)
-            let rows = actions.flatMap { $0.map(Float.init) }
-            let action = try Tensor(rows, shape: [1, actions.count, world.actionMap.dimension])
+            let action = try Self.tensor(actions)
             let options = world.setup.options
             try SafeTensors.write(["context": try context.to(.cpu).contiguous(), "action": action, "samples": try latents.to(.cpu).contiguous()],
                                   metadata: ["seed": "\(recording.seed)", "history": "\(world.history)", "steps": "\(options.steps)",
                                              "checkpoint": world.checkpoint],
                                   to: clip.path)
+            // Small frames enlarged (nearest) to about 256 pixels, so a video of 32² frames can be
+            // watched; the simulator's to the same width.
             let images = try recording.images.map { pair -> RGBImage in
-                guard let truth = pair.simulator else { return try Self.enlarged(pair.model) }
-                return try RGBImage.grid([try Self.enlarged(pair.model), try Self.enlarged(truth, to: pair.model.width * Self.scale(pair.model))], columns: 2)
+                let model = try pair.model.scaled(by: Swift.max(1, 256 / Swift.max(pair.model.width, pair.model.height)))
+                guard let truth = pair.simulator else { return model }
+                return try RGBImage.grid([model, try truth.scaled(by: Swift.max(1, model.width / truth.width))], columns: 2)
             }
             try MP4Writer.write(images, fps: 10, to: video)
             try keepRecent()
@@ -178,25 +179,9 @@ public final class PlaySession {
         if actions.count > history * interval { actions = Array(actions.suffix(history * interval)) }
     }
 
-    /// Small frames enlarged by an integer factor (nearest neighbour), so a video of 32² frames
-    /// can be watched.
-    private static func scale(_ image: RGBImage) -> Int { Swift.max(1, 256 / Swift.max(image.width, image.height)) }
-
-    private static func enlarged(_ image: RGBImage, to width: Int? = nil) throws -> RGBImage {
-        let factor = width.map { Swift.max(1, $0 / image.width) } ?? scale(image)
-        guard factor > 1 else { return image }
-        var pixels = [UInt8](repeating: 0, count: image.width * factor * image.height * factor * 3)
-        let wide = image.width * factor
-        for row in 0..<(image.height * factor) {
-            for column in 0..<wide {
-                let source = ((row / factor) * image.width + column / factor) * 3
-                let target = (row * wide + column) * 3
-                pixels[target] = image.pixels[source]
-                pixels[target + 1] = image.pixels[source + 1]
-                pixels[target + 2] = image.pixels[source + 2]
-            }
-        }
-        return try RGBImage(width: wide, height: image.height * factor, pixels: pixels)
+    /// Raw action rows as `[1, rows, dimension]` float32.
+    private static func tensor(_ rows: [[Double]]) throws -> Tensor {
+        try Tensor(rows.flatMap { $0.map(Float.init) }, shape: [1, rows.count, rows.first?.count ?? 0])
     }
 
     private static func quoted(_ path: String) -> String {

@@ -245,15 +245,3 @@ public enum Quickstart {
                          video: videoURL.path, gif: gifURL.path, plot: plotURL.path, samples: samplesURL.path)
     }
 }
-
-extension RGBImage {
-    /// Nearest-neighbour enlargement by an integer factor.
-    public func scaled(by factor: Int) throws -> RGBImage {
-        guard factor > 1 else { return self }
-        var out = try RGBImage(width: width * factor, height: height * factor)
-        for y in 0..<out.height {
-            for x in 0..<out.width { out[x, y] = self[x / factor, y / factor] }
-        }
-        return out
-    }
-}

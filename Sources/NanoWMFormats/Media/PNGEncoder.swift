@@ -27,3 +27,10 @@ public enum PNGEncoder {
         try AtomicFile.write(to: url.path) { Data(bytes) }
     }
 }
+
+extension RGBImage {
+    /// The image as a `data:image/png;base64,…` URL, the form a web page shows directly.
+    public func pngDataURL() throws -> String {
+        "data:image/png;base64," + Data(try PNGEncoder.encode(self)).base64EncodedString()
+    }
+}

@@ -22,3 +22,15 @@ extension RGBImage {
         return try RGBImage(width: newWidth, height: newHeight, pixels: out)
     }
 }
+
+extension RGBImage {
+    /// Nearest-neighbour enlargement by an integer factor.
+    public func scaled(by factor: Int) throws -> RGBImage {
+        guard factor > 1 else { return self }
+        var out = try RGBImage(width: width * factor, height: height * factor)
+        for y in 0..<out.height {
+            for x in 0..<out.width { out[x, y] = self[x / factor, y / factor] }
+        }
+        return out
+    }
+}
