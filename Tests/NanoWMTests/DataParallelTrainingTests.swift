@@ -302,15 +302,9 @@ final class DataParallelTrainingTests: XCTestCase {
         defer { workers.forEach { kill($0, SIGKILL) } }
         kill(launcher.processIdentifier, SIGKILL)
         launcher.waitUntilExit()
-        // Gone, or a zombie waiting for a parent that does not reap (PID 1 in some containers).
-        func alive(_ pid: Int32) -> Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let state = stat.split(separator: ")").last?.split(separator: " ").first else { return false }
-            return state != "Z"
-        }
         let killed = Date()
-        while workers.contains(where: alive) && Date().timeIntervalSince(killed) < 30 { usleep(50_000) }
-        XCTAssertFalse(workers.contains(where: alive), "workers \(workers.filter(alive)) outlived their launcher")
+        while workers.contains(where: processIsRunning) && Date().timeIntervalSince(killed) < 30 { usleep(50_000) }
+        XCTAssertFalse(workers.contains(where: processIsRunning), "workers \(workers.filter(processIsRunning)) outlived their launcher")
         XCTAssertNotNil(try RunDirectory(run, create: false).latestCheckpoint)
     }
 

@@ -196,7 +196,7 @@ final class HostileInputTests: XCTestCase {
         let parent = process.processIdentifier
         var reader: pid_t?
         while reader == nil, process.isRunning {
-            reader = Self.children(of: parent).first
+            reader = childProcesses(of: parent).first
             if reader == nil { usleep(2_000) }
         }
         let found = try XCTUnwrap(reader, "nanowm data info ended before its HDF5 reader process was seen")
@@ -207,33 +207,17 @@ final class HostileInputTests: XCTestCase {
         func name(_ pid: pid_t) -> String? { try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) }
         var worker: pid_t?
         while worker == nil, Date() < serving {
-            if name(found) == "hdf5-reader\n" { worker = Self.children(of: found).first { name($0) == "hdf5-worker\n" } }
+            if name(found) == "hdf5-reader\n" { worker = childProcesses(of: found).first { name($0) == "hdf5-worker\n" } }
             if worker == nil { usleep(2_000) }
         }
         let busy = try XCTUnwrap(worker, "the HDF5 reader process did not start a worker")
         kill(parent, SIGKILL)
         process.waitUntilExit()
         let deadline = Date().addingTimeInterval(5)
-        func alive(_ pid: pid_t) -> Bool {
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-            return !stat.contains(") Z ")  // a zombie has ended; whoever adopted it has yet to reap it
-        }
-        while alive(found) || alive(busy), Date() < deadline { usleep(20_000) }
-        XCTAssertFalse(alive(found), "the HDF5 reader process \(found) outlived its killed parent")
-        XCTAssertFalse(alive(busy), "the HDF5 reader's worker \(busy) outlived its killed parent")
-        for pid in [found, busy] where alive(pid) { kill(pid, SIGKILL) }
-    }
-
-    /// The processes whose parent is `pid`, from /proc/*/stat.
-    private static func children(of pid: pid_t) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry -> pid_t? in
-            guard let child = pid_t(entry),
-                  let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && pid_t(fields[1]) == pid ? child : nil
-        }
+        while processIsRunning(found) || processIsRunning(busy), Date() < deadline { usleep(20_000) }
+        XCTAssertFalse(processIsRunning(found), "the HDF5 reader process \(found) outlived its killed parent")
+        XCTAssertFalse(processIsRunning(busy), "the HDF5 reader's worker \(busy) outlived its killed parent")
+        for pid in [found, busy] where processIsRunning(pid) { kill(pid, SIGKILL) }
     }
 
     /// The bound has teeth: a training run given 1 s of CPU is ended by SIGXCPU, and its
