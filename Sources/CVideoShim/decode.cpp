@@ -5,6 +5,7 @@
 // converted at its own size, a size that changes within the video is an error, and the
 // conversion is OpenCV's (swscale, bicubic, to 8-bit RGB), so valid videos give OpenCV's pixels.
 #include "cvideo.h"
+#include "report.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -25,10 +26,6 @@ namespace {
 // Larger frames are refused before FFmpeg allocates them: 4096 × 4096 is beyond any world
 // model's data, and a few bytes of header may declare any size.
 constexpr int64_t kMaxPixels = 4096LL * 4096LL;
-
-void report(char *error, size_t size, const std::string &message) {
-  if (error && size > 0) std::snprintf(error, size, "%s", message.c_str());
-}
 
 class Decoder {
  public:

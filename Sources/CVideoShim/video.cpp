@@ -1,6 +1,7 @@
 // OpenCV video writing, PNG encoding, resizing and drawing behind cvideo.h (reading is in
 // decode.cpp).
 #include "cvideo.h"
+#include "report.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -17,10 +18,6 @@ struct cvideo_writer {
   int width;
   int height;
 };
-
-static void report(char *error, size_t size, const char *message) {
-  if (error && size > 0) std::snprintf(error, size, "%s", message);
-}
 
 extern "C" cvideo_writer_t cvideo_writer_open(const char *path, const char *fourcc, double fps, int width, int height,
                                               char *error, size_t error_size) {
