@@ -152,12 +152,8 @@ static int send_all(int fd, const void *buffer, size_t size) {
     return 0;
 }
 
-// What a worker has done, in a page it shares with the reader: the number of the request it
-// has begun to read.
-struct progress {
-    volatile uint64_t begun;
-};
-static struct progress *progress;
+// The number of the request a worker has begun to read, in a page it shares with the reader.
+static volatile uint64_t *begun;
 
 // Serves requests until the socket closes (the caller has gone): exit status 0.
 static void work(int fd) {
@@ -169,7 +165,7 @@ static void work(int fd) {
         ssize_t peeked;
         while ((peeked = recv(fd, &next, sizeof next, MSG_PEEK | MSG_WAITALL)) < 0 && errno == EINTR) {}
         if (peeked != (ssize_t)sizeof next) _exit(0);
-        progress->begun = next;
+        *begun = next;
         if (read_blocking(fd, &request, sizeof request) != 0) _exit(0);
         if (request.path_size > MAX_TEXT || request.name_size > MAX_TEXT) _exit(2);
         if (read_blocking(fd, path, request.path_size) != 0 || read_blocking(fd, name, request.name_size) != 0) _exit(0);
@@ -245,8 +241,8 @@ static void run_reader(pid_t parent, int fd) {
     // may still need to read; the reader ends when the caller does.
     int callers[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGPIPE};
     for (size_t i = 0; i < sizeof callers / sizeof *callers; i++) signal(callers[i], SIG_IGN);
-    progress = mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (progress == MAP_FAILED) _exit(1);
+    begun = mmap(NULL, sizeof *begun, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (begun == MAP_FAILED) _exit(1);
     watch_parent(parent);
     // Seen in top and ps (the kernel would otherwise show "exe"); tests wait for it.
     prctl(PR_SET_NAME, "hdf5-reader");
@@ -269,7 +265,7 @@ static void run_reader(pid_t parent, int fd) {
         // messages. Only a kill in the middle of sending a large answer would leave part of
         // one; the caller then waits for bytes that never come, and its 120 s limit ends the
         // reader and starts a new one.
-        struct answer notice = {.magic = answer_magic, .status = WORKER_ENDED, .number = progress->begun,
+        struct answer notice = {.magic = answer_magic, .status = WORKER_ENDED, .number = *begun,
                                 .worker = worker, .ended = ended};
         if (send_all(fd, &notice, sizeof notice) != 0) _exit(0);
     }
@@ -405,7 +401,7 @@ static int receive(int fd, void *buffer, size_t size, const struct timespec *dea
         long long left = (long long)(deadline->tv_sec - now.tv_sec) * 1000 + (deadline->tv_nsec - now.tv_nsec) / 1000000;
         if (left <= 0) return -2;
         struct pollfd wait = {fd, POLLIN, 0};
-        int ready = poll(&wait, 1, left > 60000 ? 60000 : (int)left);
+        int ready = poll(&wait, 1, (int)left);
         if (ready < 0 && errno == EINTR) continue;
         if (ready < 0) return -1;
         if (ready == 0) continue;
