@@ -9,10 +9,10 @@
 // executable again takes most of a second.
 //
 // Each request is a header, the file's path and the dataset's name; each answer is a header,
-// an error text and, for a read, the dataset's bytes. Requests are numbered. A worker records
-// in a page shared with the reader the number of the request it has begun to read, so that the
-// reader's notice of a worker's death says whether a request died with it; one that was never
-// read stays in the socket for the next worker.
+// an error text and, for a read, the dataset's bytes. Requests are numbered, sent in one piece
+// and taken from the socket whole. A worker records in a page shared with the reader the number
+// of the request it takes, so that the reader's notice of a worker's death says whether a
+// request died with it; one that was never taken stays in the socket for the next worker.
 #define _GNU_SOURCE
 #include "direct.h"
 
@@ -42,6 +42,8 @@ enum { READER_FD = 3 };
 enum { OP_OPEN = 1, OP_INFO = 2, OP_READ = 3, OP_CLOSE = 4 };
 // Answer statuses beyond the public 0 (done), 1 (failed) and 2 (no such dataset).
 enum { WORKER_ENDED = 3 };
+// The reader's exit status when a worker died while sending an answer: this plus its signal.
+enum { ANSWER_CUT = 64 };
 enum { MAX_TEXT = 4096, ERROR_TEXT = 512 };
 static const uint32_t answer_magic = 0x35464448;  // "HDF5"
 static const uint64_t max_capacity = (uint64_t)1 << 28;  // HDF5File refuses larger datasets first
@@ -60,7 +62,7 @@ struct request {
 struct answer {
     uint32_t magic;
     int32_t status;
-    // The request answered; for WORKER_ENDED, the last request the worker began to read.
+    // The request answered; for WORKER_ENDED, the request that died with the worker (0: none).
     uint64_t number;
     // The worker that answered or ended, and for WORKER_ENDED its wait status.
     int32_t worker, ended;
@@ -152,23 +154,37 @@ static int send_all(int fd, const void *buffer, size_t size) {
     return 0;
 }
 
-// The number of the request a worker has begun to read, in a page it shares with the reader.
-static volatile uint64_t *begun;
+// What a worker is doing, in a page it shares with the reader: the number of the request it
+// took last, and whether its answer is being sent.
+static volatile struct progress {
+    uint64_t taken;
+    int answering;
+} *progress;
+
+// Peeks at the next `size` bytes without taking them: 0, or -1 when the socket closed.
+static int peek(int fd, void *buffer, size_t size) {
+    ssize_t got;
+    while ((got = recv(fd, buffer, size, MSG_PEEK | MSG_WAITALL)) < 0 && errno == EINTR) {}
+    return got == (ssize_t)size ? 0 : -1;
+}
 
 // Serves requests until the socket closes (the caller has gone): exit status 0.
 static void work(int fd) {
+    char message[sizeof(struct request) + 2 * MAX_TEXT];
     char path[MAX_TEXT + 1], name[MAX_TEXT + 1];
     for (;;) {
+        // A request is taken from the socket in one recv, after peeking at all of it, so that a
+        // worker killed at any moment leaves either the whole request or none of it; its number
+        // goes to the shared page first (the reader looks whether it is still queued).
         struct request request;
-        // The request's number comes first: look at it before taking the request.
-        uint64_t next = 0;
-        ssize_t peeked;
-        while ((peeked = recv(fd, &next, sizeof next, MSG_PEEK | MSG_WAITALL)) < 0 && errno == EINTR) {}
-        if (peeked != (ssize_t)sizeof next) _exit(0);
-        *begun = next;
-        if (read_blocking(fd, &request, sizeof request) != 0) _exit(0);
+        if (peek(fd, &request, sizeof request) != 0) _exit(0);
         if (request.path_size > MAX_TEXT || request.name_size > MAX_TEXT) _exit(2);
-        if (read_blocking(fd, path, request.path_size) != 0 || read_blocking(fd, name, request.name_size) != 0) _exit(0);
+        size_t size = sizeof request + request.path_size + request.name_size;
+        if (peek(fd, message, size) != 0) _exit(0);
+        progress->taken = request.number;
+        if (read_blocking(fd, message, size) != 0) _exit(0);
+        memcpy(path, message + sizeof request, request.path_size);
+        memcpy(name, message + sizeof request + request.path_size, request.name_size);
         path[request.path_size] = 0;
         name[request.name_size] = 0;
         if (request.op == OP_CLOSE) {
@@ -196,10 +212,17 @@ static void work(int fd) {
             }
         }
         if (answer.status != 0) answer.error_size = (uint32_t)strnlen(error, sizeof error - 1);
-        if (send_all(fd, &answer, sizeof answer) != 0 || send_all(fd, error, answer.error_size) != 0 ||
+        // The header and error text go in one piece, which a kill cannot split; a dataset's bytes
+        // may not, so the reader is told that a kill now would leave part of an answer behind.
+        char head[sizeof answer + ERROR_TEXT];
+        memcpy(head, &answer, sizeof answer);
+        memcpy(head + sizeof answer, error, answer.error_size);
+        if (answer.payload) progress->answering = 1;
+        if (send_all(fd, head, sizeof answer + answer.error_size) != 0 ||
             (answer.payload && send_all(fd, payload, answer.payload) != 0)) {
             _exit(0);
         }
+        progress->answering = 0;
         free(payload);
     }
 }
@@ -241,8 +264,8 @@ static void run_reader(pid_t parent, int fd) {
     // may still need to read; the reader ends when the caller does.
     int callers[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP, SIGQUIT, SIGPIPE};
     for (size_t i = 0; i < sizeof callers / sizeof *callers; i++) signal(callers[i], SIG_IGN);
-    begun = mmap(NULL, sizeof *begun, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (begun == MAP_FAILED) _exit(1);
+    progress = mmap(NULL, sizeof *progress, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (progress == MAP_FAILED) _exit(1);
     watch_parent(parent);
     // Seen in top and ps (the kernel would otherwise show "exe"); tests wait for it.
     prctl(PR_SET_NAME, "hdf5-reader");
@@ -260,12 +283,19 @@ static void run_reader(pid_t parent, int fd) {
         while (waitpid(worker, &ended, 0) < 0 && errno == EINTR) {}
         current_worker = 0;
         if (WIFEXITED(ended) && WEXITSTATUS(ended) == 0) _exit(0);  // the caller has gone
-        // A worker dies inside libhdf5, before it answers, or (killed from outside) between
-        // requests, after its answer has gone out whole: either way the notice follows whole
-        // messages. Only a kill in the middle of sending a large answer would leave part of
-        // one; the caller then waits for bytes that never come, and its 120 s limit ends the
-        // reader and starts a new one.
-        struct answer notice = {.magic = answer_magic, .status = WORKER_ENDED, .number = *begun,
+        // A worker killed while sending a dataset's bytes leaves part of an answer in the
+        // socket, which no notice can follow. The reader ends instead, with an exit status that
+        // names the worker's signal: the caller sees the socket close and starts a new reader.
+        if (progress->answering) _exit(ANSWER_CUT + (WIFSIGNALED(ended) ? WTERMSIG(ended) : 0));
+        // Otherwise the notice follows whole messages: the worker died inside libhdf5 (before it
+        // answered) or between requests. A request whose number the worker wrote down but that
+        // is still first in the socket was not taken (killed between the two): the next worker
+        // answers it.
+        uint64_t queued = 0;
+        ssize_t peeked;
+        while ((peeked = recv(fd, &queued, sizeof queued, MSG_PEEK | MSG_DONTWAIT)) < 0 && errno == EINTR) {}
+        uint64_t died = peeked == (ssize_t)sizeof queued && queued == progress->taken ? 0 : progress->taken;
+        struct answer notice = {.magic = answer_magic, .status = WORKER_ENDED, .number = died,
                                 .worker = worker, .ended = ended};
         if (send_all(fd, &notice, sizeof notice) != 0) _exit(0);
     }
@@ -414,12 +444,61 @@ static int receive(int fd, void *buffer, size_t size, const struct timespec *dea
     return 0;
 }
 
+// Sends a request in one piece: a stream socket queues one send of a few kilobytes whole, so
+// the worker never sees half of one.
 static int send_request(uint32_t op, const char *path, const char *name, int type, size_t capacity) {
     struct request request = {++last_request, op, type, capacity, (uint32_t)strlen(path), (uint32_t)strlen(name)};
-    return send_all(reader_socket, &request, sizeof request) == 0 && send_all(reader_socket, path, request.path_size) == 0 &&
-                   send_all(reader_socket, name, request.name_size) == 0
-               ? 0
-               : -1;
+    char message[sizeof request + 2 * MAX_TEXT];
+    memcpy(message, &request, sizeof request);
+    memcpy(message + sizeof request, path, request.path_size);
+    memcpy(message + sizeof request + request.path_size, name, request.name_size);
+    return send_all(reader_socket, message, sizeof request + request.path_size + request.name_size);
+}
+
+// One request and its answer on the running reader: 0 with `status` and `error` set, or what
+// went wrong: -1 the socket closed (the reader ended; `ended` is its wait status, `heard`
+// whether this request's answer had begun to arrive), -2 the deadline passed, -3 an answer out
+// of protocol.
+static int exchange(uint32_t op, const char *path, const char *name, int type, void *out, size_t capacity,
+                    struct answer *answer, int *status, int *ended, int *heard, char *error, size_t error_size) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += answer_seconds;
+    int outcome = send_request(op, path, name, type, capacity);
+    char text[ERROR_TEXT] = "";
+    while (outcome == 0) {
+        outcome = receive(reader_socket, answer, sizeof *answer, &deadline);
+        if (outcome != 0) break;
+        if (answer->magic != answer_magic) {
+            outcome = -3;
+        } else if (answer->status == WORKER_ENDED) {
+            // A worker that ended before it took this request (killed from outside between
+            // requests) left it to the next one: keep waiting.
+            if (answer->number == last_request) {
+                describe_end(answer->ended, error, error_size);
+                last_worker = 0;
+                return 0;
+            }
+        } else if (answer->number != last_request || answer->error_size >= sizeof text ||
+                   (answer->payload && answer->payload != capacity)) {
+            outcome = -3;
+        } else {
+            *heard = 1;
+            last_worker = answer->worker;
+            outcome = receive(reader_socket, text, answer->error_size, &deadline);
+            if (outcome == 0 && answer->payload) outcome = receive(reader_socket, out, capacity, &deadline);
+            if (outcome == 0) {
+                *status = answer->status;
+                if (*status != 0) snprintf(error, error_size, "%s", text);
+                return 0;
+            }
+        }
+    }
+    if (outcome == -1 && reader > 0) {
+        while (waitpid(reader, ended, 0) < 0 && errno == EINTR) {}
+        reader = 0;
+    }
+    return outcome;
 }
 
 // One request and its answer. Returns the answer's status (0, 1 or 2 as the public functions
@@ -432,55 +511,28 @@ static int ask(uint32_t op, const char *path, const char *name, int type, void *
     }
     pthread_mutex_lock(&reader_lock);
     int status = 1;
-    if (start_reader(error, error_size) == 0) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += answer_seconds;
-        int outcome = send_request(op, path, name, type, capacity);
-        char text[ERROR_TEXT] = "";
-        int answered = 0;
-        while (outcome == 0 && !answered) {
-            outcome = receive(reader_socket, answer, sizeof *answer, &deadline);
-            if (outcome != 0) break;
-            if (answer->magic != answer_magic) {
-                outcome = -3;
-            } else if (answer->status == WORKER_ENDED) {
-                // A worker that ended before it began this request (killed from outside between
-                // requests) left it to the next one: keep waiting.
-                if (answer->number == last_request) {
-                    describe_end(answer->ended, error, error_size);
-                    last_worker = 0;
-                    answered = 1;
-                }
-            } else if (answer->number != last_request || answer->error_size >= sizeof text ||
-                       (answer->payload && answer->payload != capacity)) {
-                outcome = -3;
-            } else {
-                last_worker = answer->worker;
-                outcome = receive(reader_socket, text, answer->error_size, &deadline);
-                if (outcome == 0 && answer->payload) outcome = receive(reader_socket, out, capacity, &deadline);
-                if (outcome == 0) {
-                    status = answer->status;
-                    if (status != 0) snprintf(error, error_size, "%s", text);
-                }
-                answered = 1;
-            }
+    for (int attempt = 0; attempt < 2 && start_reader(error, error_size) == 0; attempt++) {
+        int ended = 0, heard = 0;
+        int outcome = exchange(op, path, name, type, out, capacity, answer, &status, &ended, &heard, error, error_size);
+        if (outcome == 0) break;
+        stop_reader();
+        if (outcome == -3) {
+            snprintf(error, error_size, "the HDF5 reader process gave an answer out of protocol and was stopped");
+            break;
         }
-        if (outcome != 0) {
-            int ended = 0;
-            if (outcome == -1 && reader > 0) {  // the socket closed: the reader has ended
-                while (waitpid(reader, &ended, 0) < 0 && errno == EINTR) {}
-                reader = 0;
-            }
-            if (outcome == -3) {
-                snprintf(error, error_size, "the HDF5 reader process gave an answer out of protocol and was stopped");
-            } else if (outcome == -2) {
-                snprintf(error, error_size, "the HDF5 reader process gave no answer in %d s reading it and was stopped (a hang inside libhdf5, or a stalled disk)", answer_seconds);
-            } else {
-                describe_end(ended, error, error_size);
-            }
-            stop_reader();
+        if (outcome == -2) {
+            snprintf(error, error_size, "the HDF5 reader process gave no answer in %d s reading it and was stopped (a hang inside libhdf5, or a stalled disk)", answer_seconds);
+            break;
         }
+        // A reader that ended because a worker died while sending an answer: this request's, or
+        // (a kill just after the last byte) the one before, in which case this request was sent
+        // to a reader on its way out and goes to a new one.
+        if (WIFEXITED(ended) && WEXITSTATUS(ended) >= ANSWER_CUT) {
+            if (!heard) continue;
+            ended = WEXITSTATUS(ended) - ANSWER_CUT;  // the wait status of a worker ended by that signal
+        }
+        describe_end(ended, error, error_size);
+        break;
     }
     pthread_mutex_unlock(&reader_lock);
     return status;

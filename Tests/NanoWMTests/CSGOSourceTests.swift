@@ -255,6 +255,52 @@ final class CSGOSourceTests: XCTestCase {
         XCTAssertNotEqual(HDF5File.readerProcess, pid)
     }
 
+    /// Workers killed at any moment from outside, hundreds of times while episodes are read:
+    /// each read returns the file's frames or fails in one line naming SIGKILL. None waits for
+    /// an answer that never comes or takes another request's answer, which a kill could cause
+    /// while a worker was taking a request in pieces or sending a frame's bytes.
+    func testWorkersKilledAtAnyMomentLeaveNoReadWaiting() throws {
+        let source = try CSGOSource(root: root, fileList: Self.lists["val"]!)
+        let expected = try source.frames(0, start: 0, end: 3, step: 1)
+        /// The killing thread's count, and when to stop.
+        final class Killer: @unchecked Sendable {
+            private let lock = NSLock()
+            private var stopRequested = false, killCount = 0
+            var stopped: Bool { lock.withLock { stopRequested } }
+            var kills: Int { lock.withLock { killCount } }
+            func stop() { lock.withLock { stopRequested = true } }
+            func killed() { lock.withLock { killCount += 1 } }
+        }
+        let state = Killer()
+        let killer = Thread {
+            var generator = SystemRandomNumberGenerator()
+            while !state.stopped {
+                usleep(UInt32.random(in: 0..<3_000, using: &generator))
+                let readers = childProcesses(of: getpid()).filter { processName($0) == "hdf5-reader" }
+                for worker in readers.flatMap(childProcesses(of:)) where kill(worker, SIGKILL) == 0 { state.killed() }
+            }
+        }
+        killer.start()
+        var read = 0, failed = 0
+        let started = Date()
+        while read + failed < 400, Date().timeIntervalSince(started) < 60 {
+            do {
+                try assertExactlyEqual(try source.frames(0, start: 0, end: 3, step: 1), expected, "a read between kills")
+                read += 1
+            } catch {
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("SIGKILL") && !text.contains("\n"), text)
+                failed += 1
+            }
+        }
+        state.stop()
+        while !killer.isFinished { usleep(1_000) }
+        print("\(state.kills) workers killed: \(read) reads done, \(failed) failed on SIGKILL")
+        XCTAssertGreaterThan(read, 20)
+        XCTAssertGreaterThan(failed, 5, "too few kills landed inside a read to test anything")
+        try assertExactlyEqual(try source.frames(0, start: 0, end: 3, step: 1), expected, "after the kills")
+    }
+
     /// Files on which libhdf5 1.10.8 itself crashed (a NULL memcpy under
     /// H5SM_get_fheap_addr): a dataset header's message claims to live in the shared-message
     /// heap of a file that has no shared-message table. The shim walks the header first and

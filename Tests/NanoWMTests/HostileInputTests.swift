@@ -204,10 +204,9 @@ final class HostileInputTests: XCTestCase {
         // Once serving, the reader names itself and forks its worker; killing the parent
         // earlier would test the reader's start instead.
         let serving = Date().addingTimeInterval(10)
-        func name(_ pid: pid_t) -> String? { try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8) }
         var worker: pid_t?
         while worker == nil, Date() < serving {
-            if name(found) == "hdf5-reader\n" { worker = childProcesses(of: found).first { name($0) == "hdf5-worker\n" } }
+            if processName(found) == "hdf5-reader" { worker = childProcesses(of: found).first { processName($0) == "hdf5-worker" } }
             if worker == nil { usleep(2_000) }
         }
         let busy = try XCTUnwrap(worker, "the HDF5 reader process did not start a worker")

@@ -21,3 +21,8 @@ public func childProcesses(of pid: pid_t) -> [pid_t] {
         return fields.count > 1 && pid_t(fields[1]) == pid ? child : nil
     }
 }
+
+/// The name a process gave itself (/proc's `comm`, as `top` shows it), or nil once it is gone.
+public func processName(_ pid: pid_t) -> String? {
+    (try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8))?.trimmingCharacters(in: .newlines)
+}
