@@ -154,9 +154,9 @@ public struct KeyPolicy: Sendable {
                   "experiment.training.checkpointing.across_timesteps.save_on_train_epoch_end")
         + inert("upstream reads dataset.loader.validation_size", "experiment.evaluation.validation_size")
         + honoured("experiment.evaluation.batch_size", "experiment.evaluation.save_videos")
-        + ignored("the evaluate task scores every validation clip; validation during training logs PSNR/SSIM of 4 sampled clips",
-                  "experiment.evaluation.metrics.log_every_n_train_steps", "experiment.evaluation.metrics.buffer_size",
-                  "experiment.evaluation.metrics.max_batchsize")
+        + honoured("experiment.evaluation.metrics.log_every_n_train_steps", "experiment.evaluation.metrics.max_batchsize")
+        + inert("the reference's MetricsLogger stores it and never reads it: every validation clip is scored",
+                "experiment.evaluation.metrics.buffer_size")
         + ignored("no data-loading worker processes here", "experiment.infra.num_workers")
         + ignored("no torch.compile here; it does not change results", "experiment.infra.compile")
         + ignored("activations are kept; it does not change results", "experiment.infra.gradient_checkpointing")
@@ -165,8 +165,7 @@ public struct KeyPolicy: Sendable {
         + ignored("the codec's weights come from its exported file, latent_codec.torchscript (scripts/export_codec.py reads these)",
                   "latent_codec.model_path", "latent_codec.checkpoint_key", "latent_codec.repo_path")
         // The model.
-        + [KeyPolicy(pattern: "model.name", treatment: .interpolated)] // a display name: the run folder's name interpolates it
-        + honoured("model.arch", "model.num_frames", "model.n_context_frames", "model.scheduling_mode",
+        + honoured("model.name", "model.arch", "model.num_frames", "model.n_context_frames", "model.scheduling_mode",
                    "model.num_sampling_steps", "model.use_action", "model.action_injection.*", "model.causal",
                    "model.latent_size", "model.latent_channels", "model.image_size", "model.patch_size",
                    "model.hidden_size", "model.depth", "model.num_heads", "model.mlp_ratio")
@@ -199,7 +198,7 @@ public struct KeyPolicy: Sendable {
                    instead: "CSGO reads train_file_list and val_file_list, or every episode under data_path")]
         // Trackers, planning, the run folder, path variables.
         + ignored("TensorBoard events always go to <run>/tensorboard", "logger.*")
-        + ignored("no Weights & Biases here", "wandb.*")
+        + honoured("wandb.enabled", "wandb.project", "wandb.entity", "wandb.mode", "wandb.python")
         + ignored("read only by the planning task (nanowm plan, experiment=planning), which checks each itself", "planning.*", "ckpt_path")
         + ignored("upstream never reads configs/planning/planner (nanowm plan names it as ignored too)", "planning.planner.*")
         + honoured("hydra.run.dir")

@@ -77,6 +77,11 @@ final class DataParallelTrainingTests: XCTestCase {
         XCTAssertEqual(try checkpointNames(two, "across_timesteps"), ["epoch=0-step=3.ckpt"])
         XCTAssertEqual(launched.output.split(separator: "\n").filter { $0.hasPrefix("run folder: ") }.count, 1, launched.output)
         let logged = try loggedScalars(two)
+        // Each rank keeps its own text log: rank 0 the run's lines, rank 1 its own losses.
+        let rankLog = try String(contentsOf: two.appendingPathComponent("train_rank1.log"), encoding: .utf8)
+        XCTAssertTrue(rankLog.contains("step 3: train_loss "), rankLog)
+        let mainLog = try String(contentsOf: two.appendingPathComponent("train.log"), encoding: .utf8)
+        XCTAssertTrue(mainLog.contains("run folder: ") && mainLog.contains("step 3: train_loss "), mainLog)
 
         let (one, reference) = try train("one", ["experiment.training.batch_size=2"])
         var worst = (step1: 0.0, later: 0.0)

@@ -96,16 +96,41 @@ public final class EvaluationJob {
     /// checkpoint, data and settings give the same predictions and numbers as its evaluate task.
     func evaluate(codec: LatentCodec, validation: ClipDataset, networks: MetricNetworks, notes: [String],
              progress: Bool) throws -> MetricsSummary {
+        try manualSeed(configuration.settings.seed)
+        let model = try model(codec: codec)
+        let (summary, setup, options, batchSize) = try score(model: model, codec: codec, validation: validation, clips: validation.count,
+                                                             networks: networks, notes: notes, progress: progress, step: 0)
+        guard isWriter else { return summary }
+        try write(summary, setup: setup, options: options, clips: validation.count, batchSize: batchSize, codec: codec)
+        return summary
+    }
+
+    /// What `score` hands out of each batch for a look at it: the clips' names, the ground truth
+    /// `[B, T, 3, H, W]` in [−1, 1], the latents sampling started from (for the codec's
+    /// reconstruction) and the decoded prediction.
+    struct ScoredBatch {
+        var names: [String]
+        var truth: Tensor
+        var latents: Tensor
+        var prediction: Tensor
+    }
+
+    /// The evaluate task after the model's initialisation (`EvaluationDraws` from step 3 on):
+    /// samples the first `clips` clips of `validation` with `model` and scores them, saving
+    /// their videos under eval_videos/step_<step> when the configuration asks. `model` must
+    /// be in eval mode. Returns the summary (with val_loss) and what it sampled with.
+    func score(model: NanoWMModel, codec: LatentCodec, validation: ClipDataset, clips count: Int, networks: MetricNetworks,
+               notes: [String], progress: Bool, step: Int, look: ((ScoredBatch) throws -> Void)? = nil) throws
+        -> (summary: MetricsSummary, setup: SamplingSetup, options: SamplingOptions, batchSize: Int) {
         let settings = configuration.settings
-        let batchSize = configuration.experiment.evaluation.batchSize ?? settings.batchSize
-        guard validation.count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
+        let evaluation = configuration.experiment.evaluation
+        let batchSize = evaluation.batchSize ?? settings.batchSize
+        guard count > 0 else { throw EvaluationError("the validation set is empty; nothing to evaluate") }
         guard batchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.batch_size must be positive") }
         let latentOnly = !codec.hasDecoder
         // experiment.evaluation.metrics.evaluate: without it the reference's validation samples
         // nothing and logs only val_loss.
         let sampling = settings.sampledClipMetrics
-        try manualSeed(settings.seed)
-        let model = try model(codec: codec)
         try EvaluationDraws.codecProbe(codec, frame: validation.frameShape)
         if sampling && !latentOnly { try EvaluationDraws.metricNetworks() }
         try EvaluationDraws.dataLoaderSeed()
@@ -114,20 +139,19 @@ public final class EvaluationJob {
         let setup = try samplingSetup()
         let (process, made) = try setup.make(device: device)
         var options = made
-        options.cachedCausal = configuration.experiment.evaluation.cachedSampling
+        options.cachedCausal = evaluation.cachedSampling
         let sampler = DiffusionForcingSampler(process: process, options: options)
         let clips = ClipCodec(codec)
         let contextFrames = settings.contextFrames
-        let saveVideos = configuration.experiment.evaluation.saveVideos
-        let videos = folder.appendingPathComponent("eval_videos/step_0000000")
+        let videos = evaluation.saveVideos ? folder.appendingPathComponent(String(format: "eval_videos/step_%07d", step)) : nil
         let pixels = VideoMetricAccumulator(contextFrames: contextFrames, networks: networks)
         var latents = LatentMetricAccumulator()
-        let batches = stride(from: 0, to: validation.count, by: batchSize).map { Array($0..<Swift.min($0 + batchSize, validation.count)) }
+        let batches = stride(from: 0, to: count, by: batchSize).map { Array($0..<Swift.min($0 + batchSize, count)) }
         let mine = group.map { RankShare.range(count: batches.count, rank: $0.rank, worldSize: $0.worldSize) } ?? batches.indices
         // Each batch's loss times its size, at the batch's index: summed in batch order
         // whichever rank computed it, so any number of processes gives one process's value.
         var weightedLosses = [Double](repeating: 0, count: batches.count)
-        log("evaluating \(validation.count) clips (" + (sampling
+        log("evaluating \(count) clips (" + (sampling
             ? "\(contextFrames) context + \(configuration.model.numFrames - contextFrames) generated frames, "
               + "\(options.steps) DDIM steps on the \(process.numTimesteps)-step process, \(options.mode.rawValue), "
             : "validation loss only: experiment.evaluation.metrics.evaluate is false, ") + "seed \(settings.seed))"
@@ -159,8 +183,15 @@ public final class EvaluationJob {
                 try latents.add(prediction: sample, truth: zShaped, contextFrames: contextFrames)
             } else {
                 let prediction = try clips.decode(sample)
-                if saveVideos { try Self.saveClips(prediction: prediction, truth: truth, names: names, into: videos) }
-                try pixels.add(prediction: prediction, truth: truth, names: names)
+                if let videos { try Self.saveClips(prediction: prediction, truth: truth, names: names, into: videos) }
+                // The reference's evaluator takes max_batchsize clips at a time (memory only:
+                // every metric is a mean over frames or pooled features).
+                for start in stride(from: 0, to: indices.count, by: evaluation.metricBatchSize) {
+                    let n = Swift.min(evaluation.metricBatchSize, indices.count - start)
+                    try pixels.add(prediction: try prediction.narrow(dim: 0, start: start, length: n),
+                                   truth: try truth.narrow(dim: 0, start: start, length: n), names: Array(names[start..<(start + n)]))
+                }
+                try look?(ScoredBatch(names: names, truth: truth, latents: zShaped, prediction: prediction))
             }
             bar?.update(done + 1)
         }
@@ -168,24 +199,22 @@ public final class EvaluationJob {
             weightedLosses = try group.sum(weightedLosses)
             if sampling {
                 if latentOnly { try latents.gather(over: group) }
-                else { try pixels.gather(over: group, names: (0..<validation.count).map { Self.clipName(validation, $0) }) }
+                else { try pixels.gather(over: group, names: (0..<count).map { Self.clipName(validation, $0) }) }
             }
         }
         var summary = MetricsSummary()
         if sampling {
-            summary = latentOnly ? latents.summary(clips: validation.count, contextFrames: contextFrames, frames: configuration.model.numFrames)
+            summary = latentOnly ? latents.summary(clips: count, contextFrames: contextFrames, frames: configuration.model.numFrames)
                                  : try pixels.summary()
         } else {
-            summary.counts = [("clips", validation.count)]
+            summary.counts = [("clips", count)]
         }
         // Lightning's epoch value of the logged val_loss: the batch-size-weighted mean.
-        summary.metrics.append(("val_loss", weightedLosses.reduce(0, +) / Double(validation.count)))
+        summary.metrics.append(("val_loss", weightedLosses.reduce(0, +) / Double(count)))
         // The job's notes say which file is missing; the accumulator's own note for that metric goes.
         let missing = notes.compactMap { $0.components(separatedBy: " omitted:").first }
         summary.notes = (sampling ? notes : []) + summary.notes.filter { note in !missing.contains { note.hasPrefix($0 + " omitted:") } }
-        guard isWriter else { return summary }
-        try write(summary, setup: setup, options: options, clips: validation.count, batchSize: batchSize, codec: codec)
-        return summary
+        return (summary, setup, options, batchSize)
     }
 
     /// The random draws a batch of `count` clips takes (the loss's encoding, timesteps and

@@ -81,13 +81,13 @@ public struct ExperimentRunner {
             let job = try TrainingJob(plan: plan, device: worker?.device ?? device, group: worker?.group, log: log)
             job.trainer.callbacks += trainingCallbacks
             let settings = job.configuration.settings
-            log("training \(settings.maxSteps) steps (batch \(settings.batchSize)) …")
+            job.log("training \(settings.maxSteps) steps (batch \(settings.batchSize)) …")
             try job.train(showProgress: isWriter)
             outcome.training = job
             try worker?.group.barrier()  // rank 0's last checkpoint is on disk for every rank
             trained = job.run.latestCheckpoint?.path
-            if let trained { log("checkpoint: \(trained)") }
-            log("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
+            if let trained { job.log("checkpoint: \(trained)") }
+            job.log("tensorboard: tensorboard --logdir \(job.run.tensorboard.path)")
         }
         // The evaluate task scores what training just wrote, else experiment.resume_from_checkpoint,
         // with the validation clips split across the workers.

@@ -200,7 +200,7 @@ public final class Trainer {
             if step % settings.logEvery == 0 || step == end {
                 try logger?.scalar("train_loss", metrics.loss, step: step)
                 try logger?.scalar("gradient_norm", metrics.gradientNorm, step: step)
-                try logger?.scalar("lr", metrics.learningRate, step: step)
+                try logger?.scalar("lr-AdamW", metrics.learningRate, step: step)  // Lightning's LearningRateMonitor name
             }
             if isWriter && step % settings.validateEvery == 0 {
                 if let loss = try validationLoss() { try logger?.scalar("val_loss", loss, step: step) }
@@ -219,7 +219,11 @@ public final class Trainer {
         // A rank the group's agreement stopped, though the signal did not reach it, reports SIGTERM.
         let stoppedBy = stopRequested ? watch.received ?? SIGTERM : nil
         if isWriter {
-            if let stoppedBy { FileHandle.standardError.write(Data("\n\(StopSignalWatch.name(stoppedBy)): saving a checkpoint at step \(step)\n".utf8)) }
+            if let stoppedBy {
+                let line = "\(StopSignalWatch.name(stoppedBy)): saving a checkpoint at step \(step)"
+                FileHandle.standardError.write(Data("\n\(line)\n".utf8))
+                logger?.text(line)
+            }
             try saveCheckpoint(.latest)
             try logger?.flush()
         }

@@ -3,6 +3,7 @@ import SwiftTorch
 import NanoWMConfiguration
 import NanoWMFormats
 import NanoWMCore
+import PythonCompatible
 
 /// A training run from a composed configuration, as `nanowm train` (and the quickstart) runs
 /// it: run folder with the composed config, seeded model, optional pretrained weights or
@@ -16,12 +17,17 @@ public final class TrainingJob {
     private let lock: RunFolderLock?
     /// The run's codec (training may read its encoder output from a latent cache).
     public var codec: LatentCodec { trainer.clips.codec }
+    /// The run's text log (`train.log`; `train_rank<r>.log` for the other ranks of a
+    /// data-parallel run), which every line `log` shows also goes to.
+    public let textLog: TextLog
+    /// Shows a line (the caller's `log`) and keeps it in the run's text log.
+    public let log: (String) -> Void
 
     /// - Parameters:
     ///   - composition: the composed (unresolved) configuration; saved into the run folder.
     ///   - runDirectory: where to write; default is the configuration's `hydra.run.dir`.
     public convenience init(composition: ConfigComposition, runDirectory: URL? = nil, device: Device = .cpu,
-                            group: ProcessGroup? = nil, log: (String) -> Void = { print($0) }) throws {
+                            group: ProcessGroup? = nil, log: @escaping (String) -> Void = { print($0) }) throws {
         try self.init(plan: try RunPlan(composition: composition, runDirectory: runDirectory), device: device, group: group, log: log)
     }
 
@@ -29,7 +35,7 @@ public final class TrainingJob {
     /// that (reading the data, loading weights), the folder goes again when this created it.
     /// With a process group, this is one rank of a data-parallel run: rank 0 alone creates
     /// and writes the run folder (and generates missing data while the others wait).
-    public init(plan: RunPlan, device: Device = .cpu, group: ProcessGroup? = nil, log: (String) -> Void = { print($0) }) throws {
+    public init(plan: RunPlan, device: Device = .cpu, group: ProcessGroup? = nil, log: @escaping (String) -> Void = { print($0) }) throws {
         let writer = (group?.rank ?? 0) == 0
         let created = writer ? Self.outermostMissingFolder(plan.folder) : nil
         if writer {
@@ -40,7 +46,10 @@ public final class TrainingJob {
             lock = nil
         }
         do {
-            (run, configuration, trainer, validation) = try Self.start(plan, device: device, group: group, log: log)
+            var textLog: TextLog?
+            (run, configuration, trainer, validation) = try Self.start(plan, device: device, group: group, log: log, textLog: &textLog)
+            self.textLog = textLog!
+            self.log = { [textLog] line in log(line); textLog?.text(line) }
         } catch {
             if let created { try? FileManager.default.removeItem(at: created) }
             throw error
@@ -58,13 +67,16 @@ public final class TrainingJob {
         return missing
     }
 
-    private static func start(_ plan: RunPlan, device: Device, group: ProcessGroup?, log: (String) -> Void) throws
-        -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
+    private static func start(_ plan: RunPlan, device: Device, group: ProcessGroup?, log show: @escaping (String) -> Void,
+                              textLog: inout TextLog?) throws -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
         let folder = plan.folder, configuration = plan.configuration
         let writer = (group?.rank ?? 0) == 0
+        let run = try RunDirectory(folder, create: writer)
+        // Rank 0's text log from the start; the others' once rank 0 has made the folder.
+        if writer { textLog = try TextLog(url: folder.appendingPathComponent("train.log")) }
+        let log: (String) -> Void = { [textLog] line in show(line); textLog?.text(line) }
         if let notRun = plan.tasksNotRunLine { log(notRun) }
         if let ignored = plan.ignoredLine { log(ignored) }
-        let run = try RunDirectory(folder, create: writer)
         if writer {
             try plan.composition.saveRunFiles(in: folder)
             log("run folder: \(folder.path)")
@@ -85,6 +97,7 @@ public final class TrainingJob {
             generated?.update(done)
         }
         if writer { try group?.barrier() }
+        if let group, !writer { textLog = try TextLog(url: folder.appendingPathComponent("train_rank\(group.rank).log")) }
         log("data: \(train.count) training clips, \(validation.count) validation clips of \(train.clipLength) frames")
 
         // Upstream seeds everything before building the model, so init is reproducible.
@@ -102,23 +115,29 @@ public final class TrainingJob {
                                   validation: training.validation, clips: training.clips, run: run, device: device,
                                   group: group)
         if writer {
-            let logger = try TensorBoardWriter(runDirectory: folder)
-            trainer.logger = logger
+            let tensorBoard = try TensorBoardWriter(runDirectory: folder)
+            var loggers: [MetricsLogger] = [tensorBoard, textLog!]
+            if let wandb = Self.wandb(plan, log: log) { loggers.append(wandb) }
+            trainer.logger = LoggerGroup(loggers)
             // CPU and RAM beside the losses, every log_every steps.
             let system = SystemMetrics(), every = configuration.settings.logEvery
             trainer.callbacks.append(StepCallback(afterStep: { step, _ in
-                if step % every == 0 { try? system.log(to: logger, step: step) }
+                if step % every == 0 { try? system.log(to: tensorBoard, step: step) }
             }))
-        }
-        if configuration.settings.sampledClipMetrics {
-            if codec.hasDecoder {
-                if let metrics = try Self.sampledClipMetrics(trainer: trainer, validation: validation, codec: codec,
-                                                             settings: configuration.settings) {
-                    trainer.callbacks.append(StepCallback(atValidation: metrics))
-                }
-            } else {
-                log("validation: no PSNR/SSIM of sampled clips (latent_codec=\(configuration.codecKind) has no decoder)")
+            if configuration.settings.sampledClipMetrics {
+                var notes: [String] = []
+                let evaluation = try TrainingEvaluation(trainer: trainer, configuration: configuration, validation: validation,
+                                                        codec: codec, folder: folder, log: { [textLog] in textLog?.text($0) },
+                                                        notes: &notes)
+                trainer.callbacks.append(evaluation)
+                let every = configuration.experiment.evaluation.evaluateEvery
+                log("validation: every \(configuration.settings.validateEvery) steps; val_eval/* and val_vis/* "
+                    + "at those that are multiples of \(every) (experiment.evaluation.metrics.log_every_n_train_steps)"
+                    + (codec.hasDecoder ? "" : "; latent metrics only (latent_codec=\(configuration.codecKind) has no decoder)"))
+                for note in notes { log("validation: \(note)") }
             }
+        } else {
+            trainer.logger = textLog
         }
 
         if let pretrained = configuration.experiment.pretrained {
@@ -134,34 +153,35 @@ public final class TrainingJob {
         return (run, configuration, trainer, validation)
     }
 
-    /// PSNR/SSIM of clips sampled from a fixed validation subset (at most 4 clips, fixed seed),
-    /// logged at every validation, on the full process as upstream's validation samples. The
-    /// seed is restored afterwards, so evaluating never changes the training run.
-    static func sampledClipMetrics(trainer: Trainer, validation: ClipDataset, codec: LatentCodec,
-                                   settings: TrainingSettings) throws -> ((Int) throws -> [String: Double])? {
-        guard validation.count > 0 else { return nil }
-        let (process, options) = try settings.validationSamplingSetup().make(device: trainer.device)
-        let subset = try ClipBatcher(dataset: validation, batchSize: 4, seed: 0)
-        let indices = subset.evenlySpacedIndices(4)
-        return { _ in
-            let state = try Generator.defaultCPU.state()
-            defer { try? Generator.defaultCPU.setState(state) }
-            trainer.model.eval()
-            let evaluation = WorldModelEvaluation(model: trainer.model, codec: codec, process: process, options: options,
-                                                  contextFrames: settings.contextFrames, seed: settings.seed)
-            let (video, actions) = try subset.stack(indices)
-            let prediction = try evaluation.predict(try video.to(trainer.device), actions: trainer.model.config.useAction ? try actions.to(trainer.device) : nil)
-            let scores = try evaluation.scores(prediction, try video.to(trainer.device))
-            return ["val/psnr": scores.psnr, "val/ssim": scores.ssim]
-        }
+    /// The reference's W&B run, when wandb.* asks for one: named
+    /// `<model.name>-F<num_frames>-<dataset.name>-<pred_name>`, with the resolved configuration
+    /// as its hyperparameters.
+    static func wandb(_ plan: RunPlan, log: @escaping (String) -> Void) -> WandbLogger? {
+        let configuration = plan.configuration, settings = configuration.experiment.wandb
+        guard settings.isOn else { return nil }
+        let name = "\(configuration.experiment.model.name ?? "nanowm")-F\(configuration.model.numFrames)-"
+            + "\(configuration.dataset.name)-\(configuration.settings.target.rawValue)"
+        let run = WandbLogger.Run(project: settings.project, entity: settings.entity, name: name, mode: settings.mode.rawValue,
+                                  configJSON: PythonJSON.dumps(plan.resolved.jsonValue), folder: plan.folder)
+        let logger = WandbLogger.start(python: settings.python, run: run, note: log)
+        if let logger { log("W&B: run \(logger.runID) (\(settings.mode.rawValue), project \(settings.project)) in \(plan.folder.appendingPathComponent("wandb").path)") }
+        return logger
     }
 
     /// Trains to `experiment.training.max_steps`. The log is flushed, and stays open for what
     /// the caller logs about the trained model; it closes with the job.
     public func train(showProgress: Bool = true) throws {
-        try trainer.fit(showProgress: showProgress)
+        do {
+            try trainer.fit(showProgress: showProgress)
+        } catch {
+            textLog.text("error: \(error)")
+            throw error
+        }
         try trainer.logger?.flush()
     }
 
-    deinit { try? trainer.logger?.close() }
+    deinit {
+        try? trainer.logger?.close()
+        try? textLog.close()
+    }
 }

@@ -25,7 +25,7 @@ public struct TrainingSettings: Sendable {
     public var periodicCheckpointEvery = 10_000    // checkpointing.across_timesteps.every_n_train_steps
     // experiment.evaluation
     public var evaluationSamplingSteps: Int?       // num_sampling_steps (nil: the model's)
-    public var sampledClipMetrics = true           // metrics.evaluate: PSNR/SSIM of sampled clips at validation
+    public var sampledClipMetrics = true           // metrics.evaluate: sample and score validation clips (val_eval/*)
     // dataset.loader (upstream reads the validation size there, not under experiment.evaluation)
     public var validationSize: Int? = 32           // validation_size (nil: the whole validation split)
     // experiment.diffusion

@@ -3,6 +3,11 @@ public struct EvaluationSettings: Sendable {
     public var samplingSteps: Int?                 // num_sampling_steps (null: model.num_sampling_steps)
     public var schedulingMode: String?             // scheduling_mode (absent or null: model.scheduling_mode)
     public var sampledClipMetrics: Bool            // metrics.evaluate (absent or null: true)
+    /// metrics.log_every_n_train_steps: during training, the validations whose step is a
+    /// multiple of this sample and score the validation clips (val_eval/*, val_vis/*).
+    public var evaluateEvery: Int
+    /// metrics.max_batchsize: clips the metric networks take at a time (memory only).
+    public var metricBatchSize: Int
     public var batchSize: Int?                     // batch_size (null: experiment.training.batch_size)
     public var saveVideos: Bool                    // save_videos (null: true)
     public var cachedSampling: Bool                // cached_sampling (ours; absent: true)
@@ -20,6 +25,10 @@ public struct EvaluationSettings: Sendable {
         samplingSteps = try r.nullable("num_sampling_steps")
         schedulingMode = try r.get("scheduling_mode")
         sampledClipMetrics = r.has("metrics.evaluate") ? try r.nullable("metrics.evaluate") ?? true : true
+        evaluateEvery = try r.get("metrics.log_every_n_train_steps") ?? 5000
+        metricBatchSize = try r.get("metrics.max_batchsize") ?? 2
+        guard evaluateEvery > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.metrics.log_every_n_train_steps must be positive") }
+        guard metricBatchSize > 0 else { throw ConfigError(.invalidValue, "experiment.evaluation.metrics.max_batchsize must be positive") }
         batchSize = try r.get("batch_size")
         saveVideos = try r.get("save_videos") ?? true
         cachedSampling = try r.get("cached_sampling") ?? true

@@ -14,6 +14,7 @@ public struct ExperimentSettings: Sendable {
     public var evaluation: EvaluationSettings
     public var dataset: DatasetSettings
     public var codec: CodecSettings
+    public var wandb: WandbSettings
 
     public static let pretrainedKey = "experiment.pretrained"
     public static let resumeKey = "experiment.resume_from_checkpoint"
@@ -33,6 +34,7 @@ public struct ExperimentSettings: Sendable {
         training = try TrainingLoopSettings(config)
         evaluation = try EvaluationSettings(config)
         codec = try CodecSettings(config)
+        wandb = try WandbSettings(config)
     }
 }
 

@@ -1,6 +1,8 @@
 /// `model.*`, decoded once. The architecture is a size preset named by `arch` or, for a custom
 /// size, the explicit width, depth, heads, patch and MLP ratio.
 public struct ModelSettings: Sendable {
+    /// `model.name`: a display name (run folders and the W&B run's name interpolate it).
+    public var name: String?
     /// `model.arch`: a preset (`NanoWM-B/2`) or another name for a custom size.
     public var arch: String?
     public var patchSize: Int?                     // patch_size
@@ -22,6 +24,7 @@ public struct ModelSettings: Sendable {
 
     public init(_ config: ConfigNode) throws {
         let r = SettingsReader(config, prefix: "model.")
+        name = try r.get("name")
         actionInjection = try r.nullable("action_injection.type") ?? "additive"
         useAction = try r.nullable("use_action") ?? false
         latentSize = try r.required("latent_size")

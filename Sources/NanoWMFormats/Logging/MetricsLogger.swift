@@ -10,6 +10,8 @@ public protocol MetricsLogger: AnyObject {
     func image(_ name: String, _ image: RGBImage, step: Int) throws
     /// A short video of frames of one size, played at `fps` frames a second.
     func video(_ name: String, frames: [RGBImage], fps: Double, step: Int) throws
+    /// A line of text for a person (a run's train.log); most backends keep none.
+    func text(_ line: String)
     /// Makes everything logged so far visible to readers.
     func flush() throws
     /// Flushes and releases the backend; later calls fail.
@@ -17,6 +19,8 @@ public protocol MetricsLogger: AnyObject {
 }
 
 extension MetricsLogger {
+    public func text(_ line: String) {}
+
     /// Several scalars at one step, in name order.
     public func scalars(_ values: [String: Double], step: Int) throws {
         for name in values.keys.sorted() { try scalar(name, values[name]!, step: step) }
