@@ -43,6 +43,41 @@ final class PythonCompatibleTests: XCTestCase {
         XCTAssertThrowsError(try NumpyRandomState(seed: 1 << 32))
     }
 
+    /// `default_rng(seed)` (PCG64 through SeedSequence) against NumPy running live: raw 64- and
+    /// 32-bit outputs, bounded draws across the 32/64-bit boundary, and `choice(n, size=k,
+    /// replace=False)` on both sides of its tail-shuffle/Floyd cutoff. Bitwise.
+    func testDefaultRngEqualsNumPy() throws {
+        let seeds: [UInt64] = [0, 42, 7, 1 << 40 + 3]
+        let maxima: [UInt64] = [1, 2, 5, 100, 65535, 4_294_967_294, 4_294_967_295, 4_294_967_296, 1 << 40, UInt64.max]
+        let choices = [(10, 10), (1000, 256), (10_001, 200), (10_001, 201), (50_000, 999), (50_000, 1001), (200_000, 150_000)]
+        let expected = try PyTorchBaseline.shared.run("""
+        import numpy as np
+        for s in \(seeds):
+            g = np.random.default_rng(s)
+            raw = g.bit_generator.random_raw(50)
+            O[f'raw{s}'] = torch.tensor(raw.view(np.int64))
+            g = np.random.default_rng(s)
+            O[f'u32{s}'] = torch.tensor(g.integers(0, 2**32, size=7, dtype=np.uint32).astype(np.int64))
+            g = np.random.default_rng(s)
+            O[f'bounded{s}'] = torch.tensor(np.array([g.integers(0, m, endpoint=True, dtype=np.uint64) for m in \(maxima.map { String($0) })], dtype=np.uint64).view(np.int64))
+            for n, k in \(choices.map { [$0.0, $0.1] }):
+                O[f'choice{s}_{n}_{k}'] = torch.tensor(np.random.default_rng(s).choice(n, size=k, replace=False))
+        """)
+        for seed in seeds {
+            var raw = NumpyGenerator(seed: seed)
+            XCTAssertEqual((0..<50).map { _ in Int64(bitPattern: raw.nextUInt64()) }, try expected["raw\(seed)"]!.toArray(Int64.self), "raw \(seed)")
+            var halves = NumpyGenerator(seed: seed)
+            XCTAssertEqual((0..<7).map { _ in Int64(halves.nextUInt32()) }, try expected["u32\(seed)"]!.toArray(Int64.self), "32-bit \(seed)")
+            var bounded = NumpyGenerator(seed: seed)
+            XCTAssertEqual(maxima.map { Int64(bitPattern: bounded.bounded($0)) }, try expected["bounded\(seed)"]!.toArray(Int64.self), "bounded \(seed)")
+            for (population, count) in choices {
+                var generator = NumpyGenerator(seed: seed)
+                XCTAssertEqual(try generator.choiceWithoutReplacement(population: population, count: count).map(Int64.init),
+                               try expected["choice\(seed)_\(population)_\(count)"]!.toArray(Int64.self), "choice \(seed) \(population) \(count)")
+            }
+        }
+    }
+
     /// FIPS 180 test vectors, and Python's hashlib on the texts upstream's cache names hash.
     func testSHA1() throws {
         XCTAssertEqual(SHA1.hex(Array("abc".utf8)), "a9993e364706816aba3e25717850c26c9cd0d89d")
