@@ -101,6 +101,7 @@ def processed_size(height: int, width: int, process_res: int, patch: int = PATCH
     """
     if height < 1 or width < 1 or process_res < 1:
         raise ExportError(f"sizes must be positive (video {height}x{width}, process_res {process_res})")
+    video = f"{height}x{width}"
     longest = max(height, width)
     if longest != process_res:
         scale = process_res / float(longest)
@@ -110,8 +111,8 @@ def processed_size(height: int, width: int, process_res: int, patch: int = PATCH
     out_w = max(1, nearest_multiple(width, patch))
     if out_h % patch or out_w % patch:
         raise ExportError(
-            f"a {height}x{width} frame after resizing to process_res {process_res} is too small for patch {patch} "
-            f"(the package would give {out_h}x{out_w})"
+            f"a {video} frame is too small for process_res {process_res}: the package would resize it to "
+            f"{out_h}x{out_w}, not a multiple of the patch size {patch}"
         )
     return out_h, out_w
 
@@ -183,6 +184,18 @@ def load_weights(net: nn.Module, path: Path, model_name: str) -> List[str]:
     if not any(key in own for key in state) and any(key.startswith("model.") for key in state):
         dropped = sorted(key for key in state if not key.startswith("model."))
         state = {key[len("model."):]: value for key, value in state.items() if key.startswith("model.")}
+    # Tied tensors (the head's four aux output convolutions share one) are stored under one of
+    # their names only, as safetensors' save_model writes them; fill in the other names.
+    aliases: dict = {}
+    for key, tensor in own.items():
+        if tensor.numel():
+            identity = (tensor.untyped_storage().data_ptr(), tensor.storage_offset(), tuple(tensor.shape), tuple(tensor.stride()))
+            aliases.setdefault(identity, []).append(key)
+    for group in aliases.values():
+        present = [key for key in group if key in state]
+        for key in group:
+            if key not in state and present:
+                state[key] = state[present[0]]
     missing = sorted(key for key in own if key not in state)
     unexpected = dropped + sorted(key for key in state if key not in own)
     if missing:

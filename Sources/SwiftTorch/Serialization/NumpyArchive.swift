@@ -22,15 +22,18 @@ public enum NumpyArchive {
         return out
     }
 
-    /// Writes float32 arrays as `np.savez` does (stored `NAME.npy` entries, format 1.0 headers),
-    /// atomically: a failed write leaves no file.
+    /// Writes arrays as `np.savez` does (stored `NAME.npy` entries, format 1.0 headers),
+    /// atomically: a failed write leaves no file. float64, uint8, int64 and bool arrays keep
+    /// their type; others are written as float32.
     public static func write(_ arrays: [(name: String, tensor: Tensor)], to path: String) throws {
         try AtomicFile.stream(to: path) { output in
             let zip = ZipWriter(output)
             for (name, tensor) in arrays {
-                let values = try tensor.to(.float32).contiguous()
+                let kept: [DType: String] = [.float32: "<f4", .float64: "<f8", .uint8: "|u1", .int64: "<i8", .bool: "|b1"]
+                let descr = kept[tensor.dtype] ?? "<f4"
+                let values = try (kept[tensor.dtype] == nil ? tensor.to(.float32) : tensor).to(.cpu).contiguous()
                 let shape = values.shape.map(String.init).joined(separator: ", ") + (values.shape.count == 1 ? "," : "")
-                var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(shape)), }"
+                var header = "{'descr': '\(descr)', 'fortran_order': False, 'shape': (\(shape)), }"
                 // Magic (6) + version (2) + length (2) + header + newline, padded to 64 bytes.
                 header += String(repeating: " ", count: (64 - (10 + header.utf8.count + 1) % 64) % 64) + "\n"
                 var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xFF), UInt8(header.utf8.count >> 8)]
