@@ -79,16 +79,20 @@ extern "C" int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint
   }
 }
 
-extern "C" int cvideo_resize_linear(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width,
-                                    int out_height, char *error, size_t error_size) {
+extern "C" int cvideo_resize(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width,
+                             int out_height, int interpolation, char *error, size_t error_size) {
   try {
     if (width <= 0 || height <= 0 || out_width <= 0 || out_height <= 0) {
       report(error, error_size, "a resize needs at least one pixel on each side");
       return 1;
     }
+    if (interpolation != cv::INTER_LINEAR && interpolation != cv::INTER_CUBIC && interpolation != cv::INTER_AREA) {
+      report(error, error_size, "unknown interpolation");
+      return 1;
+    }
     cv::Mat source(height, width, CV_8UC3, const_cast<uint8_t *>(rgb));
     cv::Mat target(out_height, out_width, CV_8UC3, out);  // written in place, no copy
-    cv::resize(source, target, cv::Size(out_width, out_height), 0, 0, cv::INTER_LINEAR);
+    cv::resize(source, target, cv::Size(out_width, out_height), 0, 0, interpolation);
     return 0;
   } catch (const std::exception &e) {
     report(error, error_size, e.what());

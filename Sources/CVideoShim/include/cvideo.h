@@ -36,11 +36,13 @@ int cvideo_read_frames(const char *path, const int64_t *indices, int count, uint
 /// a buffer in `*png` (free it with `cvideo_free`) of `*png_size` bytes, or non-zero and `error`.
 int cvideo_encode_png(const uint8_t *rgb, int width, int height, uint8_t **png, size_t *png_size,
                       char *error, size_t error_size);
+/// `cv::resize`'s interpolations, with OpenCV's numbers (`cv2.INTER_*`).
+enum { CVIDEO_INTER_LINEAR = 1, CVIDEO_INTER_CUBIC = 2, CVIDEO_INTER_AREA = 3 };
 /// Resizes `height`×`width`×3 RGB bytes to `out_height`×`out_width`×3 into `out` with OpenCV's
-/// bilinear interpolation (`cv::resize`, INTER_LINEAR: what Python's `cv2.resize` does by default).
-/// Returns 0 on success.
-int cvideo_resize_linear(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width, int out_height,
-                         char *error, size_t error_size);
+/// `cv::resize` and `interpolation` (one of CVIDEO_INTER_*), the call behind Python's
+/// `cv2.resize`. Returns 0 on success.
+int cvideo_resize(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width, int out_height,
+                  int interpolation, char *error, size_t error_size);
 /// Draws on `height`×`width`×3 RGB bytes in place with OpenCV's drawing (anti-aliased): a line of
 /// `thickness` pixels, a filled rectangle, or text in the Hershey simplex font whose baseline
 /// starts at (`x`, `y`), `scale` times its 22-pixel base height. Return 0 on success.

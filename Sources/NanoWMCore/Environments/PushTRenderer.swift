@@ -26,7 +26,7 @@ enum PushTRenderer {
         var options = debugDrawOptions(recorder)
         cpSpaceDebugDraw(scene.space, &options)
         let full = try recorder.canvas.image()
-        return size == canvasSize ? full : try full.resizedLinear(width: size, height: size)
+        return size == canvasSize ? full : try full.resized(width: size, height: size)
     }
 
     /// The goal zone: upstream builds a body at the goal pose and maps the block's local vertices

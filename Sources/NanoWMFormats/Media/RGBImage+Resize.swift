@@ -2,9 +2,15 @@ import CVideoShim
 import Foundation
 
 extension RGBImage {
-    /// The image bilinearly resized by OpenCV (`cv::resize`, INTER_LINEAR), the call behind
-    /// Python's `cv2.resize(img, (w, h))`, so frames that upstream resizes with cv2 match byte for byte.
-    public func resizedLinear(width newWidth: Int, height newHeight: Int) throws -> RGBImage {
+    /// `cv::resize`'s interpolations.
+    public enum Interpolation: Int32 {
+        case linear = 1, cubic = 2, area = 3
+    }
+
+    /// The image resized by OpenCV (`cv::resize`), the call behind Python's
+    /// `cv2.resize(img, (w, h), interpolation=…)`, so frames that upstream resizes with cv2
+    /// match byte for byte. Bilinear is cv2's default.
+    public func resized(width newWidth: Int, height newHeight: Int, _ interpolation: Interpolation = .linear) throws -> RGBImage {
         guard newWidth > 0, newHeight > 0 else {
             throw MediaError("an image can only be resized to a positive size, got \(newWidth)x\(newHeight)")
         }
@@ -12,8 +18,8 @@ extension RGBImage {
         var error = [CChar](repeating: 0, count: 512)
         let status = pixels.withUnsafeBufferPointer { source in
             out.withUnsafeMutableBufferPointer { target in
-                cvideo_resize_linear(source.baseAddress, Int32(width), Int32(height), target.baseAddress,
-                                     Int32(newWidth), Int32(newHeight), &error, error.count)
+                cvideo_resize(source.baseAddress, Int32(width), Int32(height), target.baseAddress,
+                              Int32(newWidth), Int32(newHeight), interpolation.rawValue, &error, error.count)
             }
         }
         guard status == 0 else {

@@ -85,6 +85,24 @@ public final class ScriptModule {
         }
     }
 
+    /// A file `torch.jit.save(…, _extra_files={name: …})` stored beside the module, or nil when
+    /// the archive has none of that name.
+    public static func extraFile(_ name: String, in path: String) throws -> Data? {
+        let archive = try ZipArchive(try ReadOnlyFile(path), compressedEntries: true)
+        guard let folder = archive.entries.first?.name.prefix(while: { $0 != "/" }),
+              archive.entry(named: "\(folder)/extra/\(name)") != nil else { return nil }
+        var data: UnsafeMutablePointer<UInt8>? = nil
+        var size = 0
+        let record = strdup("extra/\(name)")
+        defer { free(record); ctorch_bytes_free(data) }
+        var names = [UnsafePointer(record)]
+        let status = names.withUnsafeMutableBufferPointer { ctorch_archive_records(path, $0.baseAddress, 1, &data, &size) }
+        guard status == 0, let data else {
+            throw CheckpointError(path, "cannot read its extra file '\(name)' (\(TorchError.lastShimError().message))")
+        }
+        return Data(bytes: data, count: size)
+    }
+
     /// Evaluation mode (dropout off, batch norm uses its running statistics), as `module.eval()`.
     public func eval() throws { try check(ctorch_module_set_training(handle, false)) }
     public func train(_ on: Bool = true) throws { try check(ctorch_module_set_training(handle, on)) }
