@@ -76,7 +76,7 @@ let package = Package(
         // display), which the shim opens at the first render rather than linking it.
         .target(name: "CMuJoCo", linkerSettings: [.linkedLibrary("mujoco"), .linkedLibrary("dl")]),
         // Snappy and Zstandard block decompression for the parquet reader (libsnappy-dev, libzstd-dev).
-        .target(name: "CCompressionShim", linkerSettings: [.linkedLibrary("snappy"), .linkedLibrary("zstd")]),
+        .target(name: "CCompressionShim", linkerSettings: [.linkedLibrary("snappy"), .linkedLibrary("zstd"), .linkedLibrary("z")]),
         // CSGO's HDF5 files through the HDF5 C library (Debian libhdf5-dev, serial build).
         .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
                 linkerSettings: [.linkedLibrary("hdf5_serial")]),
@@ -93,8 +93,8 @@ let package = Package(
         // Runs: training, evaluation, planning, rollouts and the quickstart, from a configuration.
         .target(name: "NanoWM", dependencies: ["SwiftTorch", "PythonCompatible", "NanoWMConfiguration", "NanoWMFormats", "NanoWMCore"]),
         // Runs served to the browser: `nanowm play`'s web server (Hummingbird and its
-        // WebSocket package) and its page.
-        .target(name: "NanoWMWeb", dependencies: ["NanoWM", "NanoWMFormats",
+        // WebSocket package) and `nanowm view`'s point-cloud viewer, with their pages.
+        .target(name: "NanoWMWeb", dependencies: ["NanoWM", "NanoWMCore", "NanoWMFormats",
                                                   .product(name: "Hummingbird", package: "hummingbird"),
                                                   .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket")]),
         .executableTarget(

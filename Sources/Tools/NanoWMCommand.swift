@@ -21,7 +21,7 @@ struct NanoWMCommand: ParsableCommand {
         subcommands: [QuickstartCommand.self, RunCommand.self, TrainCommand.self, PlanCommand.self, SampleCommand.self, RolloutCommand.self, ForwardCommand.self,
                       EvaluateCommand.self, MetricsCommand.self, CompareCommand.self, CheckpointCommands.self, CodecCommands.self,
                       EncodeDatasetCommand.self, ConfigCommand.self, ModelCommands.self, DataCommands.self, DoctorCommand.self, SmokeCommand.self,
-                      PlayCommand.self, PointCloudCommand.self])
+                      PlayCommand.self, PointCloudCommand.self, ViewCommand.self])
 
     /// ArgumentParser's entry, except that a run a stop signal ended exits with 128 + the
     /// signal (130 for Ctrl-C, 143 for SIGTERM, 138 for SIGUSR1), as schedulers expect.

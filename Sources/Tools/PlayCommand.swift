@@ -59,7 +59,7 @@ struct PlayCommand: ParsableCommand {
         guard diffusion.seed >= 0 else { throw ConfigError(.invalidValue, "--seed must be ≥ 0 (got \(diffusion.seed))") }
         let server = PlayServer(world: world, host: host, port: port, seed: UInt64(diffusion.seed))
         let finished = DispatchSemaphore(value: 0)
-        let failure = FailureBox()
+        let failure = ServerFailure()
         Task {
             do {
                 try await server.run { address in
@@ -88,7 +88,3 @@ struct PlayCommand: ParsableCommand {
     }
 }
 
-/// The server task's error, handed to the waiting command.
-private final class FailureBox: @unchecked Sendable {
-    var error: Error?
-}

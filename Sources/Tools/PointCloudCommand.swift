@@ -24,7 +24,7 @@ struct PointCloudCommand: ParsableCommand {
 
         Examples:
           nanowm pointcloud rollout.mp4 --geometry checkpoints/geometry.pt --output rollout.ply
-          nanowm pointcloud csgo.mp4 --geometry g.pt --output csgo.ply --native-res 150 280
+          nanowm pointcloud csgo.mp4 --geometry g.pt --output csgo.ply --native-res 150 280 --view
         """)
 
     @Argument(help: "The video (MP4 or anything OpenCV decodes).") var video: String
@@ -39,6 +39,8 @@ struct PointCloudCommand: ParsableCommand {
     @Option(name: .customLong("max-points"), help: "At most this many points (a seeded random subset).") var maxPoints = 1_000_000
     @Option(name: .customLong("process-res"), help: "Depth Anything 3's processing size of the longest side.") var processRes = 504
     @Option(help: ArgumentHelp("Where to run the network.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
+    @Flag(help: "Then show the cloud in the browser (nanowm view on the viewer file).") var view = false
+    @Option(help: "The viewer's port (with --view; 0: any free one).") var port = 8766
 
     func run() throws {
         guard nativeRes.isEmpty || nativeRes.count == 2 else { throw ValidationError("--native-res takes two numbers, H and W") }
@@ -52,5 +54,6 @@ struct PointCloudCommand: ParsableCommand {
         job.device = try Device(parsing: device)
         try job.device.ensureAvailable()
         try job.run()
+        if view { try ViewCommand.serve(job.viewerFile, host: "127.0.0.1", port: port) }
     }
 }

@@ -19,7 +19,7 @@ final class PlayBrowserTests: XCTestCase {
         let train = try NanoWMExecutable.run(["train", "--run-dir", scratch.path("run")]
                                              + TinyTraining.overrides(dataDirectory: scratch.url.appendingPathComponent("data")))
         XCTAssertEqual(train.status, 0, train.error)
-        let server = try PlayServerProcess(["play", scratch.path("run"), "--port", "0", "--steps", "2", "--seed", "5",
+        let server = try ServingProcess(["play", scratch.path("run"), "--port", "0", "--steps", "2", "--seed", "5",
                                             "--recordings", scratch.path("recordings")])
         defer { server.stop() }
         let browser = try HeadlessChromium()
@@ -118,35 +118,3 @@ final class PlayBrowserTests: XCTestCase {
 }
 
 /// `nanowm play` running in the background, with the address it printed.
-private final class PlayServerProcess {
-    private let process = Process()
-    private let output = Pipe()
-    let address: String
-
-    init(_ arguments: [String]) throws {
-        process.executableURL = NanoWMExecutable.url
-        process.arguments = arguments
-        process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var text = ""
-        let deadline = Date().addingTimeInterval(120)
-        while !text.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty, Date() < deadline else { throw WebDriverError("nanowm play printed no address: \(text)") }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let match = text.range(of: #"http://127\.0\.0\.1:[0-9]+/"#, options: .regularExpression) else {
-            throw WebDriverError("nanowm play printed no address: \(text)")
-        }
-        address = String(text[match])
-    }
-
-    var isRunning: Bool { process.isRunning }
-
-    func stop() {
-        if process.isRunning { process.interrupt() }
-        process.waitUntilExit()
-    }
-}

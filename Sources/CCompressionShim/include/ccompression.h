@@ -1,5 +1,5 @@
-// Block decompression for the parquet reader: Snappy (libsnappy) and Zstandard (libzstd) behind
-// two plain C calls. Both check sizes before writing, so hostile input yields a status, never a crash.
+// Block decompression for the parquet reader, Snappy (libsnappy) and Zstandard (libzstd), and raw
+// deflate (zlib) for compressed zip entries (np.savez_compressed), behind plain C calls. Both check sizes before writing, so hostile input yields a status, never a crash.
 #ifndef CCOMPRESSION_H
 #define CCOMPRESSION_H
 
@@ -19,6 +19,10 @@ int ccompression_snappy(const uint8_t *data, size_t size, uint8_t *out, size_t e
 /// The same for a Zstandard frame.
 int ccompression_zstd(const uint8_t *data, size_t size, uint8_t *out, size_t expected,
                       char *error, size_t error_size);
+
+/// The same for a raw deflate stream (a zip entry of method 8).
+int ccompression_inflate(const uint8_t *data, size_t size, uint8_t *out, size_t expected,
+                         char *error, size_t error_size);
 
 #ifdef __cplusplus
 }

@@ -133,7 +133,7 @@ public struct PointCloud {
 
     /// The inverse of a 3×4 world-to-camera matrix made square, as float32 (the reference
     /// inverts in float32; this inverts in float64 and rounds).
-    static func inverse(_ extrinsics: [Float]) throws -> [[Float]] {
+    public static func inverse(_ extrinsics: [Float]) throws -> [[Float]] {
         var a = (0..<4).map { row in (0..<4).map { col in row < 3 ? Double(extrinsics[4 * row + col]) : (col == 3 ? 1.0 : 0.0) } }
         var inverse = (0..<4).map { row in (0..<4).map { col in row == col ? 1.0 : 0.0 } }
         for col in 0..<4 {

@@ -12,12 +12,29 @@ public enum NumpyArchive {
         return try array([UInt8](data), path: path, entry: (path as NSString).lastPathComponent)
     }
 
-    public static func read(_ path: String) throws -> [String: Tensor] {
-        let archive = try ZipArchive(try ReadOnlyFile(path))
+    /// Turns a deflated zip entry (its bytes, its plain size) into its plain bytes.
+    public typealias Inflate = (_ compressed: [UInt8], _ plainSize: Int) throws -> [UInt8]
+
+    /// The arrays of an `np.savez` file; with `inflate`, also of an `np.savez_compressed` one
+    /// (deflated entries, checked against their CRC-32 once inflated).
+    public static func read(_ path: String, inflate: Inflate? = nil) throws -> [String: Tensor] {
+        let archive = try ZipArchive(try ReadOnlyFile(path), compressedEntries: inflate != nil)
         var out: [String: Tensor] = [:]
         for entry in archive.entries where entry.name.hasSuffix(".npy") {
             let name = String(entry.name.dropLast(4))
-            out[name] = try array(try archive.bytes(of: entry), path: path, entry: entry.name)
+            var bytes: [UInt8]
+            if entry.isCompressed, let inflate {
+                guard entry.method == 8 else {
+                    throw CheckpointError(path, "\(entry.name) is compressed with \(ZipArchive.methodName(entry.method)); np.savez_compressed deflates")
+                }
+                bytes = try inflate(try archive.rawBytes(of: entry), entry.plainSize)
+                var crc = CRC32()
+                bytes.withUnsafeBytes { crc.update($0) }
+                guard crc.checksum == entry.crc32 else { throw CheckpointError(path, "\(entry.name) does not match its checksum: the file is damaged") }
+            } else {
+                bytes = try archive.bytes(of: entry)
+            }
+            out[name] = try array(bytes, path: path, entry: entry.name)
         }
         return out
     }

@@ -10,6 +10,9 @@ final class ZipArchive {
         var localHeaderOffset: Int
         /// Only archives opened with `compressedEntries: true` have any (TorchScript's code).
         var isCompressed = false
+        /// The zip compression method (0 stored, 8 deflate) and the entry's plain size.
+        var method: UInt16 = 0
+        var plainSize = 0
     }
 
     let file: ReadOnlyFile
@@ -69,6 +72,11 @@ final class ZipArchive {
     func bytes(of entry: Entry) throws -> [UInt8] {
         try requireStored(entry)
         return try file.bytes(at: try dataOffset(of: entry), count: entry.size)
+    }
+
+    /// An entry's bytes as the file holds them (compressed or not).
+    func rawBytes(of entry: Entry) throws -> [UInt8] {
+        try file.bytes(at: try dataOffset(of: entry), count: entry.size)
     }
 
     func read(_ entry: Entry, into destination: UnsafeMutableRawPointer) throws {
@@ -186,7 +194,7 @@ final class ZipArchive {
                 throw fail("compressed entry '\(name)' claims to inflate from \(compressedSize) to \(size) bytes")
             }
             entries.append(Entry(name: name, size: Int(compressedSize), crc32: crc, localHeaderOffset: Int(offset),
-                                 isCompressed: method != 0))
+                                 isCompressed: method != 0, method: method, plainSize: Int(size)))
         }
         return entries
     }
