@@ -37,7 +37,7 @@ struct PointCloudCommand: ParsableCommand {
     var nativeRes: [Int] = []
     @Option(name: .customLong("conf-threshold"), help: "Confidence percentile (0-100) below which points are dropped.") var confThreshold = 40.0
     @Option(name: .customLong("max-points"), help: "At most this many points (a seeded random subset).") var maxPoints = 1_000_000
-    @Option(name: .customLong("process-res"), help: "Depth Anything 3's processing size of the longest side.") var processRes = 504
+    @Option(name: .customLong("process-res"), help: "Depth Anything 3's processing size of the longest side (default: the one the export was made for, else 504).") var processRes: Int?
     @Option(help: ArgumentHelp("Where to run the network.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
     @Flag(help: "Then show the cloud in the browser (nanowm view on the viewer file).") var view = false
     @Option(help: "The viewer's port (with --view; 0: any free one).") var port = 8766
@@ -45,7 +45,7 @@ struct PointCloudCommand: ParsableCommand {
     func run() throws {
         guard nativeRes.isEmpty || nativeRes.count == 2 else { throw ValidationError("--native-res takes two numbers, H and W") }
         guard (0...100).contains(confThreshold) else { throw ValidationError("--conf-threshold must lie in 0…100 (got \(confThreshold))") }
-        guard maxPoints > 0, maxFrames > 0, frameStep > 0, processRes > 0 else {
+        guard maxPoints > 0, maxFrames > 0, frameStep > 0, (processRes ?? 1) > 0 else {
             throw ValidationError("--max-points, --max-frames, --frame-step and --process-res must be positive")
         }
         var job = PointCloudJob(video: URL(fileURLWithPath: video), geometry: geometry, output: URL(fileURLWithPath: output))

@@ -155,6 +155,8 @@ struct RolloutCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Frames in the result, context included.") var frames = 50
     @Option(parsing: .unconditional, help: "Context frames kept (default: 4, as upstream's rollout, at most window − 1).") var history: Int?
     @Option(parsing: .unconditional, help: "Frames the model sees at once (default: the model's window).") var window: Int?
+    @Option(help: ArgumentHelp("Also turn each rolled-out video into a point cloud beside it (<video>.ply and <video>_viewer.npz) with this Depth Anything 3 export (nanowm pointcloud's defaults).", valueName: "GEOMETRY"))
+    var pointcloud: String?
     @OptionGroup var pixels: PixelOptions
 
     func run() throws {
@@ -168,15 +170,30 @@ struct RolloutCommand: ParsableCommand {
         if fromDataset == nil && (numSamples != nil || batchSize != nil) {
             throw ConfigError(.invalidValue, "--num-samples and --batch-size go with --from-dataset; a clip file rolls out its own batch")
         }
+        // A geometry file that cannot be used is refused before anything is rolled out.
+        if let pointcloud { _ = try GeometryNetwork(contentsOf: pointcloud) }
         let (trained, network, device) = try model.load()
         // The reference's rollout script samples 50 sequential steps whatever its config says.
         let setup = try trained.samplingSetup(choices, defaults: .init(steps: 50, mode: .sequential), overriding: model.overrideConfig)
         guard let input, let output else { return try rolloutFromDataset(trained, network, setup, device) }
         var generation = ClipGeneration(model: network, device: device, setup: setup, seed: diffusion.seed)
         generation.pixels = try pixels.space(trained, input: input, output: output, device: device)
+        if pointcloud != nil && !["mp4", "gif", "avi", "mkv"].contains(URL(fileURLWithPath: output).pathExtension.lowercased()) {
+            throw ConfigError(.invalidValue, "--pointcloud needs a video --output (.mp4): the cloud is made from the decoded frames")
+        }
         let shape = try generation.run(.rollout(frames: frames, history: history, window: window), input: input, output: output)
         print("wrote samples \(shape) to \(output)")
+        try cloud(of: [URL(fileURLWithPath: output)])
         try model.noteAssumptions(trained, sampling: choices)
+    }
+
+    /// `--pointcloud`: each video's cloud beside it.
+    private func cloud(of videos: [URL]) throws {
+        guard let pointcloud else { return }
+        for video in videos {
+            let ply = video.deletingPathExtension().appendingPathExtension("ply")
+            try PointCloudJob(video: video, geometry: pointcloud, output: ply).run()
+        }
     }
 
     private func rolloutFromDataset(_ trained: TrainedCheckpoint, _ network: NanoWMModel, _ setup: SamplingSetup, _ device: Device) throws {
@@ -193,5 +210,6 @@ struct RolloutCommand: ParsableCommand {
         let videos = try rollout.run(model: network, configuration: configuration, pixels: space, setup: setup,
                                      seed: UInt64(diffusion.seed), into: URL(fileURLWithPath: folder), device: device)
         print("wrote \(videos.count / 3) rollouts of \(frames) frames to \(folder) (sample_XXXX_{gen,gt,compare}.mp4)")
+        try cloud(of: videos.filter { $0.lastPathComponent.hasSuffix("_gen.mp4") })
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SwiftTorch
 import TestSupport
 import XCTest
+import NanoWM
 import NanoWMCore
 import NanoWMFormats
 
@@ -105,6 +106,38 @@ final class GeometryNetworkTests: XCTestCase {
         try assertExactlyEqual(viewer["depth"]!, prediction.depth, "viewer depth")
         XCTAssertEqual(try viewer["conf_threshold"]!.item(Double.self), 40)
         XCTAssertTrue(result.output.contains("3 frames of 64×48"), result.output)
+    }
+
+    /// `nanowm rollout --from-dataset … --pointcloud G`: each generated video's cloud beside it,
+    /// at the processing size the export was made for (16×16 frames at 56 → 56×56); a clip
+    /// rollout into a tensor file is refused, as it has no video to take frames from.
+    func testRolloutWritesItsPointCloud() throws {
+        let scratch = try TemporaryDirectory("rollout-cloud")
+        defer { scratch.remove() }
+        let train = try NanoWMExecutable.run(["train", "--run-dir", scratch.path("run")]
+                                             + TinyTraining.overrides(dataDirectory: scratch.url.appendingPathComponent("data")))
+        XCTAssertEqual(train.status, 0, train.error)
+        let geometry = scratch.path("geometry16.pt")
+        let script = PyTorchBaseline.repositoryRoot.appendingPathComponent("scripts/export_geometry.py").path
+        _ = try PyTorchBaseline.shared.run("""
+        import subprocess, sys
+        done = subprocess.run([sys.executable, \(pythonString(script)), '--model', 'da3-small', '--random-init', '--seed', '0',
+                               '--video-size', '16', '16', '--process-res', '56', '--output', \(pythonString(geometry))],
+                              capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        """)
+        let checkpoint = try XCTUnwrap(try RunDirectory(scratch.url.appendingPathComponent("run")).latestCheckpoint).path
+        let folder = scratch.url.appendingPathComponent("rollouts")
+        let rolled = try NanoWMExecutable.run(["rollout", "--checkpoint", checkpoint, "--from-dataset", folder.path, "--num-samples", "1",
+                                               "--frames", "6", "--steps", "2", "--pointcloud", geometry])
+        XCTAssertEqual(rolled.status, 0, rolled.error)
+        let cloud = try PLYFile.read(folder.appendingPathComponent("sample_0000_gen.ply"))
+        XCTAssertGreaterThan(cloud.points.count, 0)
+        let viewer = try NumpyArchive.read(folder.appendingPathComponent("sample_0000_gen_viewer.npz").path)
+        XCTAssertEqual(viewer["depth"]?.shape, [6, 56, 56])
+        try assertCommandFailsWithOneLine(["rollout", "--checkpoint", checkpoint, "--input", scratch.path("none.safetensors"),
+                                           "--output", scratch.path("x.safetensors"), "--pointcloud", geometry],
+                                          mentions: ["--pointcloud needs a video --output"])
     }
 
     /// Frames of another size than the export's, or too few frames: one line that says how to fix it.

@@ -19,7 +19,8 @@ public struct PointCloudJob {
     public var nativeSize: (height: Int, width: Int)?
     public var confidencePercentile = PointCloud.defaultConfidencePercentile
     public var maxPoints = PointCloud.defaultMaxPoints
-    public var processRes = 504
+    /// Depth Anything 3's processing size (nil: the one the export was made for, else 504).
+    public var processRes: Int?
     public var device: Device = .cpu
 
     public init(video: URL, geometry: String, output: URL) {
@@ -54,7 +55,7 @@ public struct PointCloudJob {
         let network = try GeometryNetwork(contentsOf: geometry, device: device)
         let frames = try frames()
         log("\(frames.count) frames of \(frames[0].width)×\(frames[0].height) from \(video.lastPathComponent); Depth Anything 3 (\(network.description.model)) at \(network.description.width)×\(network.description.height) …")
-        let prediction = try network.predict(frames, processRes: processRes)
+        let prediction = try network.predict(frames, processRes: processRes ?? network.description.process_res ?? GeometryNetwork.defaultProcessRes)
         let cloud = try PointCloud(prediction, confidencePercentile: confidencePercentile, maxPoints: maxPoints)
         let before = cloud.perFrameCounts.reduce(0, +)
         log("\(before) points above the \(confidencePercentile)th confidence percentile with positive depth"

@@ -20,7 +20,12 @@ public final class GeometryNetwork {
         public var std: [Double]
         public var min_frames: Int
         public var weights: String
+        /// The processing size the export was made for (`--process-res`), when given.
+        public var process_res: Int?
     }
+
+    /// The reference's processing size of the longest side.
+    public static let defaultProcessRes = 504
 
     public static let formatVersion = 1
     public static let descriptionFile = "nanowm_geometry.json"
