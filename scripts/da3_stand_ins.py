@@ -164,6 +164,15 @@ def _importable(name: str) -> bool:
         return False
 
 
+def _has_transforms() -> bool:
+    """Whether the torchvision in place has the transforms the input processor uses."""
+    try:
+        transforms = importlib.import_module("torchvision.transforms")
+    except Exception:
+        return False
+    return all(hasattr(transforms, name) for name in ("ToTensor", "Normalize", "CenterCrop"))
+
+
 def install(quiet: bool = False, prefix: str = "da3_stand_ins") -> List[str]:
     """Register stand-ins for the modules in STAND_IN_MODULES that cannot be imported.
 
@@ -173,6 +182,13 @@ def install(quiet: bool = False, prefix: str = "da3_stand_ins") -> List[str]:
     replaced = []
     for name in STAND_IN_MODULES:
         if _importable(name):
+            if name == "torchvision" and not _has_transforms():
+                # Another stand-in (a test's, holding other parts of torchvision) is in place:
+                # the transforms are added to it rather than replacing it.
+                transforms = _torchvision()["torchvision.transforms"]
+                sys.modules["torchvision.transforms"] = transforms
+                sys.modules["torchvision"].transforms = transforms
+                replaced.append("torchvision.transforms")
             continue
         sys.modules.update(_BUILDERS[name]())
         replaced.append(name)

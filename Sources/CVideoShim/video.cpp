@@ -100,6 +100,25 @@ extern "C" int cvideo_resize(const uint8_t *rgb, int width, int height, uint8_t 
   }
 }
 
+extern "C" int cvideo_apply_colormap(const uint8_t *levels, int count, int map, uint8_t *out, char *error,
+                                     size_t error_size) {
+  try {
+    if (count <= 0 || (map != cv::COLORMAP_VIRIDIS && map != cv::COLORMAP_TURBO)) {
+      report(error, error_size, "a colour map needs levels and a known map");
+      return 1;
+    }
+    cv::Mat grey(1, count, CV_8UC1, const_cast<uint8_t *>(levels));
+    cv::Mat bgr;
+    cv::applyColorMap(grey, bgr, map);
+    cv::Mat rgb(1, count, CV_8UC3, out);  // written in place
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    return 0;
+  } catch (const std::exception &e) {
+    report(error, error_size, e.what());
+    return 1;
+  }
+}
+
 namespace {
 // RGB bytes drawn on in place: the channel order only matters for the colour given.
 template <typename Draw> int draw(uint8_t *rgb, int width, int height, char *error, size_t error_size, Draw body) {

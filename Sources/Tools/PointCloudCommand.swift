@@ -39,6 +39,7 @@ struct PointCloudCommand: ParsableCommand {
     @Option(name: .customLong("max-points"), help: "At most this many points (a seeded random subset).") var maxPoints = 1_000_000
     @Option(name: .customLong("process-res"), help: "Depth Anything 3's processing size of the longest side (default: the one the export was made for, else 504).") var processRes: Int?
     @Option(help: ArgumentHelp("Where to run the network.", valueName: "cpu|cuda|cuda:N")) var device = "cpu"
+    @Flag(name: .customLong("save-depth-vis"), help: "Also write each frame beside its depth and confidence pictures in <stem>_depth_vis/.") var saveDepthVis = false
     @Flag(help: "Then show the cloud in the browser (nanowm view on the viewer file).") var view = false
     @Option(help: "The viewer's port (with --view; 0: any free one).") var port = 8766
 
@@ -51,6 +52,7 @@ struct PointCloudCommand: ParsableCommand {
         var job = PointCloudJob(video: URL(fileURLWithPath: video), geometry: geometry, output: URL(fileURLWithPath: output))
         (job.maxFrames, job.frameStep, job.confidencePercentile, job.maxPoints, job.processRes) = (maxFrames, frameStep, confThreshold, maxPoints, processRes)
         if nativeRes.count == 2 { job.nativeSize = (nativeRes[0], nativeRes[1]) }
+        job.saveDepthPictures = saveDepthVis
         job.device = try Device(parsing: device)
         try job.device.ensureAvailable()
         try job.run()

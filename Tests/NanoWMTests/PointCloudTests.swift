@@ -79,6 +79,31 @@ final class PointCloudTests: XCTestCase {
         XCTAssertEqual(try python["n"]?.item(Int.self), 6)
     }
 
+    /// The depth pictures' colour maps are OpenCV's (COLORMAP_TURBO, Google's table;
+    /// COLORMAP_VIRIDIS, matplotlib's), as cv2 gives them; one picture per frame, the frame
+    /// beside its depth and confidence.
+    func testDepthPicturesUseTurboAndViridis() throws {
+        let python = try PyTorchBaseline.shared.run("""
+        import cv2, numpy as np
+        ramp = np.arange(256, dtype=np.uint8).reshape(1, 256)
+        O['turbo'] = torch.tensor(cv2.applyColorMap(ramp, cv2.COLORMAP_TURBO)[0, :, ::-1].copy())
+        O['viridis'] = torch.tensor(cv2.applyColorMap(ramp, cv2.COLORMAP_VIRIDIS)[0, :, ::-1].copy())
+        """)
+        for (name, map) in [("turbo", Colormap.turbo), ("viridis", Colormap.viridis)] {
+            XCTAssertEqual(try map.colors((0...255).map(UInt8.init)), try XCTUnwrap(python[name]).toArray(UInt8.self), name)
+        }
+        let (prediction, _) = try fixture("small")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("depth-vis-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try prediction.writeDepthPictures(to: folder)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted(), ["frame_0000.png", "frame_0001.png", "frame_0002.png"])
+        let size = try PyTorchBaseline.shared.run("""
+        import cv2
+        O['shape'] = torch.tensor(cv2.imread(\(pythonString(folder.appendingPathComponent("frame_0000.png").path))).shape)
+        """)
+        XCTAssertEqual(try XCTUnwrap(size["shape"]).toArray(Int64.self), [20 + 8, 3 * 28 + 16, 3])
+    }
+
     /// NumPy's percentile of float32 values, bit for bit, on random arrays with ties.
     func testPercentileEqualsNumPy() throws {
         let python = try PyTorchBaseline.shared.run("""

@@ -43,6 +43,10 @@ enum { CVIDEO_INTER_LINEAR = 1, CVIDEO_INTER_CUBIC = 2, CVIDEO_INTER_AREA = 3 };
 /// `cv2.resize`. Returns 0 on success.
 int cvideo_resize(const uint8_t *rgb, int width, int height, uint8_t *out, int out_width, int out_height,
                   int interpolation, char *error, size_t error_size);
+/// OpenCV's colour maps (`cv::applyColorMap`), with OpenCV's numbers.
+enum { CVIDEO_COLORMAP_VIRIDIS = 16, CVIDEO_COLORMAP_TURBO = 20 };
+/// Maps `count` grey levels to RGB bytes (`out`: 3 × count) through colour map `map`. Returns 0 on success.
+int cvideo_apply_colormap(const uint8_t *levels, int count, int map, uint8_t *out, char *error, size_t error_size);
 /// Draws on `height`×`width`×3 RGB bytes in place with OpenCV's drawing (anti-aliased): a line of
 /// `thickness` pixels, a filled rectangle, or text in the Hershey simplex font whose baseline
 /// starts at (`x`, `y`), `scale` times its 22-pixel base height. Return 0 on success.

@@ -22,6 +22,8 @@ public struct PointCloudJob {
     /// Depth Anything 3's processing size (nil: the one the export was made for, else 504).
     public var processRes: Int?
     public var device: Device = .cpu
+    /// Also write each frame's depth and confidence pictures in `<stem>_depth_vis/`.
+    public var saveDepthPictures = false
 
     public init(video: URL, geometry: String, output: URL) {
         (self.video, self.geometry, self.output) = (video, geometry, output)
@@ -64,6 +66,11 @@ public struct PointCloudJob {
         try cloud.writePLY(to: output)
         try prediction.writeViewerData(confidencePercentile: confidencePercentile, to: viewerFile)
         log("wrote \(output.path) and \(viewerFile.path)")
+        if saveDepthPictures {
+            let folder = output.deletingLastPathComponent().appendingPathComponent(output.deletingPathExtension().lastPathComponent + "_depth_vis")
+            try prediction.writeDepthPictures(to: folder)
+            log("wrote \(prediction.frameCount) depth pictures in \(folder.path)")
+        }
         return cloud
     }
 }

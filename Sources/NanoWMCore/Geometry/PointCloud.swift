@@ -36,6 +36,22 @@ public struct GeometryPrediction {
         }
     }
 
+    /// Per frame, the frame as the network saw it, its depth (turbo, from the frame's least to
+    /// its greatest depth) and its confidence (viridis) side by side, as the reference's
+    /// `--save_depth_vis` pictures (without their titles and colour bars): `frame_0000.png`, …
+    /// in `folder`.
+    public func writeDepthPictures(to folder: URL) throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (height, width) = (depth.shape[1], depth.shape[2])
+        for frame in 0..<frameCount {
+            let image = try RGBImage(tensor: images.select(dim: 0, index: frame))
+            let depthPicture = try Colormap.turbo.image(try depth.select(dim: 0, index: frame).toArray(Float.self), width: width, height: height)
+            let confidencePicture = try Colormap.viridis.image(try confidence.select(dim: 0, index: frame).toArray(Float.self), width: width, height: height)
+            let row = try RGBImage.grid([image, depthPicture, confidencePicture], columns: 3, padding: 4, background: (255, 255, 255))
+            try PNGEncoder.write(row, to: folder.appendingPathComponent(String(format: "frame_%04d.png", frame)))
+        }
+    }
+
     /// The reference's viewer file (`<stem>_viewer.npz`): the prediction and the confidence
     /// percentile, from which a viewer unprojects each frame again.
     public func writeViewerData(confidencePercentile: Double, to url: URL) throws {
