@@ -58,19 +58,8 @@ struct PlayCommand: ParsableCommand {
                                   actionMap: actionMap.map { URL(fileURLWithPath: $0) }, recordings: folder)
         guard diffusion.seed >= 0 else { throw ConfigError(.invalidValue, "--seed must be ≥ 0 (got \(diffusion.seed))") }
         let server = PlayServer(world: world, host: host, port: port, seed: UInt64(diffusion.seed))
-        let finished = DispatchSemaphore(value: 0)
-        let failure = ServerFailure()
-        Task {
-            do {
-                try await server.run { address in
-                    print("play: \(address)  (\(world.start), \(setup.options.steps) DDIM steps; Ctrl-C stops)")
-                    fflush(stdout)
-                }
-            } catch { failure.error = error }
-            finished.signal()
-        }
-        finished.wait()
-        if let error = failure.error { throw error }
+        let summary = "\(world.start), \(setup.options.steps) DDIM steps"
+        try serveUntilStopped({ ready in try await server.run(ready: ready) }, announce: { "play: \($0)  (\(summary); Ctrl-C stops)" })
     }
 
     /// A run folder's newest checkpoint, or the checkpoint file itself; and the run folder.

@@ -34,23 +34,7 @@ struct ViewCommand: ParsableCommand {
         }
         let scene = try CloudScene(contentsOf: file)
         let server = try ViewerServer(scene: scene, host: host, port: port)
-        let finished = DispatchSemaphore(value: 0)
-        let failure = ServerFailure()
-        Task {
-            do {
-                try await server.run { address in
-                    print("view: \(address)  (\(scene.points.count / 3) points, \(scene.frameCounts.count) frame(s); Ctrl-C stops)")
-                    fflush(stdout)
-                }
-            } catch { failure.error = error }
-            finished.signal()
-        }
-        finished.wait()
-        if let error = failure.error { throw error }
+        let summary = "\(scene.points.count / 3) points, \(scene.frameCounts.count) frame(s)"
+        try serveUntilStopped({ ready in try await server.run(ready: ready) }, announce: { "view: \($0)  (\(summary); Ctrl-C stops)" })
     }
-}
-
-/// A server task's error, handed to the waiting command.
-final class ServerFailure: @unchecked Sendable {
-    var error: Error?
 }
