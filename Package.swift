@@ -103,7 +103,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/Tools"),
         // Benchmarks against PyTorch measured in the same run (never timed tests).
-        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "SwiftTorch"], path: "bench",
+        .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "NanoWMWeb", "SwiftTorch",
+                                                             .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")], path: "bench",
                           exclude: ["torch_baseline.py"]),
         // Shared test helpers (PyTorch baseline runner, tolerances) live here and only here.
         .target(name: "TestSupport", dependencies: ["SwiftTorch"], path: "Tests/Support",
