@@ -53,17 +53,6 @@ public final class GeometryNetwork {
         (self.path, self.description, self.module) = (path, description, module)
     }
 
-    /// The size the package gives a `width`×`height` frame at `processRes`.
-    public static func processedSize(width: Int, height: Int, processRes: Int, patch: Int = 14) -> (width: Int, height: Int) {
-        var (w, h) = (width, height)
-        if Swift.max(w, h) != processRes {
-            let scale = Double(processRes) / Double(Swift.max(w, h))
-            w = Swift.max(1, Int((Double(w) * scale).rounded(.toNearestOrEven)))
-            h = Swift.max(1, Int((Double(h) * scale).rounded(.toNearestOrEven)))
-        }
-        return (Swift.max(1, nearestMultiple(w, patch)), Swift.max(1, nearestMultiple(h, patch)))
-    }
-
     static func nearestMultiple(_ x: Int, _ patch: Int) -> Int {
         let down = (x / patch) * patch, up = down + patch
         return abs(up - x) <= abs(x - down) ? up : down
