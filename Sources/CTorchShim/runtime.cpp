@@ -63,6 +63,12 @@ int ctorch_cuda_synchronize(int device_index) {
 
 int ctorch_set_num_threads(int n) { GUARD(at::set_num_threads(n)) }
 int ctorch_get_num_threads(int *out) { GUARD(*out = at::get_num_threads()) }
+// torch.set_float32_matmul_precision: "highest", "high" (TF32 on CUDA), "medium" (libtorch
+// only warns about other names, so SwiftTorch passes these three alone).
+int ctorch_set_float32_matmul_precision(const char *name) { GUARD(at::globalContext().setFloat32MatmulPrecision(name)) }
+int ctorch_get_float32_matmul_precision(int *out) {
+  GUARD(*out = static_cast<int>(at::globalContext().float32MatmulPrecision()))
+}
 
 // Destroying an at::Tensor only drops a reference count; destructors do not throw.
 void ctorch_tensor_free(ctorch_tensor t) { delete t; }

@@ -96,3 +96,20 @@ public enum Torch {
         if case .cuda(let i) = device { try check(ctorch_cuda_synchronize(Int32(i))) }
     }
 }
+    /// How float32 matrix products may round (`torch.set_float32_matmul_precision`): `.high`
+    /// lets CUDA use TF32 tensor cores, `.medium` bf16; `.highest`, libtorch's default, is plain
+    /// float32.
+    public enum MatmulPrecision: String, Sendable, CaseIterable { case highest, high, medium }
+
+    public static var float32MatmulPrecision: MatmulPrecision {
+        get throws {
+            var code: Int32 = 0
+            try check(ctorch_get_float32_matmul_precision(&code))
+            return MatmulPrecision.allCases[Int(code)]
+        }
+    }
+
+    public static func setFloat32MatmulPrecision(_ precision: MatmulPrecision) throws {
+        try check(ctorch_set_float32_matmul_precision(precision.rawValue))
+    }
+

@@ -24,6 +24,18 @@ final class ShimBoundaryTests: XCTestCase {
         }
     }
 
+    /// torch.set_float32_matmul_precision: the three names round-trip through libtorch's
+    /// context, starting from its default.
+    func testFloat32MatmulPrecisionRoundTrips() throws {
+        let before = try Torch.float32MatmulPrecision
+        defer { try? Torch.setFloat32MatmulPrecision(before) }
+        XCTAssertEqual(before, .highest, "libtorch's default")
+        for precision in Torch.MatmulPrecision.allCases {
+            try Torch.setFloat32MatmulPrecision(precision)
+            XCTAssertEqual(try Torch.float32MatmulPrecision, precision)
+        }
+    }
+
     /// Autocast getters threw (or read out of bounds) for a device type autocast lacks.
     func testAutocastOnUnsupportedDeviceIsReported() {
         let mkldnn: Int32 = 2  // c10::DeviceType::MKLDNN, which autocast does not support

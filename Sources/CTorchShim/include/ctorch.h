@@ -56,6 +56,9 @@ int ctorch_cuda_device_count(void);
 int ctorch_cuda_synchronize(int device_index);
 int ctorch_set_num_threads(int n); /* libtorch refuses n <= 0 */
 int ctorch_get_num_threads(int *out);
+/* torch.set_float32_matmul_precision(name); the getter's 0, 1, 2 are highest, high, medium */
+int ctorch_set_float32_matmul_precision(const char *name);
+int ctorch_get_float32_matmul_precision(int *out);
 
 /* ---- lifecycle and metadata -------------------------------------------------------- */
 void ctorch_tensor_free(ctorch_tensor t);
