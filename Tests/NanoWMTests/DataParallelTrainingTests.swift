@@ -191,22 +191,12 @@ final class DataParallelTrainingTests: XCTestCase {
     /// torchrun), training then evaluating what it trained with the clips split across both
     /// workers: rank 0 alone reports and writes metrics.json.
     func testRunsUnderTorchrun() throws {
-        let torchrun = PyTorchBaseline.repositoryRoot.appendingPathComponent(".venv/bin/torchrun")
-        guard FileManager.default.isExecutableFile(atPath: torchrun.path) else { throw XCTSkip("no torchrun in .venv") }
         let run = directory.appendingPathComponent("torchrun")
-        let process = Process()
-        process.executableURL = torchrun
-        process.arguments = ["--no-python", "--standalone", "--nproc-per-node", "2", NanoWMExecutable.url.path, "run",
-                             "--run-dir", run.path, "--dist-timeout", "120"]
-            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2", "experiment.tasks=[training,evaluate]"])
-        process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        XCTAssertEqual(process.terminationStatus, 0, text)
+        let launched = try launchTogether([(try Self.torchrun(), ["--standalone", "--nproc-per-node", "2", "--no-python", NanoWMExecutable.url.path, "run",
+                                                                  "--run-dir", run.path, "--dist-timeout", "120"]
+            + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2", "experiment.tasks=[training,evaluate]"]), [:])])
+        let text = launched[0].output
+        XCTAssertEqual(launched[0].status, 0, text)
         XCTAssertTrue(text.contains("data-parallel: 2 processes (gloo)"), text)
         XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=2.ckpt"])
         XCTAssertTrue(text.contains("across 2 processes"), text)
@@ -220,31 +210,172 @@ final class DataParallelTrainingTests: XCTestCase {
     func testRunsUnderSrunsEnvironment() throws {
         let run = directory.appendingPathComponent("srun")
         let port = try LocalLauncher.freePort()
-        let tasks = try (0..<2).map { rank -> (Process, Pipe) in
-            let process = Process()
-            process.executableURL = NanoWMExecutable.url
-            process.arguments = ["train", "--run-dir", run.path, "--dist-timeout", "120"]
-                + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2"])
-            process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
-            var environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SLURM_") }
-            environment.merge(["SLURM_PROCID": "\(rank)", "SLURM_LOCALID": "\(rank)", "SLURM_STEP_ID": "0", "SLURM_NTASKS": "2",
-                               "SLURM_NTASKS_PER_NODE": "2", "SLURM_NODELIST": "localhost", "SLURM_JOB_ID": "4242",
-                               "MASTER_PORT": "\(port)"]) { $1 }
-            process.environment = environment
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            return (process, output)
-        }
-        let texts = tasks.map { String(decoding: $0.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
-        for (rank, (process, _)) in tasks.enumerated() {
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0, "rank \(rank): \(texts[rank])")
+        let texts = try launchTogether((0..<2).map { rank in
+            (NanoWMExecutable.url, ["train", "--run-dir", run.path, "--dist-timeout", "120"]
+                + overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=2"]),
+             Self.srunTask(rank: rank, of: 2, nodes: 1, port: port))
+        }).enumerated().map { rank, task in
+            XCTAssertEqual(task.status, 0, "rank \(rank): \(task.output)")
+            return task.output
         }
         XCTAssertTrue(texts[0].contains("data-parallel: 2 processes (gloo)"), texts[0])
         XCTAssertFalse(texts[1].contains("run folder: "), "rank 1 reports nothing: \(texts[1])")
         XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=2.ckpt"])
+    }
+
+    // MARK: - Several nodes, emulated on this machine
+
+    /// The multi-node runs and their baseline: 2 ranks × 1 clip, 3 steps. Every process runs
+    /// one thread (OMP_NUM_THREADS=1), so the thread count, which a node of one process would
+    /// otherwise set to all the cores and a node of two to half, cannot change a float sum.
+    private var twoRanks: [String] { overrides(["experiment.training.batch_size=1", "experiment.training.max_steps=3"]) }
+    private static let oneThread = ["OMP_NUM_THREADS": "1"]
+
+    /// The baseline: one node with two processes, `nanowm train --nproc-per-node 2`.
+    private func oneNodeWithTwoProcesses() throws -> URL {
+        let run = directory.appendingPathComponent("one-node")
+        let launched = try NanoWMExecutable.run(["train", "--nproc-per-node", "2", "--run-dir", run.path, "--dist-timeout", "120"] + twoRanks,
+                                                environment: Self.oneThread)
+        XCTAssertEqual(launched.status, 0, launched.error)
+        return run
+    }
+
+    /// Two nodes of one process each, as multi-node users start them: a torchrun launcher per
+    /// node (`--nnodes 2 --node-rank 0|1`, static rendezvous at node 0's address), so both
+    /// workers have LOCAL_RANK 0 and LOCAL_WORLD_SIZE 1, and only RANK tells them apart. They
+    /// train as one node with two processes does, bit for bit.
+    func testTwoNodesUnderTorchrunTrainAsOneNodeWithTwoProcesses() throws {
+        let torchrun = try Self.torchrun()
+        let reference = try oneNodeWithTwoProcesses()
+        let run = directory.appendingPathComponent("two-nodes-torchrun")
+        let port = try LocalLauncher.freePort()
+        let nodes = try launchTogether((0..<2).map { node in
+            (torchrun, ["--nnodes", "2", "--nproc-per-node", "1", "--node-rank", "\(node)", "--master-addr", "127.0.0.1",
+                        "--master-port", "\(port)", "--no-python", NanoWMExecutable.url.path,
+                        "train", "--run-dir", run.path, "--dist-timeout", "120"] + twoRanks, Self.oneThread)
+        })
+        for (node, launched) in nodes.enumerated() { XCTAssertEqual(launched.status, 0, "node \(node): \(launched.output)") }
+        XCTAssertTrue(nodes[0].output.contains("data-parallel: 2 processes (gloo)"), nodes[0].output)
+        XCTAssertFalse(nodes[1].output.contains("run folder: "), "rank 1 reports nothing: \(nodes[1].output)")
+        try assertSameTraining(run, as: reference)
+    }
+
+    /// Two nodes under SLURM, as `srun --nodes 2 --ntasks-per-node 1` starts the tasks: only
+    /// SLURM's variables, each task SLURM_LOCALID 0 on a node of its own, rank 0's host the
+    /// first of the node list. Equal to one node with two processes, bit for bit.
+    func testTwoNodesUnderSrunTrainAsOneNodeWithTwoProcesses() throws {
+        let reference = try oneNodeWithTwoProcesses()
+        let run = directory.appendingPathComponent("two-nodes-srun")
+        let port = try LocalLauncher.freePort()
+        let tasks = try launchTogether((0..<2).map { rank in
+            (NanoWMExecutable.url, ["train", "--run-dir", run.path, "--dist-timeout", "120"] + twoRanks,
+             Self.srunTask(rank: rank, of: 2, nodes: 2, port: port).merging(Self.oneThread) { $1 })
+        })
+        for (rank, task) in tasks.enumerated() { XCTAssertEqual(task.status, 0, "rank \(rank): \(task.output)") }
+        XCTAssertTrue(tasks[0].output.contains("data-parallel: 2 processes (gloo)"), tasks[0].output)
+        XCTAssertEqual(tasks[1].output, "", "rank 1 reports nothing")
+        try assertSameTraining(run, as: reference)
+    }
+
+    /// `run` trained exactly as `reference` did, as two ranks (not two runs of one): the same
+    /// checkpoint (weights, AdamW moments, step, schedule, random state, bit for bit), the same
+    /// logged losses and gradient norms, the same files (one writer: one TensorBoard file, rank
+    /// 1's text log beside rank 0's, named by its global rank), and a log that says two processes.
+    private func assertSameTraining(_ run: URL, as reference: URL, file: StaticString = #filePath, line: UInt = #line) throws {
+        func listing(_ folder: URL) throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        }
+        XCTAssertEqual(try listing(run), try listing(reference), file: file, line: line)
+        XCTAssertEqual(try listing(run.appendingPathComponent("tensorboard")).count, 1, file: file, line: line)
+        XCTAssertEqual(try checkpointNames(run, "latest"), ["latest-epoch=0-step=3.ckpt"], file: file, line: line)
+        let mainLog = try String(contentsOf: run.appendingPathComponent("train.log"), encoding: .utf8)
+        XCTAssertTrue(mainLog.contains("data-parallel: 2 processes (gloo), a global batch of 2 × 1 clips"), mainLog, file: file, line: line)
+        let rankLog = try String(contentsOf: run.appendingPathComponent("train_rank1.log"), encoding: .utf8)
+        XCTAssertTrue(rankLog.contains("step 3: train_loss "), rankLog, file: file, line: line)
+
+        let (logged, expected) = (try loggedScalars(run), try loggedScalars(reference))
+        XCTAssertEqual(logged.loss, expected.loss, "train_loss", file: file, line: line)
+        XCTAssertEqual(logged.norm, expected.norm, "gradient_norm", file: file, line: line)
+        let checkpoint = "checkpoints/latest/latest-epoch=0-step=3.ckpt"
+        let compared = try PyTorchBaseline.shared.run("""
+        a = torch.load(\(pythonString(run.appendingPathComponent(checkpoint).path)), map_location='cpu', weights_only=False)
+        b = torch.load(\(pythonString(reference.appendingPathComponent(checkpoint).path)), map_location='cpu', weights_only=False)
+        differences, leaves = [], [0]
+        def compare(x, y, path):
+            if isinstance(x, dict) and isinstance(y, dict):
+                if set(x) != set(y): differences.append(f'{path}: keys differ')
+                for key in x.keys() & y.keys(): compare(x[key], y[key], f'{path}/{key}')
+            elif isinstance(x, (list, tuple)) and isinstance(y, (list, tuple)) and len(x) == len(y):
+                for i, (u, v) in enumerate(zip(x, y)): compare(u, v, f'{path}/{i}')
+            elif torch.is_tensor(x) and torch.is_tensor(y):
+                leaves[0] += 1
+                same = x.dtype == y.dtype and x.shape == y.shape and torch.equal(
+                    x.reshape(-1).contiguous().view(torch.uint8), y.reshape(-1).contiguous().view(torch.uint8))
+                if not same: differences.append(path)
+            else:
+                leaves[0] += 1
+                if type(x) != type(y) or x != y: differences.append(f'{path}: {x!r} != {y!r}')
+        compare(a, b, '')
+        assert not differences, 'checkpoints differ at ' + ', '.join(differences[:20])
+        O['leaves'] = leaves[0]
+        """)
+        XCTAssertGreaterThan(try XCTUnwrap(compared["leaves"]).item(Int.self), 50, "entries compared", file: file, line: line)
+    }
+
+    /// torchrun from the project's venv (setup installs it with torch).
+    private static func torchrun() throws -> URL {
+        let torchrun = PyTorchBaseline.repositoryRoot.appendingPathComponent(".venv/bin/torchrun")
+        guard FileManager.default.isExecutableFile(atPath: torchrun.path) else { throw XCTSkip("no torchrun in .venv") }
+        return torchrun
+    }
+
+    /// The variables srun gives task `rank` of `tasks`, spread evenly over `nodes` nodes that
+    /// are all this machine (the node list's first name, rank 0's host, is localhost), with
+    /// MASTER_PORT set (srun users set it; its derivation from SLURM_JOB_ID is tested in ProcessGroupTests).
+    private static func srunTask(rank: Int, of tasks: Int, nodes: Int, port: Int) -> [String: String] {
+        let perNode = tasks / nodes
+        return ["SLURM_PROCID": "\(rank)", "SLURM_LOCALID": "\(rank % perNode)", "SLURM_NODEID": "\(rank / perNode)",
+                "SLURM_STEP_ID": "0", "SLURM_NTASKS": "\(tasks)", "SLURM_NNODES": "\(nodes)", "SLURM_NTASKS_PER_NODE": "\(perNode)",
+                "SLURM_NODELIST": (["localhost"] + Array(repeating: "127.0.0.1", count: nodes - 1)).joined(separator: ","),
+                "SLURM_JOB_ID": "4242", "MASTER_PORT": "\(port)"]
+    }
+
+    /// Starts the commands at once, as a job's nodes or tasks start, each with this process's
+    /// environment less any launcher's variables, plus its own; waits for all (killing them
+    /// after `limit` seconds, which fails the test) and returns each one's status and output.
+    private func launchTogether(_ commands: [(executable: URL, arguments: [String], environment: [String: String])],
+                                limit: Double = 600) throws -> [(status: Int32, output: String)] {
+        let launcherVariables: Set = ["MASTER_ADDR", "MASTER_PORT", "RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE",
+                                      LocalLauncher.launcherVariable]
+        let inherited = ProcessInfo.processInfo.environment.filter {
+            !launcherVariables.contains($0.key) && !$0.key.hasPrefix("SLURM_") && !$0.key.hasPrefix("TORCHELASTIC_")
+        }
+        var started: [(process: Process, output: URL)] = []
+        defer { for (process, _) in started where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        for command in commands {
+            let process = Process()
+            process.executableURL = command.executable
+            process.arguments = command.arguments
+            process.currentDirectoryURL = PyTorchBaseline.repositoryRoot
+            process.environment = inherited.merging(command.environment) { $1 }
+            // A file, not a pipe: a pipe nobody reads while the test waits on another process could fill and block its writer.
+            let output = directory.appendingPathComponent("launched-\(started.count)-\(UUID().uuidString).txt")
+            _ = FileManager.default.createFile(atPath: output.path, contents: nil)
+            let handle = try FileHandle(forWritingTo: output)
+            (process.standardOutput, process.standardError) = (handle, handle)
+            try process.run()
+            try handle.close()
+            started.append((process, output))
+        }
+        let deadline = Date().addingTimeInterval(limit)
+        while started.contains(where: { $0.process.isRunning }) && Date() < deadline { usleep(50_000) }
+        let hung = started.filter { $0.process.isRunning }.count
+        XCTAssertEqual(hung, 0, "processes still running after \(Int(limit)) s")
+        for (process, _) in started where process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        return try started.map { process, output in
+            process.waitUntilExit()
+            return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
+        }
     }
 
     /// A launch that cannot work stops with one line before any worker or run folder exists.
