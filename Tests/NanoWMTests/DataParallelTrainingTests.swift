@@ -277,6 +277,25 @@ final class DataParallelTrainingTests: XCTestCase {
         try assertSameTraining(run, as: reference)
     }
 
+    /// Nodes whose run folder is not shared (emulated: rank 1 given a path that rank 0 never
+    /// makes, as a node-local disk would leave it): rank 1 stops with one line saying that the
+    /// run folder must be shared, and rank 0 stops naming rank 1; rank 1 writes nothing.
+    func testNodesThatDoNotShareTheRunFolderStopWithOneLine() throws {
+        let port = try LocalLauncher.freePort()
+        let folders = [directory.appendingPathComponent("node0/run"), directory.appendingPathComponent("node1/run")]
+        let tasks = try launchTogether((0..<2).map { rank in
+            (NanoWMExecutable.url, ["train", "--run-dir", folders[rank].path, "--dist-timeout", "60"] + twoRanks,
+             Self.srunTask(rank: rank, of: 2, nodes: 2, port: port))
+        })
+        XCTAssertNotEqual(tasks[1].status, 0)
+        XCTAssertEqual(tasks[1].output.split(separator: "\n").count, 1, tasks[1].output)
+        XCTAssertTrue(tasks[1].output.contains("rank 1 on ") && tasks[1].output.contains("the run folder \(folders[1].path) that rank 0 made is not here"),
+                      tasks[1].output)
+        XCTAssertNotEqual(tasks[0].status, 0)
+        XCTAssertTrue(tasks[0].output.contains("rank 1 (pid "), tasks[0].output)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folders[1].path), "rank 1 wrote into its folder")
+    }
+
     /// `run` trained exactly as `reference` did, as two ranks (not two runs of one): the same
     /// checkpoint (weights, AdamW moments, step, schedule, random state, bit for bit), the same
     /// logged losses and gradient norms, the same files (one writer: one TensorBoard file, rank

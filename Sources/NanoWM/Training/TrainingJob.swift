@@ -97,7 +97,17 @@ public final class TrainingJob {
             generated?.update(done)
         }
         if writer { try group?.barrier() }
-        if let group, !writer { textLog = try TextLog(url: folder.appendingPathComponent("train_rank\(group.rank).log")) }
+        if let group, !writer {
+            // Rank 0 saved the run's files before the barrier. A rank that does not see them runs
+            // on another node whose disk is not rank 0's: it could neither resume from rank 0's
+            // checkpoints nor evaluate them, so it stops here with a line that says why.
+            guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.yaml").path) else {
+                throw DistributedError.badLaunch("rank \(group.rank) on \(ProcessInfo.processInfo.hostName): the run folder \(folder.path) "
+                    + "that rank 0 made is not here; on several nodes the run folder must be on a filesystem every node "
+                    + "sees at the same path (rank 0 alone writes it, every rank reads its checkpoints)")
+            }
+            textLog = try TextLog(url: folder.appendingPathComponent("train_rank\(group.rank).log"))
+        }
         log("data: \(train.count) training clips, \(validation.count) validation clips of \(train.clipLength) frames")
 
         // Upstream seeds everything before building the model, so init is reproducible.
