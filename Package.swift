@@ -15,9 +15,30 @@ let libtorch: String? = {
     return candidates.compactMap { $0 }.first { !$0.isEmpty && FileManager.default.fileExists(atPath: $0 + "/include/ATen/ATen.h") }
 }()
 
+// A portable build (NANOWM_PORTABLE=1; `scripts/bundle` makes it) carries no libtorch and
+// none of the Debian libraries a GPU machine may lack. It reaches libtorch only through the
+// shim as a shared library, `libctorch.so` (cpp/), found at run time in `../lib` beside the
+// binary, so one binary runs against a shim built on another machine for that machine's
+// PyTorch. Its videos and HDF5 files are refused with a one-line error (the OpenCV, FFmpeg and
+// HDF5 shims compile to `unavailable.c`); Chipmunk, MuJoCo and the compressors travel with it.
+let portable = Context.environment["NANOWM_PORTABLE"] == "1"
+func sources(in folder: String, ending suffixes: [String]) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/Sources/" + folder)) ?? []
+    return names.filter { name in suffixes.contains { name.hasSuffix($0) } }.sorted()
+}
+// What a portable build leaves out of a shim: every source but the one it keeps (the stubs of
+// `unavailable.c`, or the torch shim's placeholder, whose code is in libctorch.so).
+func portableExcludes(_ folder: String, keeping kept: String = "unavailable.c") -> [String] {
+    portable ? sources(in: folder, ending: [".c", ".cpp"]).filter { $0 != kept } : []
+}
+
 var shimFlags: [CXXSetting] = []
 var linkFlags: [LinkerSetting] = []
-if let libtorch {
+if portable {
+    // Linked against the libctorch.so that scripts/bundle builds here; the one in the bundle's
+    // lib/ (built on the machine that runs it) is what loads.
+    linkFlags = [.unsafeFlags(["-L" + root + "/cpp/build"]), .linkedLibrary("ctorch")]
+} else if let libtorch {
     let lib = libtorch + "/lib"
     shimFlags = [.unsafeFlags(["-isystem", libtorch + "/include",
                                "-isystem", libtorch + "/include/torch/csrc/api/include"])]
@@ -58,15 +79,17 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: [
-        .target(name: "CTorchShim", cxxSettings: shimFlags, linkerSettings: linkFlags),
+        .target(name: "CTorchShim", exclude: portableExcludes("CTorchShim", keeping: "in_libctorch.c"), cxxSettings: shimFlags, linkerSettings: linkFlags),
         .target(name: "SwiftTorch", dependencies: ["CTorchShim"]),
         // Python's own algorithms where the reference's results depend on them bit for bit:
         // NumPy's and CPython's Mersenne Twister draws, SHA-1 of Python reprs, json.dumps strings.
         .target(name: "PythonCompatible"),
         // Videos in through FFmpeg's libraries (libavformat/libavcodec/libswscale), videos and PNGs
         // out and drawing through OpenCV (libopencv-dev), in their own shim: CTorchShim stays libtorch only.
-        .target(name: "CVideoShim", cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
-                linkerSettings: [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
+        .target(name: "CVideoShim", exclude: portableExcludes("CVideoShim"),
+                cSettings: portable ? [.define("NANOWM_PORTABLE")] : [],
+                cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
+                linkerSettings: portable ? [] : [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
                                  .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
                                  .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("avutil"),
                                  .linkedLibrary("swscale")]),
@@ -78,8 +101,9 @@ let package = Package(
         // Snappy and Zstandard block decompression for the parquet reader (libsnappy-dev, libzstd-dev).
         .target(name: "CCompressionShim", linkerSettings: [.linkedLibrary("snappy"), .linkedLibrary("zstd"), .linkedLibrary("z")]),
         // CSGO's HDF5 files through the HDF5 C library (Debian libhdf5-dev, serial build).
-        .target(name: "CHDF5Shim", cSettings: [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
-                linkerSettings: [.linkedLibrary("hdf5_serial")]),
+        .target(name: "CHDF5Shim", exclude: portableExcludes("CHDF5Shim"),
+                cSettings: portable ? [.define("NANOWM_PORTABLE")] : [.unsafeFlags(["-I/usr/include/hdf5/serial"])],
+                linkerSettings: portable ? [] : [.linkedLibrary("hdf5_serial")]),
         // Hydra-style composition, the YAML reader and writer, and what this build does with
         // each key: no model, data or training knowledge.
         .target(name: "NanoWMConfiguration", dependencies: ["SwiftTorch", "PythonCompatible", .product(name: "Yams", package: "Yams")]),
@@ -101,7 +125,10 @@ let package = Package(
             name: "nanowm",
             dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "NanoWMWeb", "SwiftTorch",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
-            path: "Sources/Tools"),
+            path: "Sources/Tools",
+            // A portable binary finds libctorch.so and the libraries it carries in ../lib; an
+            // RPATH (not RUNPATH) so MuJoCo's own dependencies are found there too.
+            linkerSettings: portable ? [.unsafeFlags(["-Xlinker", "--disable-new-dtags", "-Xlinker", "-rpath", "-Xlinker", "$ORIGIN/../lib"])] : []),
         // Benchmarks against PyTorch measured in the same run (never timed tests).
         .executableTarget(name: "nanowm-bench", dependencies: ["NanoWM", "NanoWMCore", "NanoWMConfiguration", "NanoWMFormats", "NanoWMWeb", "SwiftTorch",
                                                              .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")], path: "bench",
