@@ -154,8 +154,14 @@ int ctorch_tensor_item(ctorch_tensor t, ctorch_scalar *out) {
 
 int ctorch_manual_seed(uint64_t seed) { GUARD(at::manual_seed(seed)) }
 
+static void check_generator_device(int device_type) {
+  TORCH_CHECK(device_type == CTORCH_CPU || device_type == CTORCH_CUDA,
+              "generators exist for cpu and cuda devices only (device type ", device_type, ")");
+}
+
 int ctorch_generator_new(uint64_t seed, int device_type, int device_index, ctorch_generator *out) {
   GUARD({
+    check_generator_device(device_type);
     at::Generator gen;
     if (device_type == CTORCH_CUDA) {
       gen = at::detail::getCUDAHooks().getNewGenerator(static_cast<c10::DeviceIndex>(device_index));
@@ -164,6 +170,20 @@ int ctorch_generator_new(uint64_t seed, int device_type, int device_index, ctorc
     }
     gen.set_current_seed(seed);
     *out = new ctorch_generator_s{std::move(gen)};
+  })
+}
+
+// Context::defaultGenerator is the lookup at::manual_seed itself uses, in libtorch 2.11 and
+// 2.13 alike; for CUDA it goes through the hooks, so a CPU-only libtorch compiles and reports
+// the missing CUDA library as an error. at::Generator is a reference, so the copy shares the
+// default's state.
+int ctorch_generator_default(int device_type, int device_index, ctorch_generator *out) {
+  GUARD({
+    check_generator_device(device_type);
+    auto device = device_type == CTORCH_CUDA
+                      ? c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(device_index))
+                      : c10::Device(c10::DeviceType::CPU);
+    *out = new ctorch_generator_s{at::globalContext().defaultGenerator(device)};
   })
 }
 

@@ -27,6 +27,15 @@ public enum Device: Equatable, Hashable, CustomStringConvertible, Sendable {
         }
     }
 
+    /// The device type alone, as libtorch names it in messages (`cpu`, `cuda`, `meta`).
+    var typeName: String {
+        switch self {
+        case .cpu: return "cpu"
+        case .cuda: return "cuda"
+        case .meta: return "meta"
+        }
+    }
+
     init(typeCode: Int32, index: Int32) {
         switch typeCode {
         case Int32(CTORCH_CUDA): self = .cuda(Int(index))

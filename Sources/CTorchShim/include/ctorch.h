@@ -105,7 +105,11 @@ int ctorch_random_(ctorch_distribution dist, ctorch_tensor t, double a, double b
 
 /* ---- random generators --------------------------------------------------------------- */
 int ctorch_manual_seed(uint64_t seed); /* every device's default generator, like torch.manual_seed */
+/* A new generator of a CPU or CUDA device (libtorch has no meta generator). */
 int ctorch_generator_new(uint64_t seed, int device_type, int device_index, ctorch_generator *out);
+/* A reference to a CPU or CUDA device's default generator (the one a NULL gen draws from and
+   ctorch_manual_seed seeds); freeing it leaves the default in place. */
+int ctorch_generator_default(int device_type, int device_index, ctorch_generator *out);
 void ctorch_generator_free(ctorch_generator g);
 /* gen NULL = default CPU generator. The state is a uint8 tensor, as torch.get_rng_state(). */
 int ctorch_generator_get_state(ctorch_generator g, ctorch_tensor *out);
