@@ -298,11 +298,14 @@ public struct RunConfiguration {
     }
 
     /// Upstream's codec probe: a random frame is encoded (and decoded when the codec can),
-    /// and the shapes and values must be what the model expects. The global generator is
-    /// restored afterwards, so the probe never changes a seeded run.
+    /// and the shapes and values must be what the model expects. Every default generator is
+    /// restored afterwards (the codec's own draws are on its device), so the probe never
+    /// changes a seeded run.
     func probe(_ codec: LatentCodec, frame: [Int], latent: [Int]) throws {
-        let state = try Generator.defaultCPU.state()
-        defer { try? Generator.defaultCPU.setState(state) }
+        try GeneratorStates.preserving { try unpreservedProbe(codec, frame: frame, latent: latent) }
+    }
+
+    private func unpreservedProbe(_ codec: LatentCodec, frame: [Int], latent: [Int]) throws {
         let name = codecKind
         let encoded = try withNoGrad { try codec.encode(signed: try ClipCodec.signed(try Tensor.rand([1] + frame))) }
         guard encoded.shape == [1] + latent, try encoded.isfinite().all().item(Bool.self) else {

@@ -8,8 +8,9 @@ import NanoWMCore
 /// (`UpdateRule`: constant learning rate, gradient norm measured as the reference measures it;
 /// warmup and clipping on request), gradient accumulation, bf16 autocast on CUDA, periodic validation
 /// and checkpoints in upstream's run layout. Every random draw of training comes from the
-/// global generator, whose state the checkpoints keep, and batches depend only on the step,
-/// so a resumed run continues bit for bit.
+/// default generator of the device it is made on (the CPU's, the training GPU's), whose states
+/// the checkpoints keep, and batches depend only on the step, so a resumed run continues bit
+/// for bit.
 ///
 /// With a process group (data-parallel training) every rank builds the same global batch of
 /// `batchSize × worldSize` clips and the same noise for it, and trains on its own block of
@@ -101,8 +102,16 @@ public final class Trainer {
         let (share, shares) = generator == nil ? (rank, worldSize) : (0, 1)
         let x = try encode(video, share: share, of: shares)
         let action = model.config.useAction ? try actions.to(device) : nil
+        if let modelStandIn {
+            return try objective({ try modelStandIn($0, $1, action) }, latents: x, share: share, of: shares, generator: generator)
+        }
         return try objective({ try self.model($0, t: $1, action: action) }, latents: x, share: share, of: shares, generator: generator)
     }
+
+    /// Replaces the model's forward pass `(x, t, action)` in `loss`, for tests that run the
+    /// training and validation path on `meta`: libtorch has no meta kernel for the model's
+    /// patch convolution, while everything around it (the codec, the draws, the objective) runs.
+    var modelStandIn: ((Tensor, Tensor, Tensor?) throws -> Tensor)?
 
     /// One optimizer step over `gradientAccumulation` micro-batches, under the run's update
     /// rule (the reference's learning rate and gradient-norm handling unless asked otherwise).
@@ -149,25 +158,37 @@ public final class Trainer {
     }
 
     /// Mean loss over the fixed validation subset with fixed noise (seeded apart from training's
-    /// generator). A codec's own draw (the SD-VAE's posterior sample) comes from the global
-    /// generator, whose state is put back afterwards: validating never changes the training
-    /// run, and in a data-parallel run rank 0, which alone validates, stays in step.
+    /// generators, on the model's device: `TrainingSettings.validationGenerator`). A codec's own
+    /// draw (the SD-VAE's posterior sample) comes from the device's default generator; every
+    /// default generator is put back afterwards (`GeneratorStates`), so validating never
+    /// changes the training run, on CPU or GPU, and in a data-parallel run rank 0, which alone
+    /// validates, stays in step.
     public func validationLoss() throws -> Double? {
         guard let validation, validation.count > 0 else { return nil }
-        let state = try Generator.defaultCPU.state()
-        defer { try? Generator.defaultCPU.setState(state) }
-        model.eval()
-        defer { model.train() }
-        let generator = try Generator(seed: settings.seed &+ 1)
-        let batcher = try ClipBatcher(dataset: validation, batchSize: settings.batchSize, seed: settings.seed)
-        let indices = Array(0..<Swift.min(settings.validationSize ?? validation.count, validation.count))
         var sum = 0.0, batches = 0
-        for start in stride(from: 0, to: indices.count, by: settings.batchSize) {
-            let (video, actions) = try batcher.stack(Array(indices[start..<Swift.min(start + settings.batchSize, indices.count)]))
-            sum += try withNoGrad { try loss(video: video, actions: actions, generator: generator).item(Double.self) }
+        try validationBatchLosses { loss in
+            sum += try loss.item(Double.self)
             batches += 1
         }
         return sum / Double(batches)
+    }
+
+    /// Hands each validation batch's loss (a scalar tensor on the model's device) to `body`.
+    /// Apart from `validationLoss` so that tests can run the path on `meta`, whose tensors
+    /// have no values to read.
+    func validationBatchLosses(_ body: (Tensor) throws -> Void) throws {
+        guard let validation, validation.count > 0 else { return }
+        try GeneratorStates.preserving {
+            model.eval()
+            defer { model.train() }
+            let generator = try settings.validationGenerator(device: device)
+            let batcher = try ClipBatcher(dataset: validation, batchSize: settings.batchSize, seed: settings.seed)
+            let indices = Array(0..<Swift.min(settings.validationSize ?? validation.count, validation.count))
+            for start in stride(from: 0, to: indices.count, by: settings.batchSize) {
+                let (video, actions) = try batcher.stack(Array(indices[start..<Swift.min(start + settings.batchSize, indices.count)]))
+                try body(try withNoGrad { try loss(video: video, actions: actions, generator: generator) })
+            }
+        }
     }
 
     // MARK: - The loop
@@ -236,7 +257,8 @@ public final class Trainer {
 
     // MARK: - Checkpoints
 
-    /// Writes a Lightning-layout checkpoint (model, AdamW state, step, RNG state) atomically.
+    /// Writes a Lightning-layout checkpoint (model, AdamW state, step, the states of the
+    /// generators training draws from: `nanowm.rng_states`, see `restoreGenerators`) atomically.
     @discardableResult
     public func saveCheckpoint(_ kind: RunDirectory.CheckpointKind) throws -> URL {
         // A checkpoint of broken weights would replace the last good one.
@@ -249,9 +271,11 @@ public final class Trainer {
         checkpoint.optimizerStates = [try OptimizerState.pickle(optimizer)]
         checkpoint.lrSchedulers = [.dict(PickleDict([("last_epoch", .int(step)), ("_step_count", .int(step + 1)),
                                                      ("base_lrs", .list(PickleList([.float(settings.learningRate)])))]))]
+        let states = try GeneratorStates.capture(Self.drawingDevices(device))
         checkpoint.extra = [("nanowm", .dict(PickleDict([
-            ("rng_state", .tensor(TensorRef(try Generator.defaultCPU.state()))),
-            ("format", .int(1)),
+            ("rng_state", .tensor(TensorRef(states.states[0].state))),
+            ("rng_states", .dict(PickleDict(states.states.map { ($0.device.description, .tensor(TensorRef($0.state))) }))),
+            ("format", .int(2)),
         ])))]
         let url = try run.checkpointURL(kind, epoch: checkpoint.epoch, step: step)
         try checkpoint.write(to: url.path)
@@ -260,17 +284,63 @@ public final class Trainer {
     }
 
     /// Continues a run from one of its checkpoints: weights, optimizer moments, step and the
-    /// random generator, so the continuation equals an uninterrupted run.
-    public func resume(from path: String) throws {
+    /// random generators, so the continuation equals an uninterrupted run. Returns notes for
+    /// the log: a generator state the checkpoint holds for a device this run does not draw on
+    /// (a GPU run's checkpoint fine-tuned on the CPU) is skipped, not refused, and said so.
+    @discardableResult
+    public func resume(from path: String) throws -> [String] {
         let checkpoint = try Checkpoint.open(path)
         try UpstreamWeights.load(checkpoint, into: model)
         guard let globalStep = checkpoint.root["global_step"]?.int else { throw CheckpointError(path, "has no global_step: not a training checkpoint") }
         if let optimizerState = checkpoint.root["optimizer_states"]?.items?.first {
             try OptimizerState.restore(optimizer, from: optimizerState, source: path)
         }
-        if let rng = checkpoint.root["nanowm"]?["rng_state"]?.tensor {
-            try Generator.defaultCPU.setState(try rng.load())
-        }
+        let notes = try restoreGenerators(from: checkpoint.root["nanowm"], path: path)
         step = globalStep
+        return notes
+    }
+
+    /// The devices whose default generators training draws from: the CPU and the training
+    /// device. Nothing in this process draws on another GPU (a data-parallel rank r trains on
+    /// cuda:r alone), so a checkpoint keeps no other device's state.
+    static func drawingDevices(_ device: Device) -> [Device] {
+        if case .cuda = device { return [.cpu, device] }
+        return [.cpu]
+    }
+
+    /// Sets the default generators to a checkpoint's states. Format 2 keeps `rng_states`, one
+    /// uint8 state per device name (`cpu`, `cuda:0`), beside format 1's `rng_state` (the CPU
+    /// state, kept so that older readers still resume). A CUDA state goes to this run's own
+    /// CUDA device, whatever its index: every rank of a data-parallel run draws the same
+    /// numbers on its own device, so rank r continues from rank 0's cuda:0 state on cuda:r.
+    private func restoreGenerators(from record: PickleValue?, path: String) throws -> [String] {
+        guard let record else { return [] }
+        var states: [(device: Device, state: Tensor)] = []
+        if let entries = record["rng_states"]?.dict?.entries {
+            for (key, value) in entries {
+                guard let name = key.string, let device = try? Device(parsing: name), let tensor = value.tensor else {
+                    throw CheckpointError(path, "nanowm.rng_states holds an entry that is not a device name (cpu, cuda:N) with a generator state tensor")
+                }
+                states.append((device, try tensor.load()))
+            }
+        } else if let rng = record["rng_state"]?.tensor {
+            states = [(.cpu, try rng.load())]
+        }
+        var notes: [String] = []
+        if let cpu = states.first(where: { $0.device == .cpu }) { try Generator.defaultCPU.setState(cpu.state) }
+        let cudaStates = states.filter { $0.device != .cpu }
+        if case .cuda = device {
+            if let saved = cudaStates.first(where: { $0.device == device }) ?? (cudaStates.count == 1 ? cudaStates.first : nil) {
+                try Generator.default(for: device).setState(saved.state)
+            } else {
+                let held = cudaStates.isEmpty ? "no GPU generator state (it was written by a CPU run or an older build)"
+                    : "generator states for \(cudaStates.map(\.device.description).joined(separator: ", ")) but not \(device)"
+                notes.append("the checkpoint holds \(held), so \(device)'s draws start from the run's seed and differ from an uninterrupted run's")
+            }
+        } else if !cudaStates.isEmpty {
+            notes.append("the generator states of \(cudaStates.map(\.device.description).joined(separator: ", ")) in the checkpoint "
+                         + "are not restored, as this run draws on \(device): the weights continue, the random draws do not repeat the GPU run's")
+        }
+        return notes
     }
 }

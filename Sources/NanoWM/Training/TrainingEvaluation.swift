@@ -13,8 +13,8 @@ import NanoWMCore
 /// when experiment.evaluation.save_videos is set.
 ///
 /// The reference draws this from the training run's generator, so evaluating changes its
-/// training; here the generator is put back afterwards, and a run's weights are the same with
-/// evaluation on or off. Rank 0 alone evaluates, on every validation clip.
+/// training; here every default generator (CPU and each CUDA device's) is put back afterwards,
+/// and a run's weights are the same with evaluation on or off. Rank 0 alone evaluates, on every validation clip.
 final class TrainingEvaluation: TrainingCallback {
     static let shownClips = 4
     static let fps = 4.0
@@ -41,18 +41,20 @@ final class TrainingEvaluation: TrainingCallback {
     func validated(at step: Int) throws -> [String: Double] {
         let configuration = job.configuration
         guard step % configuration.experiment.evaluation.evaluateEvery == 0, validation.count > 0 else { return [:] }
-        let state = try Generator.defaultCPU.state()
-        defer { try? Generator.defaultCPU.setState(state) }
-        // The evaluate task's first draws: the seed, then the model's initialisation, which the
-        // checkpoint's weights replace (here: the model as trained so far).
-        try manualSeed(configuration.settings.seed)
-        _ = try NanoWMModel(configuration.model)
-        trainer.model.eval()
-        let clips = Swift.min(configuration.settings.validationSize ?? validation.count, validation.count)
-        let summary = try job.score(model: trainer.model, codec: codec, validation: validation, clips: clips,
-                                    networks: networks, notes: notes, progress: false, step: step) { batch in
-            try self.show(batch, step: step)
-        }.summary
+        // manualSeed reseeds every device's default generator, and the sampling draws on the
+        // model's: all of them are put back.
+        let summary = try GeneratorStates.preserving {
+            // The evaluate task's first draws: the seed, then the model's initialisation, which the
+            // checkpoint's weights replace (here: the model as trained so far).
+            try manualSeed(configuration.settings.seed)
+            _ = try NanoWMModel(configuration.model)
+            trainer.model.eval()
+            let clips = Swift.min(configuration.settings.validationSize ?? validation.count, validation.count)
+            return try job.score(model: trainer.model, codec: codec, validation: validation, clips: clips,
+                                 networks: networks, notes: notes, progress: false, step: step) { batch in
+                try self.show(batch, step: step)
+            }.summary
+        }
         // val_loss is the trainer's own (its fixed noise); this one's draws only keep the
         // sampling's in the evaluate task's order.
         return Dictionary(uniqueKeysWithValues: summary.metrics.filter { $0.name != "val_loss" }.map { ("val_eval/\($0.name)", $0.value) })

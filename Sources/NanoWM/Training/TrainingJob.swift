@@ -158,9 +158,10 @@ public final class TrainingJob {
             for line in try CheckpointWeights.load(pretrained, into: model, codec: codec) { log("pretrained: \(line)") }
         }
         if let resume = plan.trainingResume {
-            try trainer.resume(from: resume)
+            let notes = try trainer.resume(from: resume)
             log("resumed: \(resume) at step \(trainer.step)"
                 + (plan.requestedCheckpoint == nil ? " (the run folder's newest checkpoint; give another run folder to start afresh)" : ""))
+            for note in notes { log("resumed: note: \(note)") }
         } else if configuration.experiment.resumeFrom == ExperimentSettings.resumeLatest {
             log("resume: no checkpoint in \(folder.path) yet, starting at step 0")
         }

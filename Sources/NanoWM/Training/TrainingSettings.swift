@@ -63,6 +63,13 @@ public struct TrainingSettings: Sendable {
                              perFrame: diffusionForcing, mixedPrecision: mixedPrecision)
     }
 
+    /// The generator of validation's timestep and noise draws: seeded apart from training's
+    /// (`seed + 1`), and made on `device`, the device the draws are made on (the model's):
+    /// libtorch refuses a CPU generator for draws on a GPU.
+    public func validationGenerator(device: Device) throws -> Generator {
+        try Generator(seed: seed &+ 1, device: device)
+    }
+
     /// Sampling on a process respaced to the steps, as the reference's sampling scripts build
     /// it: the model's scheduling mode (or experiment.evaluation.scheduling_mode), history
     /// stabilisation, and `evaluation.num_sampling_steps` (else the model's) steps. The
