@@ -89,7 +89,7 @@ let package = Package(
         .target(name: "CVideoShim", exclude: portableExcludes("CVideoShim"),
                 cSettings: portable ? [.define("NANOWM_PORTABLE")] : [],
                 cxxSettings: [.unsafeFlags(["-isystem", "/usr/include/opencv4"])],
-                linkerSettings: portable ? [] : [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
+                linkerSettings: portable ? [.linkedLibrary("z")] : [.linkedLibrary("opencv_videoio"), .linkedLibrary("opencv_imgcodecs"),
                                  .linkedLibrary("opencv_imgproc"), .linkedLibrary("opencv_core"),
                                  .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("avutil"),
                                  .linkedLibrary("swscale")]),

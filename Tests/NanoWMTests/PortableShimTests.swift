@@ -1,0 +1,81 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// The portable build's stand-ins for the OpenCV/FFmpeg and HDF5 shims (`unavailable.c`,
+/// compiled by `scripts/bundle` only). The normal build never compiles them, so this test does:
+/// with the C compiler, against the shims' own headers, beside a small harness.
+final class PortableShimTests: XCTestCase {
+    private let root = PyTorchBaseline.repositoryRoot
+
+    private func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 0, "\(executable) \(arguments): \(text)")
+        return text
+    }
+
+    /// The portable PNG writer's files decode, with OpenCV in Python, to the pixels given; every
+    /// other media and HDF5 call fails with one line that names what is missing and the fix.
+    func testPortableShimsWritePNGsOpenCVReadsAndRefuseTheRestInOneLine() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("nanowm-portable-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let harness = folder.appendingPathComponent("harness.c")
+        try """
+        #include <stdio.h>
+        #include <stdlib.h>
+        #include "cvideo.h"
+        #include "chdf5.h"
+        int main(int argc, char **argv) {
+          int width = atoi(argv[2]), height = atoi(argv[3]);
+          uint8_t *rgb = malloc((size_t)width * height * 3);
+          for (int i = 0; i < width * height * 3; i++) rgb[i] = (uint8_t)((i * 2654435761u) >> 13);
+          FILE *raw = fopen(argv[4], "wb"); fwrite(rgb, 1, (size_t)width * height * 3, raw); fclose(raw);
+          uint8_t *png; size_t size; char error[512];
+          if (cvideo_encode_png(rgb, width, height, &png, &size, error, sizeof error)) { puts(error); return 1; }
+          FILE *out = fopen(argv[1], "wb"); fwrite(png, 1, size, out); fclose(out);
+          cvideo_free(png);
+          int frames, w, h;
+          printf("%d|", cvideo_probe("clip.mp4", &frames, &w, &h, error, sizeof error)); puts(error);
+          printf("%d|", cvideo_writer_open("out.mp4", "avc1", 4, 8, 8, error, sizeof error) != NULL); puts(error);
+          printf("%d|", chdf5_open("data.hdf5", error, sizeof error) != NULL); puts(error);
+          printf("%d|", cvideo_encode_png(rgb, 0, 3, &png, &size, error, sizeof error)); puts(error);
+          return 0;
+        }
+        """.write(to: harness, atomically: true, encoding: .utf8)
+        let binary = folder.appendingPathComponent("harness").path
+        _ = try run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-DNANOWM_PORTABLE",
+                                    "-I", root.appendingPathComponent("Sources/CVideoShim/include").path,
+                                    "-I", root.appendingPathComponent("Sources/CHDF5Shim/include").path,
+                                    harness.path, root.appendingPathComponent("Sources/CVideoShim/unavailable.c").path,
+                                    root.appendingPathComponent("Sources/CHDF5Shim/unavailable.c").path, "-lz", "-o", binary])
+        for (width, height) in [(1, 1), (37, 5), (64, 48)] {
+            let png = folder.appendingPathComponent("image.png").path, raw = folder.appendingPathComponent("image.raw").path
+            let lines = try run(binary, [png, "\(width)", "\(height)", raw]).split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines.count, 4, lines.joined(separator: "\n"))
+            XCTAssertTrue(lines[0].hasPrefix("1|reading videos needs OpenCV and FFmpeg"), lines[0])
+            XCTAssertTrue(lines[0].contains("full build"), lines[0])
+            XCTAssertTrue(lines[1].hasPrefix("0|writing videos needs OpenCV and FFmpeg"), lines[1])
+            XCTAssertTrue(lines[2].hasPrefix("0|reading HDF5 files needs libhdf5"), lines[2])
+            XCTAssertEqual(lines[3], "1|cannot encode a 0x3 PNG")
+            // OpenCV reads BGR; the comparison is of every byte after turning it to RGB.
+            let check = try run(PyTorchBaseline.pythonPath, ["-c", """
+            import sys, cv2, numpy as np
+            image = cv2.imread(sys.argv[1], cv2.IMREAD_UNCHANGED)
+            raw = np.fromfile(sys.argv[2], dtype=np.uint8).reshape(\(height), \(width), 3)
+            assert image is not None and image.shape == raw.shape, (None if image is None else image.shape)
+            print(int(np.array_equal(image[:, :, ::-1], raw)))
+            """, png, raw])
+            XCTAssertEqual(check.trimmingCharacters(in: .whitespacesAndNewlines), "1", "\(width)x\(height)")
+        }
+    }
+}
