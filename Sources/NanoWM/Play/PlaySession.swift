@@ -43,14 +43,16 @@ public final class PlaySession {
     private var actions: [[Double]]
     /// The images of the last `history` frames, for a recording's first frames.
     private var recentImages: [(model: RGBImage, simulator: RGBImage?)] = []
-    private var generator: Tensor
+    /// The session's own generator states (every default generator's: the model draws on its
+    /// device), swapped in around each step so that other sessions do not disturb its draws.
+    private var generator: GeneratorStates
     private var simulator: WallEnvironment?
     private var recording: (seed: UInt64, contextFrames: Int, images: [(model: RGBImage, simulator: RGBImage?)])?
 
     init(world: PlayWorld, seed: UInt64) throws {
         self.world = world
         self.seed = seed
-        (latents, actions, generator) = (try Tensor.zeros([0]), [], try Tensor.zeros([0]))
+        (latents, actions, generator) = (try Tensor.zeros([0]), [], GeneratorStates(states: []))
     }
 
     /// Starts again from the world's start (a new random start for the built-in one when
@@ -86,18 +88,19 @@ public final class PlaySession {
             // The window's actions from its first frame to the new one; later frames repeat the
             // new one, as rollout pads, and a causal model's new frame does not see them.
             let windowActions = try Self.tensor(Array(actions.suffix((history + 1) * interval))).to(world.device)
-            let saved = try Generator.defaultCPU.state()
-            defer { try? Generator.defaultCPU.setState(saved) }
-            try Generator.defaultCPU.setState(generator)
             let began = DispatchTime.now().uptimeNanoseconds
             let model = world.model
-            let generated = try withNoGrad {
-                try world.rollout.generate({ x, t, a in try model(x, t: t, action: a) }, context: recent, actions: windowActions,
-                                           frameInterval: interval, length: history + 1,
-                                           frameByFrame: { try model.frameByFrame(actions: $0) })
+            let generated = try GeneratorStates.preserving { () -> Tensor in
+                try generator.restore()
+                let generated = try withNoGrad {
+                    try world.rollout.generate({ x, t, a in try model(x, t: t, action: a) }, context: recent, actions: windowActions,
+                                               frameInterval: interval, length: history + 1,
+                                               frameByFrame: { try model.frameByFrame(actions: $0) })
+                }
+                generator = try GeneratorStates.capture()
+                return generated
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
-            generator = try Generator.defaultCPU.state()
             let latent = try generated.narrow(dim: 1, start: history, length: 1)
             latents = try Tensor.cat([latents, latent], dim: 1)
             let image = try world.pixels.images(try latent.squeeze(0))[0]
@@ -164,11 +167,11 @@ public final class PlaySession {
         }
     }
 
-    private func seededState(_ seed: UInt64) throws -> Tensor {
-        let saved = try Generator.defaultCPU.state()
-        defer { try? Generator.defaultCPU.setState(saved) }
-        try manualSeed(seed)
-        return try Generator.defaultCPU.state()
+    private func seededState(_ seed: UInt64) throws -> GeneratorStates {
+        try GeneratorStates.preserving {
+            try manualSeed(seed)
+            return try GeneratorStates.capture()
+        }
     }
 
     /// Drops what no longer matters outside a recording: all but the last `history` frames.
