@@ -118,6 +118,7 @@ void cvideo_text_size(const char *text, double scale, int thickness, int *text_w
   if (text_width) *text_width = 0;
   if (above) *above = 0;
 }
+int cvideo_available(void) { return 0; }
 void cvideo_free(void *buffer) { free(buffer); }
 #else
 typedef int cvideo_full_build;

@@ -49,6 +49,7 @@ final class PortableShimTests: XCTestCase {
           printf("%d|", cvideo_writer_open("out.mp4", "avc1", 4, 8, 8, error, sizeof error) != NULL); puts(error);
           printf("%d|", chdf5_open("data.hdf5", error, sizeof error) != NULL); puts(error);
           printf("%d|", cvideo_encode_png(rgb, 0, 3, &png, &size, error, sizeof error)); puts(error);
+          printf("available %d\\n", cvideo_available());
           return 0;
         }
         """.write(to: harness, atomically: true, encoding: .utf8)
@@ -61,12 +62,13 @@ final class PortableShimTests: XCTestCase {
         for (width, height) in [(1, 1), (37, 5), (64, 48)] {
             let png = folder.appendingPathComponent("image.png").path, raw = folder.appendingPathComponent("image.raw").path
             let lines = try run(binary, [png, "\(width)", "\(height)", raw]).split(separator: "\n").map(String.init)
-            XCTAssertEqual(lines.count, 4, lines.joined(separator: "\n"))
+            XCTAssertEqual(lines.count, 5, lines.joined(separator: "\n"))
             XCTAssertTrue(lines[0].hasPrefix("1|reading videos needs OpenCV and FFmpeg"), lines[0])
             XCTAssertTrue(lines[0].contains("full build"), lines[0])
             XCTAssertTrue(lines[1].hasPrefix("0|writing videos needs OpenCV and FFmpeg"), lines[1])
             XCTAssertTrue(lines[2].hasPrefix("0|reading HDF5 files needs libhdf5"), lines[2])
             XCTAssertEqual(lines[3], "1|cannot encode a 0x3 PNG")
+            XCTAssertEqual(lines[4], "available 0", "runs that would write videos are refused up front by this answer")
             // OpenCV reads BGR; the comparison is of every byte after turning it to RGB.
             let check = try run(PyTorchBaseline.pythonPath, ["-c", """
             import sys, cv2, numpy as np

@@ -58,6 +58,9 @@ int cvideo_draw_text(uint8_t *rgb, int width, int height, const char *text, int 
                      uint8_t r, uint8_t g, uint8_t b, int thickness, char *error, size_t error_size);
 /// The size in pixels of `text` as `cvideo_draw_text` draws it (`*above`: above the baseline).
 void cvideo_text_size(const char *text, double scale, int thickness, int *text_width, int *above);
+/// 1 when this build reads and writes videos (OpenCV and FFmpeg are linked), 0 in the portable
+/// build, whose other calls here then fail with a one-line message.
+int cvideo_available(void);
 /// Frees a buffer this API returned.
 void cvideo_free(void *buffer);
 

@@ -2,6 +2,7 @@ import Foundation
 import SwiftTorch
 import NanoWMConfiguration
 import NanoWMCore
+import NanoWMFormats
 
 /// What a composed configuration asks for, read once with upstream's key names: the model,
 /// the training settings, the dataset and the latent codec. Anything this build cannot
@@ -226,6 +227,9 @@ public struct RunConfiguration {
     @discardableResult
     public func checkParts() throws -> (codec: LatentCodec, recordedSplits: RecordedDatasets.CheckedSplits?) {
         try requireDatasetReader()
+        if experiment.evaluation.saveVideos, !MP4Writer.isAvailable {
+            throw ConfigError(.unsupported, "experiment.evaluation.save_videos=true writes MP4 videos, which this portable nanowm cannot (it leaves out OpenCV and FFmpeg); set experiment.evaluation.save_videos=false, or run a full build")
+        }
         let recorded = try isRecorded()
         var splits: RecordedDatasets.CheckedSplits?
         if recorded { splits = try RecordedDatasets.preflight(dataset) } else { try requireBuiltinLoaderDefaults() }

@@ -5,6 +5,10 @@ import SwiftTorch
 /// MP4 (MPEG-4 Part 2, `mp4v`) through OpenCV's FFmpeg backend, written to a temporary file and
 /// renamed, so an interrupted run never leaves a half-written video.
 public enum MP4Writer {
+    /// False in the portable build (scripts/bundle), which leaves OpenCV and FFmpeg out: runs
+    /// that would write videos are refused before they start.
+    public static var isAvailable: Bool { cvideo_available() != 0 }
+
     public static func write(_ frames: [RGBImage], fps: Double, to url: URL) throws {
         guard let first = frames.first else { throw MediaError("\(url.path): no frames to write") }
         // Most codecs need even dimensions; pad with black when they are odd.
