@@ -100,11 +100,6 @@ public enum Torch {
         try check(ctorch_set_num_threads(count))
     }
 
-    /// Waits for queued work on a CUDA device (for timing).
-    public static func synchronize(_ device: Device) throws {
-        if case .cuda(let i) = device { try check(ctorch_cuda_synchronize(Int32(i))) }
-    }
-}
     /// How float32 matrix products may round (`torch.set_float32_matmul_precision`): `.high`
     /// lets CUDA use TF32 tensor cores, `.medium` bf16; `.highest`, libtorch's default, is plain
     /// float32.
@@ -122,3 +117,8 @@ public enum Torch {
         try check(ctorch_set_float32_matmul_precision(precision.rawValue))
     }
 
+    /// Waits for queued work on a CUDA device (for timing).
+    public static func synchronize(_ device: Device) throws {
+        if case .cuda(let i) = device { try check(ctorch_cuda_synchronize(Int32(i))) }
+    }
+}

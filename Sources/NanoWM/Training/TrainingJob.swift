@@ -112,6 +112,10 @@ public final class TrainingJob {
 
         // Upstream seeds everything before building the model, so init is reproducible.
         try manualSeed(configuration.settings.seed)
+        // The reference's main.py sets torch.set_float32_matmul_precision('high'): TF32 tensor
+        // cores for float32 matmuls on CUDA. On CPU it changes no result, so CPU runs keep
+        // libtorch's default and their parity with PyTorch on every CPU.
+        if case .cuda = device { try Torch.setFloat32MatmulPrecision(.high) }
         let model = try NanoWMModel(configuration.model)
         if device != .cpu { try model.to(device) }
         let codec = plan.codec
@@ -122,10 +126,6 @@ public final class TrainingJob {
             log("latent cache: \(cached.cache.directory.path) (the encoder is skipped; posterior samples are drawn every step)")
         }
         let trainer = try Trainer(model: model, settings: configuration.settings, train: training.train,
-        // The reference's main.py sets torch.set_float32_matmul_precision('high'): TF32 tensor
-        // cores for float32 matmuls on CUDA. On CPU it changes no result, so CPU runs keep
-        // libtorch's default and their parity with PyTorch on every CPU.
-        if case .cuda = device { try Torch.setFloat32MatmulPrecision(.high) }
                                   validation: training.validation, clips: training.clips, run: run, device: device,
                                   group: group)
         if writer {
