@@ -80,6 +80,8 @@ final class DataParallelTrainingTests: XCTestCase {
         // Each rank keeps its own text log: rank 0 the run's lines, rank 1 its own losses.
         let rankLog = try String(contentsOf: two.appendingPathComponent("train_rank1.log"), encoding: .utf8)
         XCTAssertTrue(rankLog.contains("step 3: train_loss "), rankLog)
+        // Lines a rank logs after its text log opens reach it too ("data: " comes right after).
+        XCTAssertTrue(rankLog.contains("data: ") && rankLog.contains(" validation clips of "), rankLog)
         let mainLog = try String(contentsOf: two.appendingPathComponent("train.log"), encoding: .utf8)
         XCTAssertTrue(mainLog.contains("run folder: ") && mainLog.contains("step 3: train_loss "), mainLog)
 

@@ -46,10 +46,10 @@ public final class TrainingJob {
             lock = nil
         }
         do {
-            var textLog: TextLog?
-            (run, configuration, trainer, validation) = try Self.start(plan, device: device, group: group, log: log, textLog: &textLog)
-            self.textLog = textLog!
-            self.log = { [textLog] line in log(line); textLog?.text(line) }
+            let lines = RunLines(show: log)
+            (run, configuration, trainer, validation) = try Self.start(plan, device: device, group: group, lines: lines)
+            self.textLog = lines.file!
+            self.log = lines.write
         } catch {
             if let created { try? FileManager.default.removeItem(at: created) }
             throw error
@@ -67,14 +67,14 @@ public final class TrainingJob {
         return missing
     }
 
-    private static func start(_ plan: RunPlan, device: Device, group: ProcessGroup?, log show: @escaping (String) -> Void,
-                              textLog: inout TextLog?) throws -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
+    private static func start(_ plan: RunPlan, device: Device, group: ProcessGroup?,
+                              lines: RunLines) throws -> (RunDirectory, RunConfiguration, Trainer, ClipDataset) {
         let folder = plan.folder, configuration = plan.configuration
         let writer = (group?.rank ?? 0) == 0
         let run = try RunDirectory(folder, create: writer)
         // Rank 0's text log from the start; the others' once rank 0 has made the folder.
-        if writer { textLog = try TextLog(url: folder.appendingPathComponent("train.log")) }
-        let log: (String) -> Void = { [textLog] line in show(line); textLog?.text(line) }
+        if writer { lines.file = try TextLog(url: folder.appendingPathComponent("train.log")) }
+        let log = lines.write
         if let notRun = plan.tasksNotRunLine { log(notRun) }
         if let ignored = plan.ignoredLine { log(ignored) }
         if writer {
@@ -106,7 +106,7 @@ public final class TrainingJob {
                     + "that rank 0 made is not here; on several nodes the run folder must be on a filesystem every node "
                     + "sees at the same path (rank 0 alone writes it, every rank reads its checkpoints)")
             }
-            textLog = try TextLog(url: folder.appendingPathComponent("train_rank\(group.rank).log"))
+            lines.file = try TextLog(url: folder.appendingPathComponent("train_rank\(group.rank).log"))
         }
         log("data: \(train.count) training clips, \(validation.count) validation clips of \(train.clipLength) frames")
 
@@ -130,7 +130,7 @@ public final class TrainingJob {
                                   group: group)
         if writer {
             let tensorBoard = try TensorBoardWriter(runDirectory: folder)
-            var loggers: [MetricsLogger] = [tensorBoard, textLog!]
+            var loggers: [MetricsLogger] = [tensorBoard, lines.file!]
             if let wandb = Self.wandb(plan, log: log) { loggers.append(wandb) }
             trainer.logger = LoggerGroup(loggers)
             // CPU and RAM beside the losses, every log_every steps.
@@ -141,7 +141,7 @@ public final class TrainingJob {
             if configuration.settings.sampledClipMetrics {
                 var notes: [String] = []
                 let evaluation = try TrainingEvaluation(trainer: trainer, configuration: configuration, validation: validation,
-                                                        codec: codec, folder: folder, log: { [textLog] in textLog?.text($0) },
+                                                        codec: codec, folder: folder, log: { lines.file?.text($0) },
                                                         notes: &notes)
                 trainer.callbacks.append(evaluation)
                 let every = configuration.experiment.evaluation.evaluateEvery
@@ -151,7 +151,7 @@ public final class TrainingJob {
                 for note in notes { log("validation: \(note)") }
             }
         } else {
-            trainer.logger = textLog
+            trainer.logger = lines.file
         }
 
         if let pretrained = configuration.experiment.pretrained {
@@ -198,5 +198,20 @@ public final class TrainingJob {
     deinit {
         try? trainer.logger?.close()
         try? textLog.close()
+    }
+}
+
+/// A run's lines: shown on the terminal and, once the run's text log is open, written there
+/// too (rank 0's `train.log` from the start, another rank's `train_rank<r>.log` once rank 0 has
+/// made the folder). One sink, so every line after the log opens reaches it, on every rank.
+final class RunLines {
+    private let show: (String) -> Void
+    var file: TextLog?
+
+    init(show: @escaping (String) -> Void) { self.show = show }
+
+    func write(_ line: String) {
+        show(line)
+        file?.text(line)
     }
 }
