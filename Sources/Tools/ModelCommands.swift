@@ -62,16 +62,23 @@ struct ForwardCommand: ParsableCommand {
         weights). The input file holds `x` and, for action models, \
         `action` (floating point, converted to float32) and integer `t`; the output file holds `out`. This \
         contract is stable: it is how NanoWM in Swift is compared with PyTorch from outside.
+
+        With --gradients FILE the pass also runs backward: the input file then also holds `probe` (the shape of \
+        `out`), and FILE receives the gradient of (out · probe).sum() for every parameter, under its state-dict \
+        key, as PyTorch's `p.grad` after the same call (parameters the pass does not reach are left out).
         """)
 
     @OptionGroup var model: CheckpointOptions
     @Option(help: "Input safetensors with x, t (and action).") var input: String
     @Option(help: "Output safetensors (written atomically).") var output: String
+    @Option(help: ArgumentHelp("Also write the parameters' gradients of (out · probe).sum(), `probe` read from the input file.", valueName: "FILE"))
+    var gradients: String?
 
     func run() throws {
         let (trained, network, device) = try model.load()
-        let shape = try ForwardPass.run(network, device: device, input: input, output: output)
+        let shape = try ForwardPass.run(network, device: device, input: input, output: output, gradients: gradients)
         print("wrote out \(shape) to \(output)")
+        if let gradients { print("wrote the parameters' gradients to \(gradients)") }
         try model.noteAssumptions(trained)
     }
 }
