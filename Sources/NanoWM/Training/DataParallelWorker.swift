@@ -10,12 +10,16 @@ public struct DataParallelWorker {
     /// The intra-op threads this process uses on the CPU.
     public let threads: Int
 
-    /// Joins the job the environment describes; nil for a single process (no launcher, or a
-    /// world of one). A CUDA request becomes `cuda:LOCAL_RANK`; on the CPU each worker takes its
-    /// share of the cores, unless OMP_NUM_THREADS says otherwise (torchrun sets it to 1).
+    /// Joins the job the environment describes; nil for a single process (no launcher, or
+    /// SLURM's world of one, a batch job's own task). torchrun's world of one forms a group of
+    /// one, as torch.distributed does under `torchrun --nproc-per-node 1`: on a machine with one
+    /// GPU, the one way to exercise NCCL. A CUDA request becomes `cuda:LOCAL_RANK`; on the CPU
+    /// each worker takes its share of the cores, unless OMP_NUM_THREADS says otherwise (torchrun
+    /// sets it to 1).
     public static func join(device requested: Device, timeout: Double,
                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DataParallelWorker? {
-        guard let launch = try DistributedLaunch.fromEnvironment(environment), launch.worldSize > 1 else { return nil }
+        guard let launch = try DistributedLaunch.fromEnvironment(environment),
+              launch.worldSize > 1 || launch.source == "torchrun" else { return nil }
         try LocalLauncher.bindWorkerToParent(environment: environment)
         var device = requested
         if case .cuda = requested {
