@@ -57,6 +57,16 @@ int ctorch_cuda_device_count(void) {
   }
 }
 
+// Whether this libtorch carries CUDA (libtorch_cuda registered its hooks), GPUs or not: total,
+// like the count, so `nanowm doctor` can tell "no GPU visible" from "a CPU-only libtorch".
+int ctorch_cuda_is_built(void) {
+  try {
+    return at::detail::getCUDAHooks().hasCUDART() ? 1 : 0;
+  } catch (...) {
+    return 0;
+  }
+}
+
 int ctorch_cuda_synchronize(int device_index) {
   GUARD(at::detail::getCUDAHooks().deviceSynchronize(static_cast<c10::DeviceIndex>(device_index)))
 }

@@ -80,6 +80,8 @@ public enum Torch {
     public static var version: String { String(cString: ctorch_torch_version()) }
     public static var cudaDeviceCount: Int { Int(ctorch_cuda_device_count()) }  // total: 0 when CUDA is unusable
     public static var isCUDAAvailable: Bool { cudaDeviceCount > 0 }
+    /// Whether this libtorch is a CUDA build, whether or not a GPU is visible.
+    public static var isCUDABuilt: Bool { ctorch_cuda_is_built() != 0 }
 
     /// Intra-op threads libtorch uses on CPU (torch.get_num_threads).
     public static var numThreads: Int {

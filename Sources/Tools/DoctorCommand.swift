@@ -15,7 +15,8 @@ struct DoctorCommand: ParsableCommand {
         print("intra-op threads: \(try Torch.numThreads)")
         let count = Torch.cudaDeviceCount
         print(count > 0 ? "CUDA devices: \(count)"
-                        : "CUDA devices: none (CPU only; rebuild with LIBTORCH=<a CUDA libtorch> for GPUs)")
+              : Torch.isCUDABuilt ? "CUDA devices: none visible (this libtorch has CUDA: check the driver, nvidia-smi and CUDA_VISIBLE_DEVICES)"
+              : "CUDA devices: none (CPU only; rebuild with LIBTORCH=<a CUDA libtorch> for GPUs)")
         let backends = ProcessGroup.Backend.allCases.filter(\.isAvailable).map(\.rawValue)
         print("distributed backends: \(backends.joined(separator: ", ")) (c10d; multi-process training with --nproc-per-node, torchrun or srun)")
     }

@@ -69,6 +69,16 @@ final class TensorBasicsTests: XCTestCase {
         }
     }
 
+    /// `nanowm doctor` tells a CUDA libtorch without a visible GPU from a CPU-only one. The
+    /// libtorch linked is the one the build used: LIBTORCH, else `.libtorch`.
+    func testCUDABuildIsReportedAsTheLinkedLibtorchIs() throws {
+        let libtorch = ProcessInfo.processInfo.environment["LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? PyTorchBaseline.repositoryRoot.appendingPathComponent(".libtorch").path
+        let hasCUDALibrary = FileManager.default.fileExists(atPath: libtorch + "/lib/libtorch_cuda.so")
+        XCTAssertEqual(Torch.isCUDABuilt, hasCUDALibrary, libtorch)
+        if !Torch.isCUDABuilt { XCTAssertEqual(Torch.cudaDeviceCount, 0) }
+    }
+
     func testDeviceErrorIsThrownWhenCUDAIsAbsent() throws {
         try XCTSkipIf(Torch.isCUDAAvailable, "this machine has CUDA")
         XCTAssertThrowsError(try Tensor.zeros([2], device: .cuda(0))) { error in

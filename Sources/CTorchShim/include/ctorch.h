@@ -53,6 +53,7 @@ enum { CTORCH_CPU = 0, CTORCH_CUDA = 1, CTORCH_META = 14 };
 const char *ctorch_last_error(void);
 const char *ctorch_torch_version(void);  /* the libtorch version the shim was compiled against */
 int ctorch_cuda_device_count(void);
+int ctorch_cuda_is_built(void); /* 1 when this libtorch has CUDA (total, like the count) */
 int ctorch_cuda_synchronize(int device_index);
 int ctorch_set_num_threads(int n); /* libtorch refuses n <= 0 */
 int ctorch_get_num_threads(int *out);
