@@ -54,9 +54,13 @@ if portable {
     // runtime's headers come from the pip wheels beside torch (site-packages/nvidia/*/include).
     if Context.environment["CTORCH_NCCL"] == "1", FileManager.default.fileExists(atPath: lib + "/libtorch_cuda.so") {
         let nvidia = libtorch + "/../nvidia"
-        let folders = (try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []
-        shimFlags += [.define("CTORCH_WITH_NCCL"),
-                      .unsafeFlags(folders.flatMap { ["-isystem", nvidia + "/" + $0 + "/include"] })]
+        let folders = ((try? FileManager.default.contentsOfDirectory(atPath: nvidia)) ?? []).sorted().map { nvidia + "/" + $0 + "/include" }
+        // The wheels' CUDA headers lack nvcc's crt/ folder, which cuda_runtime.h includes: a CUDA
+        // toolkit's, when there is one, else Triton's copy (as cpp/Makefile does).
+        let toolkit = [Context.environment["CUDA_HOME"].map { $0 + "/include" }, "/usr/local/cuda/include",
+                       libtorch + "/../triton/backends/nvidia/include"].compactMap { $0 }
+        let includes = (folders + toolkit).filter { FileManager.default.fileExists(atPath: $0) }
+        shimFlags += [.define("CTORCH_WITH_NCCL"), .unsafeFlags(includes.flatMap { ["-isystem", $0] })]
     }
 } else {
     shimFlags = [.define("CTORCH_LIBTORCH_MISSING")]
