@@ -15,6 +15,11 @@ is lent):
   group       a process group of one under torchrun (NCCL on GPU, Gloo on CPU)
   throughput  training s/step and sampling frames/s, nanowm against the reference in eager
               PyTorch, with model FLOP utilisation
+  play        frames/s generated as `nanowm play` generates them (issue #25 item 4): one clip,
+              NanoWM-B/2 on 32×32×4 (SD-VAE) latents, a sliding 3-frame history in its 4-frame
+              window, 10 sequential DDIM steps a frame (4 and 20 as time allows), cached and
+              uncached, against the 30 frames/s target and the reference's rollout loop in eager
+              PyTorch; the model only (no SD-VAE decoding)
   compile-training, compile-sampling
               the reference's training step and sampling under torch.compile (GPU only)
 Every step has a time limit, shortened to what is left of --budget-seconds; a step that fails
@@ -83,6 +88,9 @@ def plan(cpu):
             group=dict(steps=5, overrides=["model=nanowm_s2"]),
             throughput=dict(arch="NanoWM-B/2", train_steps=60, batch=8, frames=4, size=32, channels=3, action_dim=2,
                             sample_batch=8, sample_steps=50, compile=True, warmup=5, timed=20),
+            # 256² frames through SD-VAE's 8× encoder: 32×32×4 latents, 256 tokens a frame at patch 2.
+            play=dict(label="NanoWM-B/2", arch="NanoWM-B/2", kwargs=STANDARD, history=3, steps=[10, 4, 20], frames=60,
+                      reference_frames=20, reference_warmup=2),
         )
     toy = dict(input_size=8, patch_size=2, in_channels=4, hidden_size=64, depth=4, num_heads=4, mlp_ratio=4.0,
                num_frames=4, num_classes=1000, extras=1, use_action=True, action_dim=10,
@@ -99,12 +107,15 @@ def plan(cpu):
         group=dict(steps=2, overrides=tiny),
         throughput=dict(arch=None, hidden=32, depth=2, heads=2, patch=8, train_steps=20, batch=2, frames=3, size=32,
                         channels=3, action_dim=2, sample_batch=2, sample_steps=10, compile=False, warmup=2, timed=5),
+        play=dict(label="toy D64x4 (stands for B/2)", arch=None, kwargs=toy, history=3, steps=[10, 4, 20], frames=10,
+                  reference_frames=3, reference_warmup=1),
     )
 
 
 # Seconds each step may take at most (GPU, CPU); the budget may shorten them.
 LIMITS = {"build-shim": (240, 240), "doctor": (60, 60), "parity": (120, 120), "sampling": (75, 60),
-          "training": (150, 90), "group": (45, 45), "throughput": (120, 60), "compile-training": (120, 10),
+          "training": (150, 90), "group": (45, 45), "throughput": (120, 60), "play": (120, 40),
+          "compile-training": (120, 10),
           "compile-sampling": (90, 10)}
 
 
@@ -517,8 +528,78 @@ def worker_sample_bench(job):
                 warmup_seconds=warmup_seconds, runs=runs, compiled=bool(job.get("compile")))
 
 
+def worker_play_bench(job):
+    """Frames/s of the reference's own frame-by-frame generation, the loop of its
+    src/sample/rollout.py: for each new frame, dfot_sample over the model's window with the last
+    `history` frames as context, sequential, n_generate_frames=1, η 0, history stabilisation
+    0.02, keeping the first generated frame (uncached: the reference has no cache). One clip,
+    float32; with "tf32" TF32 matrix products as rollout.py allows them on CUDA, else PyTorch's
+    default, none (as in nanowm, whose libtorch has the same default). Each steps count first runs `warmup` frames untimed; a
+    steps count after the first runs only if its estimate fits before soft_deadline (epoch s)."""
+    import torch
+    _, model_module, diffusion, df = load_reference(job["reference"])
+    device = torch.device(job["device"])
+    spec = job["spec"]
+    k = spec["kwargs"]
+    torch.manual_seed(3000)
+    model = build_reference(model_module, spec).to(device).eval()
+    randomize(model, 3000)
+    history, window, frames, warmup = spec["history"], k["num_frames"], spec["reference_frames"], spec["reference_warmup"]
+    context = torch.randn(1, history, k["in_channels"], k["input_size"], k["input_size"], device=device)
+    actions = torch.randn(1, history + warmup + frames + window, k["action_dim"], device=device)
+
+    def sync():
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
+    def generate(d, steps, count):
+        generated = context
+        for t in range(count):
+            with torch.no_grad():
+                out = df.dfot_sample(diffusion=d, model=model.forward, shape=(1, window) + tuple(context.shape[2:]),
+                                     context=generated[:, -history:], n_context_frames=history, scheduling_mode="sequential",
+                                     num_sampling_steps=steps, model_kwargs=dict(y=None, use_fp16=False, action=actions[:, t:t + window]),
+                                     device=device, progress=False, eta=0.0, clip_denoised=False, n_generate_frames=1,
+                                     history_stabilization_level=0.02)
+            generated = torch.cat([generated, out[:, history:history + 1]], dim=1)
+        sync()
+        return generated
+
+    results, per_frame_at = {}, {}
+    for tf32, steps in job["runs"]:
+        if device.type == "cuda":
+            # PyTorch's defaults (libtorch's, so nanowm's) are False and True; rollout.py sets both True.
+            torch.backends.cuda.matmul.allow_tf32 = tf32
+            torch.backends.cudnn.allow_tf32 = True
+        key = f"{steps}" + (" tf32" if tf32 else "")
+        if results and per_frame_at:
+            nearest = min(per_frame_at, key=lambda s: abs(s - steps))
+            estimate = per_frame_at[nearest] * steps / nearest * (warmup + frames)
+            if time.time() + estimate > job["soft_deadline"]:
+                results[key] = dict(skipped=f"left out: about {estimate:.1f} s needed, the step's time is nearly spent")
+                continue
+        try:  # one steps count failing leaves the others' numbers
+            d = make_diffusion(diffusion, steps)
+            start = time.perf_counter()
+            generate(d, steps, warmup)
+            warmup_seconds = time.perf_counter() - start
+            start = time.perf_counter()
+            out = generate(d, steps, frames)
+            seconds = time.perf_counter() - start
+            if not bool(out.isfinite().all()):
+                raise RuntimeError(f"non-finite frames from the reference at {steps} steps")
+        except Exception as e:
+            traceback.print_exc()
+            results[key] = dict(error=f"{type(e).__name__}: {e}")
+            continue
+        per_frame_at.setdefault(steps, seconds / frames)
+        results[key] = dict(frames_per_second=frames / seconds, ms_per_frame=1000 * seconds / frames, timed_frames=frames,
+                            warmup_frames=warmup, warmup_seconds=warmup_seconds, steps=steps, tf32=bool(tf32 and device.type == "cuda"))
+    return dict(results=results, parameters=sum(p.numel() for p in model.parameters()))
+
+
 WORKERS = {"parity": worker_parity, "sampling": worker_sampling, "train_bench": worker_train_bench,
-           "sample_bench": worker_sample_bench}
+           "sample_bench": worker_sample_bench, "play_bench": worker_play_bench}
 
 
 def worker_main(path):
@@ -931,6 +1012,157 @@ class Check:
         entry["sampling"]["generated_frames_per_call"] = generated
         self.log("throughput: " + json.dumps({k: entry[k] for k in ("training", "sampling")}, default=str))
 
+    def play(self, entry, left):
+        """`nanowm play`'s generation speed (issue #25 item 4), measured through `nanowm rollout`,
+        which samples frame by frame exactly as play does (the same sliding-window sampler, one
+        clip, `--history` frames of context in the model's window, cached unless --no-cache)."""
+        import torch
+        spec = self.plan["play"]
+        k = spec["kwargs"]
+        history, window, generated = spec["history"], k["num_frames"], spec["frames"]
+        patch = k.get("patch_size") or int(spec["arch"].split("/")[1])
+        tokens = (k["input_size"] // patch) ** 2
+        weights, clip = self.path("play.weights.safetensors"), self.path("play.clip.safetensors")
+        _, model_module, _, _ = load_reference(self.reference)
+        torch.manual_seed(2950)
+        model = build_reference(model_module, spec)
+        randomize(model, 2950)
+        parameters = sum(p.numel() for p in model.parameters())
+        write_safetensors(weights, dict(model.state_dict()))
+        del model
+        g = torch.Generator().manual_seed(2951)
+        write_safetensors(clip, {"context": torch.randn(1, history, k["in_channels"], k["input_size"], k["input_size"], generator=g),
+                                 "action": torch.randn(1, history + generated, k["action_dim"], generator=g)})
+        target = 30.0
+        entry["issue"] = "#25 item 4: B/2 in SD-VAE latents at 256² playable at ≥ 30 frames/s on one H200"
+        entry["setup"] = dict(
+            model=spec["label"], parameters=parameters, latents=f"{k['input_size']}×{k['input_size']}×{k['in_channels']}",
+            tokens_a_frame=tokens, batch=1, window=window, history=history, generated_frames=generated,
+            sampler="sequential DDIM, η 0, v-prediction, squaredcos_cap_v2 with zero terminal SNR, history stabilisation 0.02",
+            causal=True, actions=f"{k['action_dim']}-d additive", random_weights=True,
+            command=f"nanowm rollout --frames {history + generated} --history {history} --steps S [--no-cache] (play's sampler, "
+                    "frame by frame, one clip)",
+            precision="float32; libtorch's default: no TF32 in matrix products (nanowm play and rollout set none)",
+            stands_for=None if not self.cpu else "B/2 on 32×32×4 latents; toy sizes on the CPU, so the target does not apply")
+        entry["target_frames_per_second"] = target
+        entry["excluded"] = ("model only: decoding each 256² frame with the SD-VAE decoder is not included (the 198 MB decoder "
+                             "export and diffusers do not travel to the GPU machine), nor play's PNG encoding and WebSocket; "
+                             "the frame rate a player sees, with decoding, is lower than these numbers")
+        entry["measured"] = ("nanowm: arrival times of `rollout` progress lines (one every 10 % of the frames) from the first to "
+                             "the last, so start-up, loading and the first ~10 % of frames (warm-up) fall outside; on a GPU the "
+                             "last line may precede the last frame's kernels by the launch queue's depth. Reference: "
+                             "perf_counter around its loop after warm-up frames, with a device synchronisation at the end")
+        entry["comparison"] = "open-oasis reaches about 2 frames/s on an H100 (the issue's figure, not measured here)"
+        entry["nanowm"], failures = {}, []
+        startup = {}
+        # On a CPU, play gives the model all cores but one (the server's); so do both sides here.
+        # (Two OpenMP threads on 2 busy cores spin: 2-14 frames/s where one thread makes 60.)
+        threads = max(1, (os.cpu_count() or 1) - 1) if self.cpu else None
+        if threads:
+            entry["setup"]["cpu_threads"] = threads
+
+        def gen_flops(steps, cached):
+            # 2·N per token of each forward pass; attention's own products are left out (under 2 % here).
+            passes = (history + steps) * tokens if cached else steps * window * tokens
+            return 2 * parameters * passes
+
+        def nanowm_rate(steps, cached):
+            path = "cached" if cached else "uncached"
+            output = self.path(f"play.{steps}.{path}.safetensors")
+            r = self.nanowm_run(["rollout", "--checkpoint", weights, "--causal", "true", "--device", self.device, "--input", clip,
+                                 "--output", output, "--frames", str(history + generated), "--history", str(history),
+                                 "--steps", str(steps), "--mode", "sequential", "--seed", "1", "--pred", "v",
+                                 "--schedule", "squaredcos_cap_v2", "--ztsnr", "true", "--history-stabilization", "0.02"]
+                                + ([] if cached else ["--no-cache"]), left(),
+                                env={"OMP_NUM_THREADS": str(threads)} if threads else None, label="play")
+            require(r, f"nanowm rollout ({steps} steps, {path})")
+            rows = [(t, int(m.group(1))) for t, line in r.stream("stderr")
+                    for m in [re.match(r"rollout \[[#-]+\] (\d+)/%d" % generated, line)] if m]
+            if len(rows) < 2 or rows[-1][1] <= rows[0][1]:
+                raise StepFailed(f"too few progress lines to time nanowm rollout ({steps} steps, {path}): {rows}")
+            (t0, d0), (t1, d1) = rows[0], rows[-1]
+            samples = read_safetensors(output)["samples"]
+            if list(samples.shape) != [1, history + generated, k["in_channels"], k["input_size"], k["input_size"]] \
+                    or not bool(samples.isfinite().all()):
+                raise StepFailed(f"nanowm rollout ({steps} steps, {path}) wrote {list(samples.shape)} samples, or non-finite ones")
+            fps = (d1 - d0) / (t1 - t0)
+            startup[path] = max(0.0, r.seconds - generated / fps)
+            flops = gen_flops(steps, cached)
+            return dict(frames_per_second=fps, ms_per_frame=1000 / fps, timed_frames=d1 - d0, process_seconds=round(r.seconds, 2),
+                        approx_flops_per_frame=flops, approx_flops_per_second=flops * fps,
+                        meets_target=(fps >= target) if not self.cpu else None,
+                        measured=f"progress lines at frames {d0}→{d1} of {generated}")
+
+        def record(steps, cached):
+            path = "cached" if cached else "uncached"
+            try:
+                entry["nanowm"].setdefault(str(steps), {})[path] = result = nanowm_rate(steps, cached)
+                self.log(f"play: nanowm {steps} steps {path}: {result['frames_per_second']:.1f} frames/s "
+                         f"({result['ms_per_frame']:.1f} ms a frame)")
+            except StepFailed as e:
+                entry["nanowm"].setdefault(str(steps), {})[path] = dict(error=str(e))
+                failures.append(str(e))
+
+        def estimate(steps, cached):
+            """Seconds a nanowm run at `steps` should take, from the first steps count's run."""
+            first = entry["nanowm"].get(str(spec["steps"][0]), {}).get("cached" if cached else "uncached", {})
+            if "ms_per_frame" not in first:
+                return math.inf
+            return startup["cached" if cached else "uncached"] + generated * first["ms_per_frame"] / 1000 * steps / spec["steps"][0]
+
+        main, optional = spec["steps"][0], spec["steps"][1:]
+        record(main, True)
+        record(main, False)
+        # The reference, given what the optional nanowm runs should leave it (they run after it).
+        reserve = sum(1.3 * estimate(s, c) for s in optional for c in (True, False))
+        reserve = reserve if math.isfinite(reserve) else 0.0
+        runs = [(False, main)] + ([(True, main)] if not self.cpu else []) + [(False, s) for s in optional]
+        try:
+            job = dict(spec=spec, runs=runs, soft_deadline=time.time() + left() - reserve)
+            if threads:
+                job["threads"] = threads
+            ref = self.worker("play_bench", job, left(), "play")
+            failures += [f"reference at {key} steps: {r['error']}" for key, r in ref["results"].items() if "error" in r]
+            entry["reference_eager"] = dict(ref["results"], setup=(
+                "the loop of the reference's src/sample/rollout.py: dfot_sample over the window for each frame, "
+                "n_generate_frames=1 (uncached; the reference has no cache), eager PyTorch, float32; 'S tf32' with TF32 "
+                "matrix products, as rollout.py allows them, the others with PyTorch's default, none (nanowm's arithmetic)"))
+        except StepFailed as e:
+            entry["reference_eager"] = dict(error=str(e))
+            failures.append(str(e))
+        for steps in optional:
+            for cached in (True, False):
+                need = estimate(steps, cached)
+                if not math.isfinite(need):
+                    entry["nanowm"].setdefault(str(steps), {})["cached" if cached else "uncached"] = dict(
+                        skipped=f"left out: the {main}-step run, which sizes it, failed")
+                    continue
+                if left() < 1.3 * need + 2:
+                    entry["nanowm"].setdefault(str(steps), {})["cached" if cached else "uncached"] = dict(
+                        skipped=f"left out: about {need:.0f} s needed, {left():.0f} s of the step's time left")
+                    continue
+                record(steps, cached)
+        ratios, cache_gain = {}, {}
+        for steps, paths in entry["nanowm"].items():
+            reference = entry.get("reference_eager", {}).get(steps, {}).get("frames_per_second")
+            for path, result in paths.items():
+                if reference and "frames_per_second" in result:
+                    ratios[f"{steps} steps {path}"] = result["frames_per_second"] / reference
+            if "frames_per_second" in paths.get("cached", {}) and "frames_per_second" in paths.get("uncached", {}):
+                cache_gain[f"{steps} steps"] = paths["cached"]["frames_per_second"] / paths["uncached"]["frames_per_second"]
+        entry["nanowm_over_reference_eager"] = ratios
+        entry["cached_over_uncached"] = cache_gain
+        main_rate = entry["nanowm"].get(str(main), {}).get("cached", {}).get("frames_per_second")
+        entry["verdict"] = ("toy sizes on the CPU: no verdict on the target" if self.cpu else
+                            None if main_rate is None else
+                            f"{main_rate:.1f} frames/s cached at {main} steps: "
+                            + ("meets" if main_rate >= target else "misses") + f" the {target:.0f} frames/s target (model only)")
+        entry["target_note"] = "reported, not required: the step fails only when a run fails, not for a missed target"
+        self.log("play: " + json.dumps({"nanowm": entry["nanowm"], "reference_eager": entry.get("reference_eager"),
+                                        "over_reference": ratios, "cached_over_uncached": cache_gain}, default=str))
+        if failures:
+            raise StepFailed("; ".join(failures))
+
     def compiled_reference(self):
         spec = self.plan["throughput"]
         kwargs = dict(STANDARD, in_channels=spec["channels"], action_dim=spec["action_dim"], num_frames=spec["frames"], input_size=spec["size"])
@@ -973,6 +1205,7 @@ class Check:
             self.step("training", self.training)
             self.step("group", self.group)
             self.step("throughput", self.throughput)
+            self.step("play", self.play)
             self.step("compile-training", self.compile_training)
             self.step("compile-sampling", self.compile_sampling)
         finally:
@@ -1014,6 +1247,12 @@ class Check:
             s["sample frames/s nanowm cached, uncached, reference eager"] = [
                 t["sampling"]["nanowm_cached"]["frames_per_second"], t["sampling"]["nanowm_uncached"]["frames_per_second"],
                 t["sampling"]["reference_eager"]["frames_per_second"]]
+        with contextlib.suppress(Exception):
+            p = self.steps["play"]
+            main = str(self.plan["play"]["steps"][0])
+            s[f"play frames/s at {main} steps nanowm cached, uncached, reference eager (target 30, model only)"] = [
+                p["nanowm"][main].get("cached", {}).get("frames_per_second"), p["nanowm"][main].get("uncached", {}).get("frames_per_second"),
+                p.get("reference_eager", {}).get(main, {}).get("frames_per_second")]
         with contextlib.suppress(Exception):
             c = self.steps["compile-training"]["reference_compiled"]
             s["reference compiled: train s/step, mfu"] = [c["seconds_per_step"], c["mfu"]]
