@@ -1042,7 +1042,8 @@ class Check:
             causal=True, actions=f"{k['action_dim']}-d additive", random_weights=True,
             command=f"nanowm rollout --frames {history + generated} --history {history} --steps S [--no-cache] (play's sampler, "
                     "frame by frame, one clip)",
-            precision="float32; libtorch's default: no TF32 in matrix products (nanowm play and rollout set none)",
+            precision=("float32 with TF32 matrix products on CUDA (nanowm sets set_float32_matmul_precision('high') for a "
+                       "model on CUDA, as the reference's rollout.py and main.py do)" if not self.cpu else "float32"),
             stands_for=None if not self.cpu else "B/2 on 32×32×4 latents; toy sizes on the CPU, so the target does not apply")
         entry["target_frames_per_second"] = target
         entry["excluded"] = ("model only: decoding each 256² frame with the SD-VAE decoder is not included (the 198 MB decoder "
@@ -1144,7 +1145,9 @@ class Check:
                 record(steps, cached)
         ratios, cache_gain = {}, {}
         for steps, paths in entry["nanowm"].items():
-            reference = entry.get("reference_eager", {}).get(steps, {}).get("frames_per_second")
+            # Like against like: on CUDA nanowm runs TF32 matmuls, so its ratio is to the reference's TF32 run.
+            timed = entry.get("reference_eager", {})
+            reference = (timed.get(f"{steps} tf32") or timed.get(steps) or {}).get("frames_per_second")
             for path, result in paths.items():
                 if reference and "frames_per_second" in result:
                     ratios[f"{steps} steps {path}"] = result["frames_per_second"] / reference
