@@ -66,6 +66,17 @@ final class DataParallelTrainingTests: XCTestCase {
     /// difference into the same relative update difference); we allow 1e-4. The negative
     /// control shows these bounds discriminate: a run on half the batch misses step 1's
     /// loss by orders of magnitude more.
+    /// A process's GPU: `cuda:LOCAL_RANK` among the node's GPUs, `cuda:0` when the launcher
+    /// bound it one (`srun --gpus-per-task=1`); more processes than GPUs are left to
+    /// `Device.ensureAvailable`, which refuses them with the count.
+    func testEachProcessTakesItsOwnGPU() throws {
+        XCTAssertEqual(DataParallelWorker.cudaDevice(localRank: 3, visible: 8), .cuda(3))
+        XCTAssertEqual(DataParallelWorker.cudaDevice(localRank: 0, visible: 8), .cuda(0))
+        XCTAssertEqual(DataParallelWorker.cudaDevice(localRank: 5, visible: 1), .cuda(0))
+        XCTAssertEqual(DataParallelWorker.cudaDevice(localRank: 2, visible: 2), .cuda(2))
+        XCTAssertEqual(DataParallelWorker.cudaDevice(localRank: 1, visible: 0), .cuda(1))
+    }
+
     func testTwoProcessesReproduceOneWithTwiceTheBatchAndResumeInOne() throws {
         let two = directory.appendingPathComponent("two")
         let launched = try NanoWMExecutable.run(["train", "--nproc-per-node", "2", "--run-dir", two.path, "--dist-timeout", "120"]

@@ -23,12 +23,21 @@ public struct DataParallelWorker {
         try LocalLauncher.bindWorkerToParent(environment: environment)
         var device = requested
         if case .cuda = requested {
-            device = .cuda(launch.localRank)
+            device = cudaDevice(localRank: launch.localRank, visible: Torch.cudaDeviceCount)
             try device.ensureAvailable()
         } else if environment["OMP_NUM_THREADS"] == nil {
             try Torch.setNumThreads(launch.cpuThreadShare())
         }
         let group = try ProcessGroup(launch, backend: .for(device), timeout: timeout)
         return DataParallelWorker(group: group, device: device, threads: try Torch.numThreads)
+    }
+
+    /// The GPU of the process with `localRank` on its node, `visible` GPUs seen: `cuda:LOCAL_RANK`
+    /// when the node's GPUs are all visible (torchrun, `srun --gpus-per-node`), and `cuda:0` when
+    /// the launcher bound one GPU to each process (`srun --gpus-per-task=1`, a `--gpu-bind`
+    /// that leaves one), which then sees it as its only device. Anything else (more processes
+    /// than GPUs) stays `cuda:LOCAL_RANK`, which `ensureAvailable` refuses with the count.
+    static func cudaDevice(localRank: Int, visible: Int) -> Device {
+        visible == 1 ? .cuda(0) : .cuda(localRank)
     }
 }
