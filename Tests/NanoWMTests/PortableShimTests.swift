@@ -4,7 +4,7 @@ import XCTest
 
 /// The portable build's stand-ins for the OpenCV/FFmpeg and HDF5 shims (`unavailable.c`,
 /// compiled by `scripts/bundle` only). The normal build never compiles them, so this test does:
-/// with the C compiler, against the shims' own headers, beside a small harness.
+/// with the toolchain's clang, against the shims' own headers, beside a small harness.
 final class PortableShimTests: XCTestCase {
     private let root = PyTorchBaseline.repositoryRoot
 
@@ -54,7 +54,8 @@ final class PortableShimTests: XCTestCase {
         }
         """.write(to: harness, atomically: true, encoding: .utf8)
         let binary = folder.appendingPathComponent("harness").path
-        _ = try run("/usr/bin/cc", ["-std=c11", "-Wall", "-Werror", "-DNANOWM_PORTABLE",
+        // The Swift toolchain's clang, which every machine that builds this package has.
+        _ = try run("/usr/bin/env", ["clang", "-std=c11", "-Wall", "-Werror", "-DNANOWM_PORTABLE",
                                     "-I", root.appendingPathComponent("Sources/CVideoShim/include").path,
                                     "-I", root.appendingPathComponent("Sources/CHDF5Shim/include").path,
                                     harness.path, root.appendingPathComponent("Sources/CVideoShim/unavailable.c").path,
