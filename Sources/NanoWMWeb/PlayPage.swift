@@ -40,12 +40,26 @@ enum PlayPage {
     <script>
     "use strict";
     const state = window.nanowm = { connected: false, hello: null, frames: 0, lastFrame: null, lastAction: null, lastIndex: -1,
-                                    held: [], paused: false, recording: false, recorded: [], errors: [], stepMs: 0, fps: 0 };
+                                    held: [], paused: false, recording: false, recorded: [], errors: [], stepMs: 0, fps: 0,
+                                    pageMs: 0, pageTimed: 0 };
     const socket = new WebSocket(`ws://${location.host}/session`);
     const $ = (id) => document.getElementById(id);
     const send = (message) => { if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message)); };
     const held = new Set();
     let arrivals = [];
+    // The browser's own share of a frame: from the message's arrival to the first paint after the
+    // frame's PNG is decoded (a running mean over the last 30 frames), so it includes the wait for
+    // the display's next frame. Shown beside the model's time: a latency the player sees, which
+    // limits the frame rate only when it exceeds the time between frames.
+    let pageTimes = [];
+    function timePage(image, arrived) {
+      image.decode().then(() => requestAnimationFrame(() => {
+        pageTimes.push(performance.now() - arrived);
+        pageTimes = pageTimes.slice(-30);
+        state.pageMs = pageTimes.reduce((a, b) => a + b, 0) / pageTimes.length;
+        state.pageTimed += 1;
+      })).catch(() => {});  // a frame replaced before it decoded is not timed
+    }
     let seed = 0;
 
     function sendKeys() { state.held = [...held].sort(); send({ type: "keys", held: state.held }); }
@@ -63,7 +77,9 @@ enum PlayPage {
           `context: ${message.context} · ${message.history} context frames · ${message.steps} DDIM steps · ` +
           `${message.cached ? "cached causal sampling" : "whole-window sampling"} · recordings go to <code>${message.recordings}</code>`;
       } else if (message.type === "frame") {
+        const arrived = performance.now();
         $("model").src = message.model;
+        timePage($("model"), arrived);
         if (message.simulator) $("simulator").src = message.simulator;
         state.frames += 1;
         state.lastFrame = message.model;
@@ -75,7 +91,8 @@ enum PlayPage {
         arrivals = arrivals.filter((t) => now - t < 2000);
         state.fps = arrivals.length > 1 ? (arrivals.length - 1) / ((now - arrivals[0]) / 1000) : 0;
         const action = message.action ? `[${message.action.map((v) => v.toFixed(2)).join(", ")}]` : "context";
-        $("stats").textContent = `frame ${message.index} · ${state.fps.toFixed(1)} frames/s · model ${message.stepMs.toFixed(1)} ms/frame · action ${action}` +
+        $("stats").textContent = `frame ${message.index} · ${state.fps.toFixed(1)} frames/s · model ${message.stepMs.toFixed(1)} ms/frame · ` +
+          `page ${state.pageMs.toFixed(1)} ms to screen · action ${action}` +
           (message.recording ? " · recording" : "");
       } else if (message.type === "recording") {
         state.recording = true;

@@ -114,6 +114,15 @@ final class PlayBrowserTests: XCTestCase {
         try browser.wait(for: "the first tab to play on", "window.nanowm.frames > \(now + 3)")
         XCTAssertEqual(try browser.evaluate("return window.nanowm.errors.length;") as? Int, 0)
         XCTAssertTrue(server.isRunning, "the server stopped")
+
+        // The page times its own share (arrival to screen: decode, then the next paint) and shows
+        // it beside the model's.
+        try browser.wait(for: "frames the page timed", "window.nanowm.pageTimed > 3")
+        let pageMs = try XCTUnwrap(browser.evaluate("return window.nanowm.pageMs;") as? Double)
+        XCTAssertGreaterThan(pageMs, 0)
+        let stats = try XCTUnwrap(browser.evaluate("return document.getElementById('stats').textContent;") as? String)
+        XCTAssertTrue(stats.contains("ms to screen"), stats)
+        print(String(format: "play page: %.1f ms from a frame's arrival to its paint in headless Chromium", pageMs))
     }
 }
 
