@@ -102,10 +102,11 @@ public final class Trainer {
         let (share, shares) = generator == nil ? (rank, worldSize) : (0, 1)
         let x = try encode(video, share: share, of: shares)
         let action = model.config.useAction ? try actions.to(device) : nil
-        if let modelStandIn {
-            return try objective({ try modelStandIn($0, $1, action) }, latents: x, share: share, of: shares, generator: generator)
+        let forward: Denoiser = { x, t in
+            if let standIn = self.modelStandIn { return try standIn(x, t, action) }
+            return try self.model(x, t: t, action: action)
         }
-        return try objective({ try self.model($0, t: $1, action: action) }, latents: x, share: share, of: shares, generator: generator)
+        return try objective(forward, latents: x, share: share, of: shares, generator: generator)
     }
 
     /// Replaces the model's forward pass `(x, t, action)` in `loss`, for tests that run the
