@@ -19,13 +19,11 @@ public enum CheckpointWeights {
         return loaded
     }
 
-    /// A model of `config` with the checkpoint's weights, in evaluation mode on `device`. On
-    /// CUDA, float32 matmuls then use TF32 as the reference's entry points set them (main.py for
-    /// evaluation and planning, rollout.py for rollouts: `set_float32_matmul_precision('high')`);
-    /// `NVIDIA_TF32_OVERRIDE=0` turns it off for a bit-level comparison.
+    /// A model of `config` with the checkpoint's weights, in evaluation mode on `device`, with
+    /// the reference's matmul precision there (`ReferenceMatmulPrecision`: TF32 on CUDA).
     public static func model(_ config: NanoWMConfig, from path: String, codec: LatentCodec? = nil, device: Device = .cpu) throws
         -> (model: NanoWMModel, loaded: [String]) {
-        if case .cuda = device { try Torch.setFloat32MatmulPrecision(.high) }
+        try ReferenceMatmulPrecision.apply(for: device)
         let model = try NanoWMModel(config)
         let loaded = try load(path, into: model, codec: codec)
         if device != .cpu { try model.to(device) }

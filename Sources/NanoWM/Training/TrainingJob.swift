@@ -112,10 +112,7 @@ public final class TrainingJob {
 
         // Upstream seeds everything before building the model, so init is reproducible.
         try manualSeed(configuration.settings.seed)
-        // The reference's main.py sets torch.set_float32_matmul_precision('high'): TF32 tensor
-        // cores for float32 matmuls on CUDA. On CPU it changes no result, so CPU runs keep
-        // libtorch's default and their parity with PyTorch on every CPU.
-        if case .cuda = device { try Torch.setFloat32MatmulPrecision(.high) }
+        try ReferenceMatmulPrecision.apply(for: device)
         let model = try NanoWMModel(configuration.model)
         if device != .cpu { try model.to(device) }
         let codec = plan.codec
