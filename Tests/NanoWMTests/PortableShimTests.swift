@@ -70,15 +70,16 @@ final class PortableShimTests: XCTestCase {
             XCTAssertTrue(lines[2].hasPrefix("0|reading HDF5 files needs libhdf5"), lines[2])
             XCTAssertEqual(lines[3], "1|cannot encode a 0x3 PNG")
             XCTAssertEqual(lines[4], "available 0", "runs that would write videos are refused up front by this answer")
-            // OpenCV reads BGR; the comparison is of every byte after turning it to RGB.
-            let check = try run(PyTorchBaseline.pythonPath, ["-c", """
-            import sys, cv2, numpy as np
-            image = cv2.imread(sys.argv[1], cv2.IMREAD_UNCHANGED)
-            raw = np.fromfile(sys.argv[2], dtype=np.uint8).reshape(\(height), \(width), 3)
-            assert image is not None and image.shape == raw.shape, (None if image is None else image.shape)
-            print(int(np.array_equal(image[:, :, ::-1], raw)))
-            """, png, raw])
-            XCTAssertEqual(check.trimmingCharacters(in: .whitespacesAndNewlines), "1", "\(width)x\(height)")
+            // OpenCV (in the baseline's Python) reads BGR; every byte is compared after turning it to RGB.
+            let decoded = try XCTUnwrap(PyTorchBaseline.shared.run("""
+            import cv2, numpy
+            image = cv2.imread(\(pythonString(png)), cv2.IMREAD_UNCHANGED)
+            assert image is not None, 'OpenCV cannot read the PNG'
+            O['rgb'] = torch.from_numpy(numpy.ascontiguousarray(image[:, :, ::-1]))
+            """)["rgb"])
+            XCTAssertEqual(decoded.shape, [height, width, 3], "\(width)x\(height)")
+            let written = [UInt8](try Data(contentsOf: URL(fileURLWithPath: raw)))
+            XCTAssertEqual(try decoded.toArray(UInt8.self), written, "\(width)x\(height)")
         }
     }
 }
